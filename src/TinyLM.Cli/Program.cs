@@ -1,0 +1,12 @@
+using System.CommandLine;
+
+namespace TinyLM.Cli;
+
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        var root = new RootCommand("tinylm — train, evaluate, compress and ship tiny language models on CPUs.");
+        return root.Parse(args).Invoke();
+    }
+}
