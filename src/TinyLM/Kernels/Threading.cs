@@ -93,7 +93,8 @@ public static class Threading
         private static int _count;
         private static int _next;
         private static int _wanted;     // workers (not counting the caller) that take part in this job
-        private static int _pending;    // workers still to report for this generation
+        private static int _open;       // 1 while late workers may still join the current job
+        private static int _active;     // workers that joined and have not finished
         private static Exception? _error;
 
         [ThreadStatic] private static bool _isWorker;
@@ -110,15 +111,19 @@ public static class Threading
                 _next = 0;
                 _error = null;
                 _wanted = threads - 1;
-                Volatile.Write(ref _pending, _workers.Length);
+                Volatile.Write(ref _open, 1);
                 lock (_gate)
                 {
                     _generation++;
                     Monitor.PulseAll(_gate);
                 }
                 Work();
+                // Close the job before waiting: a worker that the OS has not scheduled yet must not make the
+                // caller wait for it (on a busy machine that costs milliseconds). Interlocked.Exchange is a full
+                // fence, so either a late worker sees the job closed, or we see it in _active and wait for it.
+                Interlocked.Exchange(ref _open, 0);
                 var spin = new SpinWait();
-                while (Volatile.Read(ref _pending) != 0)
+                while (Volatile.Read(ref _active) != 0)
                     spin.SpinOnce(sleep1Threshold: -1);
                 _job = null;
                 if (_error is { } error)
@@ -186,9 +191,12 @@ public static class Threading
                             Monitor.Wait(_gate);
                 }
                 seen = Volatile.Read(ref _generation);
-                if (index < _wanted)
+                if (index >= Volatile.Read(ref _wanted))
+                    continue;
+                Interlocked.Increment(ref _active);
+                if (Volatile.Read(ref _open) == 1)
                     Work();
-                Interlocked.Decrement(ref _pending);
+                Interlocked.Decrement(ref _active);
             }
         }
     }
