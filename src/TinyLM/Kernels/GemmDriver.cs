@@ -168,8 +168,8 @@ internal static unsafe class GemmDriver<TK> where TK : struct, IGemmMicroKernel
                             float* bp = bufB + (nint)jr * kc;
                             float* cp = c + ic * _ldc + jc + jr;
                             for (int ir = 0; ir < mc; ir += mrFull)
-                                TK.Run(kc, bufA + (nint)ir * kc, 1, mrFull, bp, nrFull,
-                                    cp + ir * _ldc, _ldc, _alpha, beta, Math.Min(mrFull, mc - ir), nr);
+                                TK.RunPacked(kc, bufA + (nint)ir * kc, bp, cp + ir * _ldc, _ldc, _alpha, beta,
+                                    Math.Min(mrFull, mc - ir), nr);
                         }
                     }
                 }

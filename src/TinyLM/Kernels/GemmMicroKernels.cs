@@ -18,6 +18,9 @@ internal unsafe interface IGemmMicroKernel
     static abstract int Nr { get; }
     static abstract void Run(nint kc, float* a, nint rsA, nint csA, float* b, nint rsB,
         float* c, nint ldc, float alpha, float beta, int mr, int nr);
+
+    /// <summary>Run with packed slivers (rsA = 1, csA = Mr, rsB = Nr): one A pointer, unrolled by two.</summary>
+    static abstract void RunPacked(nint kc, float* a, float* b, float* c, nint ldc, float alpha, float beta, int mr, int nr);
 }
 
 /// <summary>Epilogue shared by the kernels for partial tiles; same rounding as the vector stores.</summary>
@@ -106,6 +109,91 @@ internal readonly unsafe struct GemmKernel6x16 : IGemmMicroKernel
             b += rsB;
         }
 
+        Finish(c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c, ldc, alpha, beta, mr, nr);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunPacked(nint kc, float* a, float* b, float* c, nint ldc, float alpha, float beta, int mr, int nr)
+    {
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        nint p = kc;
+        for (; p >= 2; p -= 2)
+        {
+            var b0 = Vector256.Load(b + 0);
+            var b1 = Vector256.Load(b + 8);
+            var x0 = Vector256.Create(a[0]);
+            c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+            c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+            x0 = Vector256.Create(a[1]);
+            c10 = Vector256.FusedMultiplyAdd(x0, b0, c10);
+            c11 = Vector256.FusedMultiplyAdd(x0, b1, c11);
+            x0 = Vector256.Create(a[2]);
+            c20 = Vector256.FusedMultiplyAdd(x0, b0, c20);
+            c21 = Vector256.FusedMultiplyAdd(x0, b1, c21);
+            x0 = Vector256.Create(a[3]);
+            c30 = Vector256.FusedMultiplyAdd(x0, b0, c30);
+            c31 = Vector256.FusedMultiplyAdd(x0, b1, c31);
+            x0 = Vector256.Create(a[4]);
+            c40 = Vector256.FusedMultiplyAdd(x0, b0, c40);
+            c41 = Vector256.FusedMultiplyAdd(x0, b1, c41);
+            x0 = Vector256.Create(a[5]);
+            c50 = Vector256.FusedMultiplyAdd(x0, b0, c50);
+            c51 = Vector256.FusedMultiplyAdd(x0, b1, c51);
+            b0 = Vector256.Load(b + 16);
+            b1 = Vector256.Load(b + 24);
+            x0 = Vector256.Create(a[6]);
+            c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+            c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+            x0 = Vector256.Create(a[7]);
+            c10 = Vector256.FusedMultiplyAdd(x0, b0, c10);
+            c11 = Vector256.FusedMultiplyAdd(x0, b1, c11);
+            x0 = Vector256.Create(a[8]);
+            c20 = Vector256.FusedMultiplyAdd(x0, b0, c20);
+            c21 = Vector256.FusedMultiplyAdd(x0, b1, c21);
+            x0 = Vector256.Create(a[9]);
+            c30 = Vector256.FusedMultiplyAdd(x0, b0, c30);
+            c31 = Vector256.FusedMultiplyAdd(x0, b1, c31);
+            x0 = Vector256.Create(a[10]);
+            c40 = Vector256.FusedMultiplyAdd(x0, b0, c40);
+            c41 = Vector256.FusedMultiplyAdd(x0, b1, c41);
+            x0 = Vector256.Create(a[11]);
+            c50 = Vector256.FusedMultiplyAdd(x0, b0, c50);
+            c51 = Vector256.FusedMultiplyAdd(x0, b1, c51);
+            a += 12;
+            b += 32;
+        }
+        if (p != 0)
+        {
+            var b0 = Vector256.Load(b + 0);
+            var b1 = Vector256.Load(b + 8);
+            var x0 = Vector256.Create(a[0]);
+            c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+            c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+            x0 = Vector256.Create(a[1]);
+            c10 = Vector256.FusedMultiplyAdd(x0, b0, c10);
+            c11 = Vector256.FusedMultiplyAdd(x0, b1, c11);
+            x0 = Vector256.Create(a[2]);
+            c20 = Vector256.FusedMultiplyAdd(x0, b0, c20);
+            c21 = Vector256.FusedMultiplyAdd(x0, b1, c21);
+            x0 = Vector256.Create(a[3]);
+            c30 = Vector256.FusedMultiplyAdd(x0, b0, c30);
+            c31 = Vector256.FusedMultiplyAdd(x0, b1, c31);
+            x0 = Vector256.Create(a[4]);
+            c40 = Vector256.FusedMultiplyAdd(x0, b0, c40);
+            c41 = Vector256.FusedMultiplyAdd(x0, b1, c41);
+            x0 = Vector256.Create(a[5]);
+            c50 = Vector256.FusedMultiplyAdd(x0, b0, c50);
+            c51 = Vector256.FusedMultiplyAdd(x0, b1, c51);
+        }
+        Finish(c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c, ldc, alpha, beta, mr, nr);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Finish(Vector256<float> c00, Vector256<float> c01, Vector256<float> c10, Vector256<float> c11, Vector256<float> c20, Vector256<float> c21,
+        Vector256<float> c30, Vector256<float> c31, Vector256<float> c40, Vector256<float> c41, Vector256<float> c50, Vector256<float> c51,
+        float* c, nint ldc, float alpha, float beta, int mr, int nr)
+    {
         var va = Vector256.Create(alpha);
         if (mr == 6 && nr == 16)
         {
@@ -123,6 +211,7 @@ internal readonly unsafe struct GemmKernel6x16 : IGemmMicroKernel
         c40.Store(t + 64); c41.Store(t + 72); c50.Store(t + 80); c51.Store(t + 88);
         GemmEpilogue.StoreScalar(t, 16, c, ldc, alpha, beta, mr, nr);
     }
+
 }
 
 /// <summary>
@@ -173,6 +262,91 @@ internal readonly unsafe struct GemmKernel6x32 : IGemmMicroKernel
             b += rsB;
         }
 
+        Finish(c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c, ldc, alpha, beta, mr, nr);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunPacked(nint kc, float* a, float* b, float* c, nint ldc, float alpha, float beta, int mr, int nr)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        nint p = kc;
+        for (; p >= 2; p -= 2)
+        {
+            var b0 = Vector512.Load(b + 0);
+            var b1 = Vector512.Load(b + 16);
+            var x0 = Vector512.Create(a[0]);
+            c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+            c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            x0 = Vector512.Create(a[1]);
+            c10 = Vector512.FusedMultiplyAdd(x0, b0, c10);
+            c11 = Vector512.FusedMultiplyAdd(x0, b1, c11);
+            x0 = Vector512.Create(a[2]);
+            c20 = Vector512.FusedMultiplyAdd(x0, b0, c20);
+            c21 = Vector512.FusedMultiplyAdd(x0, b1, c21);
+            x0 = Vector512.Create(a[3]);
+            c30 = Vector512.FusedMultiplyAdd(x0, b0, c30);
+            c31 = Vector512.FusedMultiplyAdd(x0, b1, c31);
+            x0 = Vector512.Create(a[4]);
+            c40 = Vector512.FusedMultiplyAdd(x0, b0, c40);
+            c41 = Vector512.FusedMultiplyAdd(x0, b1, c41);
+            x0 = Vector512.Create(a[5]);
+            c50 = Vector512.FusedMultiplyAdd(x0, b0, c50);
+            c51 = Vector512.FusedMultiplyAdd(x0, b1, c51);
+            b0 = Vector512.Load(b + 32);
+            b1 = Vector512.Load(b + 48);
+            x0 = Vector512.Create(a[6]);
+            c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+            c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            x0 = Vector512.Create(a[7]);
+            c10 = Vector512.FusedMultiplyAdd(x0, b0, c10);
+            c11 = Vector512.FusedMultiplyAdd(x0, b1, c11);
+            x0 = Vector512.Create(a[8]);
+            c20 = Vector512.FusedMultiplyAdd(x0, b0, c20);
+            c21 = Vector512.FusedMultiplyAdd(x0, b1, c21);
+            x0 = Vector512.Create(a[9]);
+            c30 = Vector512.FusedMultiplyAdd(x0, b0, c30);
+            c31 = Vector512.FusedMultiplyAdd(x0, b1, c31);
+            x0 = Vector512.Create(a[10]);
+            c40 = Vector512.FusedMultiplyAdd(x0, b0, c40);
+            c41 = Vector512.FusedMultiplyAdd(x0, b1, c41);
+            x0 = Vector512.Create(a[11]);
+            c50 = Vector512.FusedMultiplyAdd(x0, b0, c50);
+            c51 = Vector512.FusedMultiplyAdd(x0, b1, c51);
+            a += 12;
+            b += 64;
+        }
+        if (p != 0)
+        {
+            var b0 = Vector512.Load(b + 0);
+            var b1 = Vector512.Load(b + 16);
+            var x0 = Vector512.Create(a[0]);
+            c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+            c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            x0 = Vector512.Create(a[1]);
+            c10 = Vector512.FusedMultiplyAdd(x0, b0, c10);
+            c11 = Vector512.FusedMultiplyAdd(x0, b1, c11);
+            x0 = Vector512.Create(a[2]);
+            c20 = Vector512.FusedMultiplyAdd(x0, b0, c20);
+            c21 = Vector512.FusedMultiplyAdd(x0, b1, c21);
+            x0 = Vector512.Create(a[3]);
+            c30 = Vector512.FusedMultiplyAdd(x0, b0, c30);
+            c31 = Vector512.FusedMultiplyAdd(x0, b1, c31);
+            x0 = Vector512.Create(a[4]);
+            c40 = Vector512.FusedMultiplyAdd(x0, b0, c40);
+            c41 = Vector512.FusedMultiplyAdd(x0, b1, c41);
+            x0 = Vector512.Create(a[5]);
+            c50 = Vector512.FusedMultiplyAdd(x0, b0, c50);
+            c51 = Vector512.FusedMultiplyAdd(x0, b1, c51);
+        }
+        Finish(c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c, ldc, alpha, beta, mr, nr);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Finish(Vector512<float> c00, Vector512<float> c01, Vector512<float> c10, Vector512<float> c11, Vector512<float> c20, Vector512<float> c21,
+        Vector512<float> c30, Vector512<float> c31, Vector512<float> c40, Vector512<float> c41, Vector512<float> c50, Vector512<float> c51,
+        float* c, nint ldc, float alpha, float beta, int mr, int nr)
+    {
         var va = Vector512.Create(alpha);
         if (mr == 6 && nr == 32)
         {
@@ -190,6 +364,7 @@ internal readonly unsafe struct GemmKernel6x32 : IGemmMicroKernel
         c40.Store(t + 128); c41.Store(t + 144); c50.Store(t + 160); c51.Store(t + 176);
         GemmEpilogue.StoreScalar(t, 32, c, ldc, alpha, beta, mr, nr);
     }
+
 }
 
 /// <summary>Portable fallback, 4×4 of scalar accumulators (16 fit the 16 xmm registers of x64).</summary>
@@ -229,4 +404,7 @@ internal readonly unsafe struct GemmKernelScalar4x4 : IGemmMicroKernel
         t[12] = c30; t[13] = c31; t[14] = c32; t[15] = c33;
         GemmEpilogue.StoreScalar(t, 4, c, ldc, alpha, beta, mr, nr);
     }
+
+    public static void RunPacked(nint kc, float* a, float* b, float* c, nint ldc, float alpha, float beta, int mr, int nr)
+        => Run(kc, a, 1, 4, b, 4, c, ldc, alpha, beta, mr, nr);
 }
