@@ -59,14 +59,15 @@ internal static unsafe class GemmDriver<TK> where TK : struct, IGemmMicroKernel
     }
 
     /// <summary>
-    /// Small products skip packing A (and B when B is not transposed): the copy would cost more than it
-    /// saves when the operands already sit in cache. The choice depends on the shape only.
+    /// Products up to the kernel's measured volume skip packing A (and B when B is not transposed): the
+    /// copy costs more than it saves while a k×Nr sliver of B stays in L2 (k ≤ 1024). A transposed B is
+    /// still copied whole (k×n, bounded here). The choice depends on the shape only, never the threads.
     /// </summary>
     private static bool ChooseDirect(bool transB, int m, int n, int k, GemmAlgorithm algorithm) => algorithm switch
     {
         GemmAlgorithm.Direct => true,
         GemmAlgorithm.Packed => false,
-        _ => k <= KcMax && (long)m * n * k <= 64L * 64 * 64 * (transB ? 1 : 2),
+        _ => k <= 1024 && (long)m * n * k <= TK.DirectVolume && (!transB || (long)k * n <= 1L << 20),
     };
 
     private static float* Scratch(nint floats)
