@@ -56,7 +56,9 @@ internal static unsafe class GemmEpilogue
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(float* c, Vector512<float> acc, Vector512<float> alpha, float beta)
     {
-        if (beta == 0)
+        if (beta == 0 && alpha == Vector512<float>.One)
+            acc.Store(c);
+        else if (beta == 0)
             (acc * alpha).Store(c);
         else
             Vector512.FusedMultiplyAdd(acc, alpha, Vector512.Create(beta) * Vector512.Load(c)).Store(c);
@@ -68,6 +70,7 @@ internal static unsafe class GemmEpilogue
 /// Per k step: 2 loads, 6 broadcasts, 12 FMAs — enough independent FMAs to hide their latency on
 /// two FMA pipes.
 /// </summary>
+[SkipLocalsInit] // the partial-tile spill buffer is fully written before it is read
 internal readonly unsafe struct GemmKernel6x16 : IGemmMicroKernel
 {
     public static int Mr => 6;
@@ -224,6 +227,7 @@ internal readonly unsafe struct GemmKernel6x16 : IGemmMicroKernel
 /// divide the power-of-two shapes that models use, so few tiles are partial. Only chosen where Vector512
 /// is hardware-accelerated; tests force it elsewhere (software-emulated, slow but exact).
 /// </summary>
+[SkipLocalsInit] // the partial-tile spill buffer is fully written before it is read
 internal readonly unsafe struct GemmKernel8x32 : IGemmMicroKernel
 {
     public static int Mr => 8;
@@ -245,12 +249,16 @@ internal readonly unsafe struct GemmKernel8x32 : IGemmMicroKernel
         float* a7 = a + (mr > 7 ? 7 * rsA : 0);
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
         Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
-        nint off = 0, end = kc * csA;
-        for (; off < end; off += csA)
+        Vector512<float> b0, b1, x;
+        nint off = 0;
+        if (csA == 1)
         {
-            var b0 = Vector512.Load(b + 0);
-            var b1 = Vector512.Load(b + 16);
-            var x = Vector512.Create(a0[off]);
+            // A rows contiguous in k (op(A) = A): unroll by four with constant displacements.
+            for (; off + 4 <= kc; off += 4)
+            {
+            b0 = Vector512.Load(b);
+            b1 = Vector512.Load(b + 16);
+            x = Vector512.Create(a0[off]);
             c00 = Vector512.FusedMultiplyAdd(x, b0, c00);
             c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
             x = Vector512.Create(a1[off]);
@@ -275,6 +283,151 @@ internal readonly unsafe struct GemmKernel8x32 : IGemmMicroKernel
             c70 = Vector512.FusedMultiplyAdd(x, b0, c70);
             c71 = Vector512.FusedMultiplyAdd(x, b1, c71);
             b += rsB;
+            b0 = Vector512.Load(b);
+            b1 = Vector512.Load(b + 16);
+            x = Vector512.Create(a0[off + 1]);
+            c00 = Vector512.FusedMultiplyAdd(x, b0, c00);
+            c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
+            x = Vector512.Create(a1[off + 1]);
+            c10 = Vector512.FusedMultiplyAdd(x, b0, c10);
+            c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
+            x = Vector512.Create(a2[off + 1]);
+            c20 = Vector512.FusedMultiplyAdd(x, b0, c20);
+            c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
+            x = Vector512.Create(a3[off + 1]);
+            c30 = Vector512.FusedMultiplyAdd(x, b0, c30);
+            c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
+            x = Vector512.Create(a4[off + 1]);
+            c40 = Vector512.FusedMultiplyAdd(x, b0, c40);
+            c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
+            x = Vector512.Create(a5[off + 1]);
+            c50 = Vector512.FusedMultiplyAdd(x, b0, c50);
+            c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
+            x = Vector512.Create(a6[off + 1]);
+            c60 = Vector512.FusedMultiplyAdd(x, b0, c60);
+            c61 = Vector512.FusedMultiplyAdd(x, b1, c61);
+            x = Vector512.Create(a7[off + 1]);
+            c70 = Vector512.FusedMultiplyAdd(x, b0, c70);
+            c71 = Vector512.FusedMultiplyAdd(x, b1, c71);
+            b += rsB;
+            b0 = Vector512.Load(b);
+            b1 = Vector512.Load(b + 16);
+            x = Vector512.Create(a0[off + 2]);
+            c00 = Vector512.FusedMultiplyAdd(x, b0, c00);
+            c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
+            x = Vector512.Create(a1[off + 2]);
+            c10 = Vector512.FusedMultiplyAdd(x, b0, c10);
+            c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
+            x = Vector512.Create(a2[off + 2]);
+            c20 = Vector512.FusedMultiplyAdd(x, b0, c20);
+            c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
+            x = Vector512.Create(a3[off + 2]);
+            c30 = Vector512.FusedMultiplyAdd(x, b0, c30);
+            c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
+            x = Vector512.Create(a4[off + 2]);
+            c40 = Vector512.FusedMultiplyAdd(x, b0, c40);
+            c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
+            x = Vector512.Create(a5[off + 2]);
+            c50 = Vector512.FusedMultiplyAdd(x, b0, c50);
+            c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
+            x = Vector512.Create(a6[off + 2]);
+            c60 = Vector512.FusedMultiplyAdd(x, b0, c60);
+            c61 = Vector512.FusedMultiplyAdd(x, b1, c61);
+            x = Vector512.Create(a7[off + 2]);
+            c70 = Vector512.FusedMultiplyAdd(x, b0, c70);
+            c71 = Vector512.FusedMultiplyAdd(x, b1, c71);
+            b += rsB;
+            b0 = Vector512.Load(b);
+            b1 = Vector512.Load(b + 16);
+            x = Vector512.Create(a0[off + 3]);
+            c00 = Vector512.FusedMultiplyAdd(x, b0, c00);
+            c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
+            x = Vector512.Create(a1[off + 3]);
+            c10 = Vector512.FusedMultiplyAdd(x, b0, c10);
+            c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
+            x = Vector512.Create(a2[off + 3]);
+            c20 = Vector512.FusedMultiplyAdd(x, b0, c20);
+            c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
+            x = Vector512.Create(a3[off + 3]);
+            c30 = Vector512.FusedMultiplyAdd(x, b0, c30);
+            c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
+            x = Vector512.Create(a4[off + 3]);
+            c40 = Vector512.FusedMultiplyAdd(x, b0, c40);
+            c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
+            x = Vector512.Create(a5[off + 3]);
+            c50 = Vector512.FusedMultiplyAdd(x, b0, c50);
+            c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
+            x = Vector512.Create(a6[off + 3]);
+            c60 = Vector512.FusedMultiplyAdd(x, b0, c60);
+            c61 = Vector512.FusedMultiplyAdd(x, b1, c61);
+            x = Vector512.Create(a7[off + 3]);
+            c70 = Vector512.FusedMultiplyAdd(x, b0, c70);
+            c71 = Vector512.FusedMultiplyAdd(x, b1, c71);
+            b += rsB;
+            }
+            for (; off < kc; off++)
+            {
+            b0 = Vector512.Load(b);
+            b1 = Vector512.Load(b + 16);
+            x = Vector512.Create(a0[off]);
+            c00 = Vector512.FusedMultiplyAdd(x, b0, c00);
+            c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
+            x = Vector512.Create(a1[off]);
+            c10 = Vector512.FusedMultiplyAdd(x, b0, c10);
+            c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
+            x = Vector512.Create(a2[off]);
+            c20 = Vector512.FusedMultiplyAdd(x, b0, c20);
+            c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
+            x = Vector512.Create(a3[off]);
+            c30 = Vector512.FusedMultiplyAdd(x, b0, c30);
+            c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
+            x = Vector512.Create(a4[off]);
+            c40 = Vector512.FusedMultiplyAdd(x, b0, c40);
+            c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
+            x = Vector512.Create(a5[off]);
+            c50 = Vector512.FusedMultiplyAdd(x, b0, c50);
+            c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
+            x = Vector512.Create(a6[off]);
+            c60 = Vector512.FusedMultiplyAdd(x, b0, c60);
+            c61 = Vector512.FusedMultiplyAdd(x, b1, c61);
+            x = Vector512.Create(a7[off]);
+            c70 = Vector512.FusedMultiplyAdd(x, b0, c70);
+            c71 = Vector512.FusedMultiplyAdd(x, b1, c71);
+            b += rsB;
+            }
+        }
+        else
+        {
+            for (nint end = kc * csA; off < end; off += csA)
+            {
+            b0 = Vector512.Load(b);
+            b1 = Vector512.Load(b + 16);
+            x = Vector512.Create(a0[off]);
+            c00 = Vector512.FusedMultiplyAdd(x, b0, c00);
+            c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
+            x = Vector512.Create(a1[off]);
+            c10 = Vector512.FusedMultiplyAdd(x, b0, c10);
+            c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
+            x = Vector512.Create(a2[off]);
+            c20 = Vector512.FusedMultiplyAdd(x, b0, c20);
+            c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
+            x = Vector512.Create(a3[off]);
+            c30 = Vector512.FusedMultiplyAdd(x, b0, c30);
+            c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
+            x = Vector512.Create(a4[off]);
+            c40 = Vector512.FusedMultiplyAdd(x, b0, c40);
+            c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
+            x = Vector512.Create(a5[off]);
+            c50 = Vector512.FusedMultiplyAdd(x, b0, c50);
+            c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
+            x = Vector512.Create(a6[off]);
+            c60 = Vector512.FusedMultiplyAdd(x, b0, c60);
+            c61 = Vector512.FusedMultiplyAdd(x, b1, c61);
+            x = Vector512.Create(a7[off]);
+            c70 = Vector512.FusedMultiplyAdd(x, b0, c70);
+            c71 = Vector512.FusedMultiplyAdd(x, b1, c71);
+            b += rsB;
+            }
         }
         Finish(c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71, c, ldc, alpha, beta, mr, nr);
     }
@@ -405,6 +558,7 @@ internal readonly unsafe struct GemmKernel8x32 : IGemmMicroKernel
 }
 
 /// <summary>Portable fallback, 4×4 of scalar accumulators (16 fit the 16 xmm registers of x64).</summary>
+[SkipLocalsInit] // the partial-tile spill buffer is fully written before it is read
 internal readonly unsafe struct GemmKernelScalar4x4 : IGemmMicroKernel
 {
     public static int Mr => 4;
