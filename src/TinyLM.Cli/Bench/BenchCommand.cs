@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using TinyLM.Cli.Common;
 
 namespace TinyLM.Cli.Bench;
 
@@ -23,17 +24,14 @@ public static class BenchCommand
         gemm.Options.Add(json);
         gemm.Options.Add(threads);
         gemm.Options.Add(trials);
-        gemm.SetAction(parseResult => RunGemm(parseResult.GetValue(json), parseResult.GetValue(threads), parseResult.GetValue(trials)));
+        gemm.SetRunner(parseResult => RunGemm(parseResult.GetValue(json), parseResult.GetValue(threads), parseResult.GetValue(trials)));
         return gemm;
     }
 
     private static int RunGemm(bool json, int? threads, int trials)
     {
         if (threads is < 1 || trials < 1)
-        {
-            Console.Error.WriteLine($"bench gemm: --threads and --trials must be at least 1 (got threads={threads}, trials={trials}).");
-            return 2;
-        }
+            throw new CliError($"bench gemm: --threads and --trials must be at least 1 (got threads={threads}, trials={trials}).", ExitCodes.Usage);
         int[] counts = threads is { } t ? [t] : Environment.ProcessorCount > 1 ? [1, Environment.ProcessorCount] : [1];
         var openBlas = OpenBlas.TryLoad();
         if (openBlas is null)
