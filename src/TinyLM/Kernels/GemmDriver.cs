@@ -17,8 +17,9 @@ internal static unsafe class GemmDriver<TK> where TK : struct, IGemmMicroKernel
     private static int Mc => TK.Mr * 24;
     private static int Nc => 2048;
 
-    // Below this many flops a second thread costs more to wake than it saves.
-    private const long ParallelFlops = 1L << 19;
+    // Below this many flops (64³ is 2^19) a second thread costs about what it saves, and on a shared
+    // machine often more; OpenBLAS makes the same call.
+    private const long ParallelFlops = 1L << 20;
 
     [ThreadStatic] private static float[]? _scratch;
     [ThreadStatic] private static Job? _job;
@@ -104,6 +105,10 @@ internal static unsafe class GemmDriver<TK> where TK : struct, IGemmMicroKernel
             int tilesM = (_m + TK.Mr - 1) / TK.Mr, tilesN = (_n + TK.Nr - 1) / TK.Nr;
             if (2L * _m * _n * _k < ParallelFlops)
                 threads = 1;
+            else if (_direct && 2L * _m * _n * _k >= ParallelFlops << 4)
+                // Unpacked blocks cost nothing extra to split finer, and small blocks let a thread that
+                // starts late (the machine is shared) take less than half the work.
+                threads *= 4;
             int bestM = 1, bestN = 1;
             long bestCost = long.MaxValue;
             for (int t = Math.Max(1, threads); t >= 1 && bestCost == long.MaxValue; t--)

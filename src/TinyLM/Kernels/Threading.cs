@@ -81,9 +81,10 @@ public static class Threading
     /// <summary>The persistent workers. One job at a time; indices are handed out by an atomic counter.</summary>
     private static class Pool
     {
-        // About 50 µs of spinning before a worker goes to sleep: long enough to catch the next GEMM of a
-        // layer, short enough not to steal much from other processes.
-        private const int SpinIterations = 2000;
+        // Tens of microseconds of spinning before a worker goes to sleep: long enough to catch the next GEMM
+        // of a layer, short enough not to steal much from other processes. Each check spins only briefly,
+        // so a new job is seen within a fraction of a microsecond.
+        private const int SpinIterations = 40_000;
 
         private static readonly object _gate = new();
         private static Thread[] _workers = [];
@@ -122,9 +123,12 @@ public static class Threading
                 // caller wait for it (on a busy machine that costs milliseconds). Interlocked.Exchange is a full
                 // fence, so either a late worker sees the job closed, or we see it in _active and wait for it.
                 Interlocked.Exchange(ref _open, 0);
-                var spin = new SpinWait();
-                while (Volatile.Read(ref _active) != 0)
-                    spin.SpinOnce(sleep1Threshold: -1);
+                // Joined workers are running, so they finish soon: spin tightly first, then back off.
+                for (int i = 0; Volatile.Read(ref _active) != 0; i++)
+                {
+                    if (i < 10_000) Thread.SpinWait(1);
+                    else Thread.Yield();
+                }
                 _job = null;
                 if (_error is { } error)
                     throw new AggregateException("Threading.For: a parallel job failed.", error);
@@ -183,7 +187,7 @@ public static class Threading
                 {
                     if (spins++ < SpinIterations)
                     {
-                        Thread.SpinWait(20);
+                        Thread.SpinWait(1);
                         continue;
                     }
                     lock (_gate)
