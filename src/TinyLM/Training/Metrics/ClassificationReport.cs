@@ -127,7 +127,11 @@ public sealed class ClassificationReport
         return copy;
     }
 
-    /// <summary>The text table of scikit-learn's classification_report, character for character.</summary>
+    /// <summary>
+    /// The text table of scikit-learn's classification_report, character for character (numbers
+    /// rounded half-to-even as Python does; a "micro avg" row replaces "accuracy" when some label
+    /// never occurs, as sklearn does when labels= lists it).
+    /// </summary>
     public string ToText(int digits = 4)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(digits);
@@ -143,11 +147,21 @@ public sealed class ClassificationReport
         foreach (ClassMetrics m in _perClass) AppendRow(sb, m.Label, m.Precision, m.Recall, m.F1, m.Support, width, digits);
         sb.Append('\n');
 
-        // Python's "{:>9.4}" of "" is nine spaces: the accuracy row leaves precision and recall blank.
-        sb.Append(PyFormat.Right("accuracy", width)).Append(' ');
-        sb.Append(' ', 10).Append(' ', 10);
-        sb.Append(' ').Append(PyFormat.Right(PyFormat.Fixed(Accuracy, digits), 9));
-        sb.Append(' ').Append(PyFormat.Right(Count.ToString(System.Globalization.CultureInfo.InvariantCulture), 9)).Append('\n');
+        if (AllLabelsOccur())
+        {
+            // Python's "{:>9.4}" of "" is nine spaces: the accuracy row leaves precision and recall blank.
+            sb.Append(PyFormat.Right("accuracy", width)).Append(' ');
+            sb.Append(' ', 10).Append(' ', 10);
+            sb.Append(' ').Append(PyFormat.Right(PyFormat.Fixed(Accuracy, digits), 9));
+            sb.Append(' ').Append(PyFormat.Right(Count.ToString(System.Globalization.CultureInfo.InvariantCulture), 9)).Append('\n');
+        }
+        else
+        {
+            // sklearn prints "micro avg" instead when some label never occurs in y_true or y_pred;
+            // with every prediction inside the label set, micro precision = recall = F1 = accuracy.
+            AppendRow(sb, "micro avg", Accuracy, Accuracy, Accuracy, Count, width, digits);
+        }
+
         AppendRow(sb, "macro avg", MacroPrecision, MacroRecall, MacroF1, Count, width, digits);
         AppendRow(sb, lastHeading, WeightedPrecision, WeightedRecall, WeightedF1, Count, width, digits);
         return sb.ToString();
@@ -209,6 +223,18 @@ public sealed class ClassificationReport
     }
 
     public override string ToString() => ToText();
+
+    private bool AllLabelsOccur()
+    {
+        for (int c = 0; c < _labels.Length; c++)
+        {
+            bool occurs = false;
+            for (int j = 0; j < _labels.Length && !occurs; j++) occurs = _confusion[c][j] != 0 || _confusion[j][c] != 0;
+            if (!occurs) return false;
+        }
+
+        return true;
+    }
 
     private static double Divide(double numerator, double denominator) => denominator == 0 ? 0.0 : numerator / denominator;
 
