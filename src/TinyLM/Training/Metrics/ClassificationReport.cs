@@ -90,11 +90,6 @@ public sealed class ClassificationReport
         WeightedF1 = Divide(wf, Count);
     }
 
-    public ClassificationReport(int[] yTrue, int[] yPred, string[] labels)
-        : this(yTrue.AsSpan(), yPred.AsSpan(), (IReadOnlyList<string>)labels)
-    {
-    }
-
     public IReadOnlyList<string> Labels => _labels;
 
     /// <summary>Number of examples scored (the total support).</summary>
