@@ -60,7 +60,9 @@ public static class Threading
         ArgumentNullException.ThrowIfNull(job);
         if (count < 0)
             throw new ArgumentOutOfRangeException(nameof(count), count, "Threading.For: count must be non-negative.");
-        threads = Math.Min(threads, count);
+        // More threads than cores only adds contention (results never depend on it); two are kept even on
+        // one core so the pool is exercised everywhere.
+        threads = Math.Min(Math.Min(threads, count), Math.Max(2, Environment.ProcessorCount));
         if (threads <= 1 || !Pool.TryRun(count, job, threads))
             for (int i = 0; i < count; i++)
                 job.Run(i);
