@@ -4,9 +4,13 @@ namespace TinyLM.Cli;
 
 public static class Program
 {
-    public static int Main(string[] args)
+    public static int Main(string[] args) => BuildRoot().Parse(args).Invoke();
+
+    /// <summary>The verb tree; each verb lives in its own folder and exposes a static Create().</summary>
+    public static RootCommand BuildRoot()
     {
         var root = new RootCommand("tinylm — train, evaluate, compress and ship tiny language models on CPUs.");
-        return root.Parse(args).Invoke();
+        root.Subcommands.Add(Bench.BenchCommand.Create());
+        return root;
     }
 }

@@ -16,7 +16,7 @@ public static unsafe partial class Gemm
         fixed (float* pa = a)
         fixed (float* pb = b)
         fixed (float* pc = c)
-            Multiply(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
+            Multiply(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, GemmOptions.Default);
     }
 
     /// <summary>Batched form: batch independent products, each operand advanced by its stride.</summary>
@@ -24,35 +24,108 @@ public static unsafe partial class Gemm
         ReadOnlySpan<float> a, int lda, long strideA, ReadOnlySpan<float> b, int ldb, long strideB,
         float beta, Span<float> c, int ldc, long strideC)
     {
-        if (batch < 0) throw new ArgumentOutOfRangeException(nameof(batch));
+        CheckBatch(batch, strideA, strideB, strideC);
         if (batch == 0) return;
-        CheckArguments(transA, transB, m, n, k, a.Length - (int)(strideA * (batch - 1)), lda,
-            b.Length - (int)(strideB * (batch - 1)), ldb, c.Length - (int)(strideC * (batch - 1)), ldc);
+        CheckArguments(transA, transB, m, n, k, a.Length - strideA * (batch - 1), lda,
+            b.Length - strideB * (batch - 1), ldb, c.Length - strideC * (batch - 1), ldc);
         fixed (float* pa = a)
         fixed (float* pb = b)
         fixed (float* pc = c)
-            for (int i = 0; i < batch; i++)
-                Multiply(transA, transB, m, n, k, alpha, pa + strideA * i, lda, pb + strideB * i, ldb, beta, pc + strideC * i, ldc);
+            MultiplyBatched(transA, transB, batch, m, n, k, alpha, pa, lda, strideA, pb, ldb, strideB, beta, pc, ldc, strideC,
+                GemmOptions.Default);
+    }
+
+    /// <summary>Batched pointer form. Callers guarantee the buffers are large enough.</summary>
+    public static void MultiplyBatched(bool transA, bool transB, int batch, int m, int n, int k, float alpha,
+        float* a, int lda, long strideA, float* b, int ldb, long strideB, float beta, float* c, int ldc, long strideC)
+    {
+        CheckBatch(batch, strideA, strideB, strideC);
+        MultiplyBatched(transA, transB, batch, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, strideC,
+            GemmOptions.Default);
     }
 
     /// <summary>Pointer entry point. Callers guarantee the buffers are large enough.</summary>
     public static void Multiply(bool transA, bool transB, int m, int n, int k, float alpha,
         float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
+        => Multiply(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, GemmOptions.Default);
+
+    /// <summary>Pointer form with explicit path choices (tests force each kernel and thread count).</summary>
+    internal static void Multiply(bool transA, bool transB, int m, int n, int k, float alpha,
+        float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, GemmOptions options)
     {
-        // Placeholder: naive loops until the packed kernel lands (see issue 2).
+        if (m <= 0 || n <= 0) return;
+        if (k == 0 || alpha == 0)
+        {
+            ScaleC(m, n, beta, c, ldc);
+            return;
+        }
+        int threads = Math.Max(1, options.Threads);
+        switch (options.ResolvedSimd)
+        {
+            case GemmSimd.V512:
+                GemmDriver<GemmKernel8x32>.Multiply(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, options.Algorithm, threads);
+                break;
+            case GemmSimd.V256:
+                GemmDriver<GemmKernel6x16>.Multiply(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, options.Algorithm, threads);
+                break;
+            default:
+                GemmDriver<GemmKernelScalar4x4>.Multiply(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, options.Algorithm, threads);
+                break;
+        }
+    }
+
+    /// <summary>Batched pointer form with explicit path choices.</summary>
+    internal static void MultiplyBatched(bool transA, bool transB, int batch, int m, int n, int k, float alpha,
+        float* a, int lda, long strideA, float* b, int ldb, long strideB, float beta, float* c, int ldc, long strideC,
+        GemmOptions options)
+    {
+        if (batch <= 0 || m <= 0 || n <= 0) return;
+        if (k == 0 || alpha == 0)
+        {
+            for (int i = 0; i < batch; i++)
+                ScaleC(m, n, beta, c + strideC * i, ldc);
+            return;
+        }
+        int threads = Math.Max(1, options.Threads);
+        switch (options.ResolvedSimd)
+        {
+            case GemmSimd.V512:
+                GemmDriver<GemmKernel8x32>.MultiplyBatched(transA, transB, batch, m, n, k, alpha, a, lda, strideA, b, ldb, strideB,
+                    beta, c, ldc, strideC, options.Algorithm, threads);
+                break;
+            case GemmSimd.V256:
+                GemmDriver<GemmKernel6x16>.MultiplyBatched(transA, transB, batch, m, n, k, alpha, a, lda, strideA, b, ldb, strideB,
+                    beta, c, ldc, strideC, options.Algorithm, threads);
+                break;
+            default:
+                GemmDriver<GemmKernelScalar4x4>.MultiplyBatched(transA, transB, batch, m, n, k, alpha, a, lda, strideA, b, ldb, strideB,
+                    beta, c, ldc, strideC, options.Algorithm, threads);
+                break;
+        }
+    }
+
+    /// <summary>C = beta·C, where beta == 0 clears C even if it held NaN (BLAS semantics).</summary>
+    private static void ScaleC(int m, int n, float beta, float* c, int ldc)
+    {
+        if (beta == 1) return;
         for (int i = 0; i < m; i++)
-            for (int j = 0; j < n; j++)
-            {
-                float sum = 0;
-                for (int p = 0; p < k; p++)
-                    sum += (transA ? a[p * lda + i] : a[i * lda + p]) * (transB ? b[j * ldb + p] : b[p * ldb + j]);
-                float* cij = c + i * ldc + j;
-                *cij = alpha * sum + (beta == 0 ? 0 : beta * *cij);
-            }
+        {
+            var row = new Span<float>(c + (nint)i * ldc, n);
+            if (beta == 0) row.Clear();
+            else System.Numerics.Tensors.TensorPrimitives.Multiply(row, beta, row);
+        }
+    }
+
+    private static void CheckBatch(int batch, long strideA, long strideB, long strideC)
+    {
+        if (batch < 0)
+            throw new ArgumentOutOfRangeException(nameof(batch), batch, "Gemm.MultiplyBatched: batch must be non-negative.");
+        if (strideA < 0 || strideB < 0 || strideC < 0)
+            throw new ArgumentException($"Gemm.MultiplyBatched: strides must be non-negative (strideA={strideA}, strideB={strideB}, strideC={strideC}).");
     }
 
     internal static void CheckArguments(bool transA, bool transB, int m, int n, int k,
-        int aLength, int lda, int bLength, int ldb, int cLength, int ldc)
+        long aLength, int lda, long bLength, int ldb, long cLength, int ldc)
     {
         if (m < 0 || n < 0 || k < 0)
             throw new ArgumentException($"Gemm: negative size m={m} n={n} k={k}.");

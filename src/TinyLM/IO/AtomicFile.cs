@@ -1,0 +1,92 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace TinyLM.IO;
+
+/// <summary>
+/// All-or-nothing file output: data goes to a temporary file in the target's folder, is flushed
+/// to disk, then renamed over the target. A crash or exception leaves either the old file or the
+/// new one, never a mix, and no temporary file behind (barring a crash between write and rename).
+/// </summary>
+public static class AtomicFile
+{
+    /// <summary>Suffix of the temporary files; a leftover one from a killed process is safe to delete.</summary>
+    public const string TempSuffix = ".tmp";
+
+    /// <summary>
+    /// Runs <paramref name="write"/> against a fresh temporary file, then moves it over
+    /// <paramref name="path"/>. The parent folder is created if missing. If <paramref name="write"/>
+    /// throws, the temporary file is deleted, the exception propagates and the target is untouched.
+    /// </summary>
+    public static void Write(string path, Action<Stream> write)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(write);
+
+        string full = Path.GetFullPath(path);
+        string directory = Path.GetDirectoryName(full) ?? throw new ArgumentException($"'{path}' has no parent folder", nameof(path));
+        if (Directory.Exists(full)) throw new IOException($"{full}: is a folder, cannot write a file there");
+        Directory.CreateDirectory(directory);
+
+        // Same folder as the target, so the rename never crosses a file system and stays atomic.
+        string temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{RandomTag()}{TempSuffix}");
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            {
+                write(stream);
+                if (stream.CanWrite)
+                {
+                    stream.Flush(flushToDisk: true);
+                }
+                else
+                {
+                    // The callback disposed the stream (e.g. via a BinaryWriter): its bytes reached the
+                    // OS but were never forced to disk, so reopen and force them.
+                    using var again = new FileStream(temp, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+                    again.Flush(flushToDisk: true);
+                }
+            }
+
+            File.Move(temp, full, overwrite: true);
+        }
+        catch
+        {
+            TryDelete(temp);
+            throw;
+        }
+    }
+
+    /// <summary>Atomically replaces <paramref name="path"/> with <paramref name="bytes"/>.</summary>
+    public static void WriteAllBytes(string path, ReadOnlyMemory<byte> bytes) =>
+        Write(path, stream => stream.Write(bytes.Span));
+
+    /// <summary>Atomically replaces <paramref name="path"/> with <paramref name="text"/> as UTF-8 without a BOM.</summary>
+    public static void WriteAllText(string path, string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        WriteAllBytes(path, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(text));
+    }
+
+    private static string RandomTag()
+    {
+        Span<byte> b = stackalloc byte[6];
+        RandomNumberGenerator.Fill(b);
+        return Convert.ToHexStringLower(b);
+    }
+
+    private static void TryDelete(string temp)
+    {
+        try
+        {
+            File.Delete(temp);
+        }
+        catch (IOException)
+        {
+            // The original exception matters more than a temp file we could not remove.
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}

@@ -1,0 +1,203 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace TinyLM.IO;
+
+/// <summary>
+/// The TinyLM model file (".tlm"): a plain safetensors file whose "__metadata__" carries the
+/// format version, model kind, config JSON, tokenizer JSON and label list under "tinylm.*" keys.
+/// Any safetensors tool (Python's safetensors, candle, transformers) can open the weights; TinyLM
+/// additionally checks the metadata, so a foreign file, a truncated one or one from a newer
+/// TinyLM fails with a message that says which.
+/// </summary>
+public static class ModelFile
+{
+    /// <summary>The layout version this build writes and the newest it reads.</summary>
+    public const int CurrentFormatVersion = 1;
+
+    /// <summary>Conventional file extension.</summary>
+    public const string Extension = ".tlm";
+
+    public const string VersionKey = "tinylm.format_version";
+    public const string KindKey = "tinylm.kind";
+    public const string ConfigKey = "tinylm.config";
+    public const string TokenizerKey = "tinylm.tokenizer";
+    public const string LabelsKey = "tinylm.labels";
+
+    private const string ReservedPrefix = "tinylm.";
+
+    /// <summary>Writes <paramref name="contents"/> atomically: the old file survives any failure.</summary>
+    public static void Save(string path, ModelFileContents contents)
+    {
+        ArgumentNullException.ThrowIfNull(contents);
+        Dictionary<string, string> metadata = BuildMetadata(contents);
+        SafeTensorsFile.Write(path, contents.Tensors, metadata);
+    }
+
+    /// <summary>Reads and validates a model file.</summary>
+    public static ModelFileContents Load(string path)
+    {
+        byte[] bytes = SafeTensorsFile.ReadAllBytesChecked(path);
+        SafeTensorsFile file;
+        try
+        {
+            file = SafeTensorsFile.Parse(bytes, path);
+        }
+        catch (ModelFormatException ex)
+        {
+            throw new ModelFormatException(path, $"not a valid TinyLM model file: {ex.Problem}", ex);
+        }
+
+        return FromSafeTensors(file, path);
+    }
+
+    /// <summary>Interprets an already parsed safetensors file as a model file.</summary>
+    public static ModelFileContents FromSafeTensors(SafeTensorsFile file, string source)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        IReadOnlyDictionary<string, string> md = file.Metadata;
+        if (!md.TryGetValue(VersionKey, out string? versionText))
+        {
+            throw new ModelFormatException(source, $"a safetensors file but not a TinyLM model file (no '{VersionKey}' in __metadata__)");
+        }
+
+        if (!int.TryParse(versionText, NumberStyles.None, CultureInfo.InvariantCulture, out int version) || version < 1)
+        {
+            throw new ModelFormatException(source, $"'{VersionKey}' is '{versionText}', not a positive integer");
+        }
+
+        if (version > CurrentFormatVersion)
+        {
+            throw new ModelFormatException(source, $"format version {version} is newer than this TinyLM reads (up to {CurrentFormatVersion}); upgrade TinyLM to load it");
+        }
+
+        string kindText = Require(md, KindKey, source);
+        if (!ModelKindExtensions.TryParseFileName(kindText, out ModelKind kind))
+        {
+            throw new ModelFormatException(source, $"unknown model kind '{kindText}' (expected classifier, causal-lm or seq2seq)");
+        }
+
+        string config = RequireJson(md, ConfigKey, source);
+        string tokenizer = RequireJson(md, TokenizerKey, source);
+        string[] labels = ParseLabels(Require(md, LabelsKey, source), source);
+
+        var extra = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (KeyValuePair<string, string> kv in md)
+        {
+            if (!kv.Key.StartsWith(ReservedPrefix, StringComparison.Ordinal)) extra.Add(kv.Key, kv.Value);
+        }
+
+        return new ModelFileContents
+        {
+            Kind = kind,
+            FormatVersion = version,
+            ConfigJson = config,
+            TokenizerJson = tokenizer,
+            Labels = labels,
+            Metadata = extra,
+            Tensors = [.. file.Tensors],
+        };
+    }
+
+    private static Dictionary<string, string> BuildMetadata(ModelFileContents c)
+    {
+        if (c.FormatVersion < 1 || c.FormatVersion > CurrentFormatVersion)
+        {
+            throw new ArgumentException($"format version {c.FormatVersion} cannot be written; this build writes 1..{CurrentFormatVersion}", nameof(c));
+        }
+
+        ArgumentNullException.ThrowIfNull(c.ConfigJson);
+        ArgumentNullException.ThrowIfNull(c.TokenizerJson);
+        ArgumentNullException.ThrowIfNull(c.Labels);
+        ArgumentNullException.ThrowIfNull(c.Metadata);
+        CheckJson(c.ConfigJson, "config JSON");
+        CheckJson(c.TokenizerJson, "tokenizer JSON");
+
+        var md = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (KeyValuePair<string, string> kv in c.Metadata)
+        {
+            if (kv.Key.StartsWith(ReservedPrefix, StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"metadata key '{kv.Key}' is reserved: keys starting '{ReservedPrefix}' belong to the model file format");
+            }
+
+            md.Add(kv.Key, kv.Value);
+        }
+
+        md[VersionKey] = c.FormatVersion.ToString(CultureInfo.InvariantCulture);
+        md[KindKey] = c.Kind.ToFileName();
+        md[ConfigKey] = c.ConfigJson;
+        md[TokenizerKey] = c.TokenizerJson;
+        md[LabelsKey] = LabelsToJson(c.Labels);
+        return md;
+    }
+
+    private static string LabelsToJson(IReadOnlyList<string> labels)
+    {
+        using var ms = new MemoryStream();
+        using (var w = new Utf8JsonWriter(ms))
+        {
+            w.WriteStartArray();
+            foreach (string label in labels) w.WriteStringValue(label ?? throw new ArgumentException("a label is null"));
+            w.WriteEndArray();
+        }
+
+        return System.Text.Encoding.UTF8.GetString(ms.GetBuffer(), 0, (int)ms.Length);
+    }
+
+    private static string[] ParseLabels(string json, string source)
+    {
+        try
+        {
+            using JsonDocument doc = JsonDocument.Parse(json);
+            if (doc.RootElement.ValueKind != JsonValueKind.Array)
+            {
+                throw new ModelFormatException(source, $"'{LabelsKey}' must be a JSON array of strings");
+            }
+
+            var labels = new string[doc.RootElement.GetArrayLength()];
+            int i = 0;
+            foreach (JsonElement e in doc.RootElement.EnumerateArray())
+            {
+                if (e.ValueKind != JsonValueKind.String) throw new ModelFormatException(source, $"'{LabelsKey}'[{i}] is {e.ValueKind}, not a string");
+                labels[i++] = e.GetString()!;
+            }
+
+            return labels;
+        }
+        catch (JsonException ex)
+        {
+            throw new ModelFormatException(source, $"'{LabelsKey}' is not valid JSON: {ex.Message}", ex);
+        }
+    }
+
+    private static string Require(IReadOnlyDictionary<string, string> md, string key, string source) =>
+        md.TryGetValue(key, out string? value) ? value : throw new ModelFormatException(source, $"missing '{key}' in __metadata__");
+
+    private static string RequireJson(IReadOnlyDictionary<string, string> md, string key, string source)
+    {
+        string value = Require(md, key, source);
+        try
+        {
+            using JsonDocument _ = JsonDocument.Parse(value);
+        }
+        catch (JsonException ex)
+        {
+            throw new ModelFormatException(source, $"'{key}' is not valid JSON: {ex.Message}", ex);
+        }
+
+        return value;
+    }
+
+    private static void CheckJson(string json, string what)
+    {
+        try
+        {
+            using JsonDocument _ = JsonDocument.Parse(json);
+        }
+        catch (JsonException ex)
+        {
+            throw new ArgumentException($"{what} is not valid JSON: {ex.Message}", ex);
+        }
+    }
+}

@@ -1,0 +1,37 @@
+namespace TinyLM.IO;
+
+/// <summary>The task a model file holds; decides which model class can load it.</summary>
+public enum ModelKind
+{
+    /// <summary>Text classifier (sentiment, topics): text in, one label out.</summary>
+    Classifier,
+
+    /// <summary>Decoder-only generative model (GPT/llama style).</summary>
+    CausalLm,
+
+    /// <summary>Encoder-decoder model (translation).</summary>
+    Seq2Seq,
+}
+
+public static class ModelKindExtensions
+{
+    /// <summary>The name stored in files and printed by the CLI.</summary>
+    public static string ToFileName(this ModelKind kind) => kind switch
+    {
+        ModelKind.Classifier => "classifier",
+        ModelKind.CausalLm => "causal-lm",
+        ModelKind.Seq2Seq => "seq2seq",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown model kind"),
+    };
+
+    public static bool TryParseFileName(string name, out ModelKind kind)
+    {
+        switch (name)
+        {
+            case "classifier": kind = ModelKind.Classifier; return true;
+            case "causal-lm": kind = ModelKind.CausalLm; return true;
+            case "seq2seq": kind = ModelKind.Seq2Seq; return true;
+            default: kind = default; return false;
+        }
+    }
+}

@@ -1,0 +1,123 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using TinyLM.Text;
+using Xunit.Abstractions;
+
+namespace TinyLM.Tests.Text;
+
+/// <summary>
+/// Checks against the real corpora in shared/datasets. Each test returns early when the data is
+/// not on this machine (unit tests above cover the logic with data they make themselves).
+/// </summary>
+public class RealDatasetTests(ITestOutputHelper output)
+{
+    private static ResolvedDataset? Local(string name) =>
+        new DatasetResolver { AllowDownload = false, DataDir = null }.FindLocal(name);
+
+    [Fact]
+    public void R8_train_has_5485_examples_and_8_labels()
+    {
+        if (Local("r8") is not ResolvedDataset r8)
+            return;
+        TextDataset train = TextDatasetReader.Read(r8.File("train.tsv"));
+        Assert.Equal(5485, train.Count);
+        Assert.Equal(0, train.SkippedLines);
+        Assert.Equal(8, LabelMap.FromExamples(train.Examples).Count);
+        Assert.Equal(2189, TextDatasetReader.Read(r8.File("test.tsv")).Count);
+    }
+
+    [Fact]
+    public void Mr_and_multi30k_read_with_their_documented_sizes()
+    {
+        if (Local("mr") is ResolvedDataset mr)
+        {
+            TextDataset train = TextDatasetReader.Read(mr.File("train.tsv"));
+            Assert.Equal(7108, train.Count);
+            Assert.Equal(["neg", "pos"], LabelMap.FromExamples(train.Examples).Labels);
+        }
+        if (Local("multi30k") is ResolvedDataset m)
+        {
+            Assert.Equal(29000, ParallelCorpus.Read(m.File("train.de"), m.File("train.en")).Count);
+            Assert.Equal(1014, ParallelCorpus.Read(m.File("val.de"), m.File("val.en")).Count);
+        }
+    }
+
+    [Fact]
+    public void Local_files_match_the_catalog_checksums()
+    {
+        foreach (DatasetInfo info in DatasetCatalog.Default.Datasets)
+        {
+            if (Local(info.Name) is not ResolvedDataset d)
+                continue;
+            foreach (DatasetFile f in info.Files)
+                Assert.Equal(f.Sha256, Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(d.File(f.Name)))));
+        }
+    }
+
+    [Fact]
+    public async Task Real_catalog_entries_download_from_a_mirror_of_their_sources()
+    {
+        // tinyshakespeare and multi30k are stored unchanged, and R8's sources are the files without
+        // their final newline, so a loopback mirror of the real sources can be rebuilt from them.
+        ResolvedDataset?[] found = [Local("r8"), Local("tinyshakespeare"), Local("multi30k")];
+        if (found.Any(f => f is null))
+            return;
+        var served = new Dictionary<string, byte[]>();
+        foreach (string name in new[] { "r8", "tinyshakespeare", "multi30k" })
+        {
+            DatasetInfo info = DatasetCatalog.Default.Find(name)!;
+            ResolvedDataset local = found.First(f => f!.Name == name)!;
+            for (int i = 0; i < info.Files.Count; i++)
+            {
+                byte[] bytes = File.ReadAllBytes(local.File(info.Files[i].Name));
+                served[info.Sources[i].Path] = info.Transform == DatasetTransform.AppendFinalNewline ? bytes[..^1] : bytes;
+            }
+        }
+        using var server = new LoopbackServer(served);
+        using var dir = new TempDir();
+        var r = new DatasetResolver(DatasetCatalog.Default.WithBaseUrl(server.BaseUrl))
+        {
+            EnvironmentDir = null,
+            SearchStarts = [],
+            CacheDir = dir.Path,
+        };
+        foreach (string name in new[] { "r8", "tinyshakespeare", "multi30k" })
+        {
+            ResolvedDataset d = await r.ResolveAsync(name);
+            Assert.Equal(DatasetOrigin.Downloaded, d.Origin);
+        }
+    }
+
+    [Fact]
+    public void Movie_review_transform_reproduces_the_published_files_from_the_real_sources()
+    {
+        // Needs text_gcn's data/mr.txt and data/corpus/mr.txt saved as mr.txt and corpus_mr.txt in
+        // $TINYLM_TEXTGCN_SOURCES (not part of the repository).
+        string? src = Environment.GetEnvironmentVariable("TINYLM_TEXTGCN_SOURCES");
+        if (src is null)
+            return;
+        DatasetInfo info = DatasetCatalog.Default.Find("mr")!;
+        byte[][] outputs = DatasetTransforms.Apply(info,
+            [File.ReadAllBytes(Path.Combine(src, "mr.txt")), File.ReadAllBytes(Path.Combine(src, "corpus_mr.txt"))], ["mr.txt", "corpus_mr.txt"]);
+        Assert.Equal(info.Files[0].Sha256, Convert.ToHexStringLower(SHA256.HashData(outputs[0])));
+        Assert.Equal(info.Files[1].Sha256, Convert.ToHexStringLower(SHA256.HashData(outputs[1])));
+    }
+
+    [Fact]
+    public void Bpe_trains_on_tinyshakespeare_and_round_trips_it()
+    {
+        if (Local("tinyshakespeare") is not ResolvedDataset ts)
+            return;
+        string text = TextDatasetReader.ReadRawText(ts.File("input.txt"));
+        var sw = Stopwatch.StartNew();
+        var bpe = ByteBpeTokenizer.Train([text], vocabSize: 8192, minFrequency: 2);
+        double trainSeconds = sw.Elapsed.TotalSeconds;
+        sw.Restart();
+        int[] ids = bpe.Encode(text);
+        double encodeSeconds = sw.Elapsed.TotalSeconds;
+        output.WriteLine($"BPE: {bpe.MergeCount} merges on {text.Length:N0} chars in {trainSeconds:F2} s; encode {encodeSeconds:F2} s → {ids.Length:N0} tokens");
+        Assert.True(bpe.MergeCount > 5000);
+        Assert.Equal(text, bpe.Decode(ids));
+        Assert.True(ids.Length < text.Length / 3);
+    }
+}
