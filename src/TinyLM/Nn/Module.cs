@@ -41,6 +41,67 @@ public abstract class Module
         foreach (var p in NamedParameters()) yield return p.Value;
     }
 
+    /// <summary>Total number of trainable scalars.</summary>
+    public long ParameterCount()
+    {
+        long n = 0;
+        foreach (var p in Parameters()) n += p.Length;
+        return n;
+    }
+
+    /// <summary>
+    /// Every parameter under its dotted name, in <see cref="NamedParameters"/> order. The tensors are the live
+    /// parameters (not copies): a writer reads them, <see cref="LoadStateDict"/> writes into them.
+    /// </summary>
+    public IReadOnlyList<(string Name, Tensor Value)> StateDict()
+    {
+        var list = new List<(string, Tensor)>();
+        foreach (var p in NamedParameters()) list.Add((p.Key, p.Value));
+        return list;
+    }
+
+    /// <summary>
+    /// Copies values into the parameters with the same names. Shapes must match exactly. With
+    /// <paramref name="strict"/>, every parameter must be supplied and every supplied name must exist;
+    /// otherwise unknown names are ignored and missing ones keep their values. Returns the number copied.
+    /// Nothing is written unless every check passes.
+    /// </summary>
+    public int LoadStateDict(IEnumerable<(string Name, Tensor Value)> state, bool strict = true)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var own = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var p in NamedParameters()) own[p.Key] = p.Value;
+        var pending = new List<(Tensor Target, Tensor Source)>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (name, value) in state)
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            if (!seen.Add(name)) throw new ArgumentException($"{GetType().Name}.LoadStateDict: '{name}' is given twice.");
+            if (!own.TryGetValue(name, out var target))
+            {
+                if (strict) throw new ArgumentException($"{GetType().Name}.LoadStateDict: unexpected key '{name}' (the module has no such parameter).");
+                continue;
+            }
+            if (!SameShape(target.Shape, value.Shape))
+                throw new ArgumentException($"{GetType().Name}.LoadStateDict: '{name}' has shape ({string.Join(", ", value.Shape)}), the parameter is ({string.Join(", ", target.Shape)}).");
+            pending.Add((target, value));
+        }
+        if (strict)
+            foreach (var name in own.Keys)
+                if (!seen.Contains(name)) throw new ArgumentException($"{GetType().Name}.LoadStateDict: missing key '{name}'.");
+        using (Tensor.NoGrad())
+            foreach (var (target, source) in pending)
+                source.Contiguous().AsSpan().CopyTo(target.AsSpan());
+        return pending.Count;
+    }
+
+    private static bool SameShape(IReadOnlyList<int> a, IReadOnlyList<int> b)
+    {
+        if (a.Count != b.Count) return false;
+        for (int i = 0; i < a.Count; i++) if (a[i] != b[i]) return false;
+        return true;
+    }
+
     /// <summary>Zeroes the gradient of every parameter.</summary>
     public void ZeroGrad()
     {
