@@ -10,6 +10,7 @@ public static class Program
     public static RootCommand BuildRoot()
     {
         var root = new RootCommand("tinylm — train, evaluate, compress and ship tiny language models on CPUs.");
+        root.Subcommands.Add(Bench.BenchCommand.Create());
         return root;
     }
 }

@@ -63,7 +63,7 @@ public static unsafe partial class Gemm
         switch (options.ResolvedSimd)
         {
             case GemmSimd.V512:
-                GemmDriver<GemmKernel6x32>.Multiply(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, options.Algorithm, threads);
+                GemmDriver<GemmKernel8x32>.Multiply(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, options.Algorithm, threads);
                 break;
             case GemmSimd.V256:
                 GemmDriver<GemmKernel6x16>.Multiply(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, options.Algorithm, threads);
@@ -90,7 +90,7 @@ public static unsafe partial class Gemm
         switch (options.ResolvedSimd)
         {
             case GemmSimd.V512:
-                GemmDriver<GemmKernel6x32>.MultiplyBatched(transA, transB, batch, m, n, k, alpha, a, lda, strideA, b, ldb, strideB,
+                GemmDriver<GemmKernel8x32>.MultiplyBatched(transA, transB, batch, m, n, k, alpha, a, lda, strideA, b, ldb, strideB,
                     beta, c, ldc, strideC, options.Algorithm, threads);
                 break;
             case GemmSimd.V256:

@@ -17,8 +17,9 @@ internal static unsafe class GemmDriver<TK> where TK : struct, IGemmMicroKernel
     private static int Mc => TK.Mr * 24;
     private static int Nc => 2048;
 
-    // Below this many flops a second thread costs more to wake than it saves.
-    private const long ParallelFlops = 1L << 19;
+    // Below this many flops (64³ is 2^19) a second thread costs about what it saves, and on a shared
+    // machine often more; OpenBLAS makes the same call.
+    private const long ParallelFlops = 1L << 20;
 
     [ThreadStatic] private static float[]? _scratch;
     [ThreadStatic] private static Job? _job;
@@ -59,14 +60,15 @@ internal static unsafe class GemmDriver<TK> where TK : struct, IGemmMicroKernel
     }
 
     /// <summary>
-    /// Small products skip packing A (and B when B is not transposed): the copy would cost more than it
-    /// saves when the operands already sit in cache. The choice depends on the shape only.
+    /// Products up to the kernel's measured volume skip packing A (and B when B is not transposed): the
+    /// copy costs more than it saves while a k×Nr sliver of B stays in L2 (k ≤ 1024). A transposed B is
+    /// still copied whole (k×n, bounded here). The choice depends on the shape only, never the threads.
     /// </summary>
     private static bool ChooseDirect(bool transB, int m, int n, int k, GemmAlgorithm algorithm) => algorithm switch
     {
         GemmAlgorithm.Direct => true,
         GemmAlgorithm.Packed => false,
-        _ => k <= KcMax && (long)m * n * k <= 64L * 64 * 64 * (transB ? 1 : 2),
+        _ => k <= 1024 && (long)m * n * k <= TK.DirectVolume && (!transB || (long)k * n <= 1L << 20),
     };
 
     private static float* Scratch(nint floats)
@@ -103,6 +105,10 @@ internal static unsafe class GemmDriver<TK> where TK : struct, IGemmMicroKernel
             int tilesM = (_m + TK.Mr - 1) / TK.Mr, tilesN = (_n + TK.Nr - 1) / TK.Nr;
             if (2L * _m * _n * _k < ParallelFlops)
                 threads = 1;
+            else if (_direct && 2L * _m * _n * _k >= ParallelFlops << 4)
+                // Unpacked blocks cost nothing extra to split finer, and small blocks let a thread that
+                // starts late (the machine is shared) take less than half the work.
+                threads *= 4;
             int bestM = 1, bestN = 1;
             long bestCost = long.MaxValue;
             for (int t = Math.Max(1, threads); t >= 1 && bestCost == long.MaxValue; t--)
@@ -168,8 +174,8 @@ internal static unsafe class GemmDriver<TK> where TK : struct, IGemmMicroKernel
                             float* bp = bufB + (nint)jr * kc;
                             float* cp = c + ic * _ldc + jc + jr;
                             for (int ir = 0; ir < mc; ir += mrFull)
-                                TK.Run(kc, bufA + (nint)ir * kc, 1, mrFull, bp, nrFull,
-                                    cp + ir * _ldc, _ldc, _alpha, beta, Math.Min(mrFull, mc - ir), nr);
+                                TK.RunPacked(kc, bufA + (nint)ir * kc, bp, cp + ir * _ldc, _ldc, _alpha, beta,
+                                    Math.Min(mrFull, mc - ir), nr);
                         }
                     }
                 }

@@ -33,13 +33,14 @@ internal static unsafe class GemmPacking
             else
             {
                 float* s = a + (nint)(i0 + ir) * lda + p0;
-                if (mr == 6 && mrFull == 6)
+                if (mr == mrFull)
                 {
-                    float* s1 = s + lda, s2 = s1 + lda, s3 = s2 + lda, s4 = s3 + lda, s5 = s4 + lda;
-                    for (int p = 0; p < kc; p++, d += 6)
+                    // Row by row: contiguous reads, stores strided by mr (within a few cache lines).
+                    for (int i = 0; i < mrFull; i++, s += lda)
                     {
-                        d[0] = s[p]; d[1] = s1[p]; d[2] = s2[p];
-                        d[3] = s3[p]; d[4] = s4[p]; d[5] = s5[p];
+                        float* di = d + i;
+                        for (int p = 0; p < kc; p++)
+                            di[p * mrFull] = s[p];
                     }
                     continue;
                 }

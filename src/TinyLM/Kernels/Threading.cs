@@ -60,7 +60,9 @@ public static class Threading
         ArgumentNullException.ThrowIfNull(job);
         if (count < 0)
             throw new ArgumentOutOfRangeException(nameof(count), count, "Threading.For: count must be non-negative.");
-        threads = Math.Min(threads, count);
+        // More threads than cores only adds contention (results never depend on it); two are kept even on
+        // one core so the pool is exercised everywhere.
+        threads = Math.Min(Math.Min(threads, count), Math.Max(2, Environment.ProcessorCount));
         if (threads <= 1 || !Pool.TryRun(count, job, threads))
             for (int i = 0; i < count; i++)
                 job.Run(i);
@@ -81,9 +83,10 @@ public static class Threading
     /// <summary>The persistent workers. One job at a time; indices are handed out by an atomic counter.</summary>
     private static class Pool
     {
-        // About 50 µs of spinning before a worker goes to sleep: long enough to catch the next GEMM of a
-        // layer, short enough not to steal much from other processes.
-        private const int SpinIterations = 2000;
+        // Tens of microseconds of spinning before a worker goes to sleep: long enough to catch the next GEMM
+        // of a layer, short enough not to steal much from other processes. Each check spins only briefly,
+        // so a new job is seen within a fraction of a microsecond.
+        private const int SpinIterations = 40_000;
 
         private static readonly object _gate = new();
         private static Thread[] _workers = [];
@@ -93,7 +96,8 @@ public static class Threading
         private static int _count;
         private static int _next;
         private static int _wanted;     // workers (not counting the caller) that take part in this job
-        private static int _pending;    // workers still to report for this generation
+        private static int _open;       // 1 while late workers may still join the current job
+        private static int _active;     // workers that joined and have not finished
         private static Exception? _error;
 
         [ThreadStatic] private static bool _isWorker;
@@ -110,16 +114,23 @@ public static class Threading
                 _next = 0;
                 _error = null;
                 _wanted = threads - 1;
-                Volatile.Write(ref _pending, _workers.Length);
+                Volatile.Write(ref _open, 1);
                 lock (_gate)
                 {
                     _generation++;
                     Monitor.PulseAll(_gate);
                 }
                 Work();
-                var spin = new SpinWait();
-                while (Volatile.Read(ref _pending) != 0)
-                    spin.SpinOnce(sleep1Threshold: -1);
+                // Close the job before waiting: a worker that the OS has not scheduled yet must not make the
+                // caller wait for it (on a busy machine that costs milliseconds). Interlocked.Exchange is a full
+                // fence, so either a late worker sees the job closed, or we see it in _active and wait for it.
+                Interlocked.Exchange(ref _open, 0);
+                // Joined workers are running, so they finish soon: spin tightly first, then back off.
+                for (int i = 0; Volatile.Read(ref _active) != 0; i++)
+                {
+                    if (i < 10_000) Thread.SpinWait(1);
+                    else Thread.Yield();
+                }
                 _job = null;
                 if (_error is { } error)
                     throw new AggregateException("Threading.For: a parallel job failed.", error);
@@ -178,7 +189,7 @@ public static class Threading
                 {
                     if (spins++ < SpinIterations)
                     {
-                        Thread.SpinWait(20);
+                        Thread.SpinWait(1);
                         continue;
                     }
                     lock (_gate)
@@ -186,9 +197,12 @@ public static class Threading
                             Monitor.Wait(_gate);
                 }
                 seen = Volatile.Read(ref _generation);
-                if (index < _wanted)
+                if (index >= Volatile.Read(ref _wanted))
+                    continue;
+                Interlocked.Increment(ref _active);
+                if (Volatile.Read(ref _open) == 1)
                     Work();
-                Interlocked.Decrement(ref _pending);
+                Interlocked.Decrement(ref _active);
             }
         }
     }

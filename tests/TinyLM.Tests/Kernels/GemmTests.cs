@@ -17,7 +17,7 @@ public unsafe class GemmTests
     private static GemmOptions Options(string simd, string algorithm, int threads) =>
         new(Enum.Parse<GemmSimd>(simd), Enum.Parse<GemmAlgorithm>(algorithm), threads);
 
-    // (m, n, k): zero sizes, vectors, K = 1, odd sizes, sizes around the 6×16 / 6×32 / 4×4 tiles,
+    // (m, n, k): zero sizes, vectors, K = 1, odd sizes, sizes around the 6×16 / 8×32 / 4×4 tiles,
     // and sizes that cross the KC (256), MC (144) and NC (2048) block edges.
     private static readonly (int M, int N, int K)[] _shapes =
     [
