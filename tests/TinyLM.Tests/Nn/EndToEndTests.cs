@@ -31,3 +31,20 @@ public class EndToEndTests
         }
     }
 }
+
+public class LossTests
+{
+    [Fact]
+    public void Loss_wrappers()
+    {
+        var logits = Tensor.FromArray([2f, 0f, 0f, 0f, 3f, 0f], 2, 3);
+        float ce = Losses.CrossEntropy(logits, new IntTensor([0, -100])).Item();
+        double expected = -(2 - Math.Log(Math.Exp(2) + 2));
+        Assert.Equal(expected, ce, 5);
+        var p = Tensor.Parameter(Tensor.FromArray([1f, 2f], 2));
+        var mse = Losses.MeanSquaredError(p, Tensor.FromArray([0f, 0f], 2));
+        Assert.Equal(2.5f, mse.Item(), 6);
+        mse.Backward();
+        Assert.Equal([1f, 2f], p.Grad!.ToArray());
+    }
+}
