@@ -1,0 +1,54 @@
+using TinyLM.Tensors;
+
+namespace TinyLM.Nn;
+
+/// <summary>
+/// y = x·Wᵀ + b over the last dimension: (…, in) → (…, out). Parameters <c>weight</c> (out, in) and
+/// <c>bias</c> (out), PyTorch's names, shapes and default initialisation (kaiming-uniform with a = √5, which
+/// is U(−1/√in, 1/√in) for the weight, and the same bound for the bias).
+/// </summary>
+public sealed class Linear : Module, ILayer
+{
+    /// <summary>(out, in).</summary>
+    public Tensor Weight { get; }
+
+    /// <summary>(out), or null without bias.</summary>
+    public Tensor? Bias { get; }
+
+    /// <summary>Input features.</summary>
+    public int InFeatures { get; }
+
+    /// <summary>Output features.</summary>
+    public int OutFeatures { get; }
+
+    /// <summary>A layer with PyTorch's default initialisation drawn from <paramref name="rng"/>.</summary>
+    public Linear(int inFeatures, int outFeatures, Rng rng, bool bias = true)
+    {
+        ArgumentNullException.ThrowIfNull(rng);
+        if (inFeatures <= 0 || outFeatures <= 0)
+            throw new ArgumentOutOfRangeException(nameof(inFeatures), $"Linear: sizes must be positive, got in={inFeatures} out={outFeatures}.");
+        InFeatures = inFeatures;
+        OutFeatures = outFeatures;
+        float bound = 1f / MathF.Sqrt(inFeatures);
+        Weight = RegisterParameter("weight", Tensor.Parameter(outFeatures, inFeatures));
+        rng.Uniform(Weight.AsSpan(), -bound, bound);
+        if (bias)
+        {
+            Bias = RegisterParameter("bias", Tensor.Parameter(outFeatures));
+            rng.Uniform(Bias.AsSpan(), -bound, bound);
+        }
+    }
+
+    /// <summary>(…, in) → (…, out).</summary>
+    public Tensor Forward(Tensor input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (input.Rank < 1 || input.Dim(-1) != InFeatures)
+            throw new ArgumentException($"Linear.Forward: input ({string.Join(", ", input.Shape)}) must end in {InFeatures} features.");
+        var x = input.Rank == 1 ? input.Unsqueeze(0) : input;
+        // Weight.T is a transposed view: the GEMM reads it with transB, no copy.
+        var y = x.MatMul(Weight.T); // (…, out)
+        if (Bias is not null) y = y.Add(Bias);
+        return input.Rank == 1 ? y.Squeeze(0) : y;
+    }
+}
