@@ -10,6 +10,10 @@ public static class Program
     public static RootCommand BuildRoot()
     {
         var root = new RootCommand("tinylm — train, evaluate, compress and ship tiny language models on CPUs.");
+        root.Subcommands.Add(Train.TrainCommand.Create());
+        root.Subcommands.Add(Classify.EvalCommand.Create());
+        root.Subcommands.Add(Classify.PredictCommand.Create());
+        root.Subcommands.Add(Classify.DemoCommand.Create());
         root.Subcommands.Add(Bench.BenchCommand.Create());
         return root;
     }

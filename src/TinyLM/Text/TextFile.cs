@@ -6,7 +6,7 @@ namespace TinyLM.Text;
 /// Strict UTF-8 file access shared by the readers: the BOM is stripped, CRLF is treated as LF and
 /// invalid UTF-8 is reported with the 1-based line that holds it rather than silently replaced.
 /// </summary>
-internal static class TextFile
+public static class TextFile
 {
     private static readonly UTF8Encoding _strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
@@ -22,7 +22,7 @@ internal static class TextFile
     }
 
     /// <summary>All lines of a file (line i of the list is line i + 1 of the file), CR stripped.</summary>
-    internal static List<string> ReadLines(string path)
+    public static List<string> ReadLines(string path)
     {
         ReadOnlyMemory<byte> memory = ReadBytesWithoutBom(path);
         var lines = new List<string>();
@@ -40,7 +40,7 @@ internal static class TextFile
     }
 
     /// <summary>The whole file as one string with CRLF normalised to LF.</summary>
-    internal static string ReadAllText(string path)
+    public static string ReadAllText(string path)
     {
         ReadOnlyMemory<byte> memory = ReadBytesWithoutBom(path);
         string text;

@@ -1,0 +1,147 @@
+using System.CommandLine;
+using System.Diagnostics;
+using TinyLM.Cli.Common;
+using TinyLM.IO;
+using TinyLM.Kernels;
+using TinyLM.Models;
+using TinyLM.Text;
+using TinyLM.Training;
+
+namespace TinyLM.Cli.Classify;
+
+/// <summary><c>tinylm train classify</c>: fit a text classifier, report on test data, save one .tlm file.</summary>
+public static class TrainClassifyCommand
+{
+    private static readonly Option<string> TrainOption = new("--train") { Description = "Training data: a file (TSV, CSV, fastText, JSONL) or a dataset name such as r8", Required = true };
+    private static readonly Option<string?> ValidOption = new("--valid") { Description = "Validation data (early stopping, best-weight restore)" };
+    private static readonly Option<string?> TestOption = new("--test") { Description = "Test data, reported after training (a dataset name means its test.tsv)" };
+    private static readonly Option<string> OutOption = new("--out") { Description = "Where to write the model (.tlm)", Required = true };
+    private static readonly Option<EncoderKind?> EncoderOption = new("--encoder") { Description = "bag | cnn | bilstm | bigru | transformer (default: the most accurate recipe)" };
+    private static readonly Option<int?> VocabOption = new("--vocab") { Description = "Word vocabulary cap" };
+    private static readonly Option<int?> MaxLenOption = new("--max-len") { Description = "Tokens kept per text" };
+    private static readonly Option<int?> EmbedOption = new("--embed") { Description = "Embedding width" };
+    private static readonly Option<int?> HiddenOption = new("--hidden") { Description = "Hidden width per direction / filters / model width" };
+    private static readonly Option<int?> LayersOption = new("--layers") { Description = "Stacked layers" };
+    private static readonly Option<PoolingKind?> PoolingOption = new("--pooling") { Description = "last | max | mean" };
+    private static readonly Option<int?> BucketsOption = new("--buckets") { Description = "Hashed word-bigram buckets (0 = unigrams only)" };
+    private static readonly Option<int?> EpochsOption = new("--epochs") { Description = "Passes over the training data" };
+    private static readonly Option<int?> BatchOption = new("--batch") { Description = "Examples per step" };
+    private static readonly Option<float?> LrOption = new("--lr") { Description = "Peak learning rate" };
+    private static readonly Option<float?> DropoutOption = new("--dropout") { Description = "Dropout rate" };
+    private static readonly Option<OptimizerKind?> OptimizerOption = new("--optimizer") { Description = "adam | adamw | sgd" };
+    private static readonly Option<float?> WeightDecayOption = new("--weight-decay") { Description = "Weight decay" };
+    private static readonly Option<int?> PatienceOption = new("--patience") { Description = "Stop after N epochs without validation improvement" };
+    private static readonly Option<double> ValidFractionOption = new("--valid-fraction") { Description = "Hold out this stratified fraction of training data for validation when --valid is not given", DefaultValueFactory = _ => 0.0 };
+    private static readonly Option<ulong> SeedOption = new("--seed") { Description = "Seed: same seed and data give the same model, bit for bit", DefaultValueFactory = _ => 1UL };
+    private static readonly Option<int?> ThreadsOption = new("--threads") { Description = "Threads (default: all cores)" };
+    private static readonly Option<bool> SkipBadOption = new("--skip-bad") { Description = "Skip and count bad input lines instead of failing" };
+    private static readonly Option<string?> DataDirOption = new("--data-dir") { Description = "Where named datasets live (else $TINYLM_DATA, ../shared/datasets, ~/.cache/tinylm)" };
+    private static readonly Option<bool> JsonOption = new("--json") { Description = "End with one JSON object with the results" };
+
+    public static Command Create()
+    {
+        var command = new Command("classify", "Train a text classifier (news topics, sentiment, …).");
+        foreach (var option in new Option[]
+                 {
+                     TrainOption, ValidOption, TestOption, OutOption, EncoderOption, VocabOption, MaxLenOption, EmbedOption,
+                     HiddenOption, LayersOption, PoolingOption, BucketsOption, EpochsOption, BatchOption, LrOption, DropoutOption,
+                     OptimizerOption, WeightDecayOption, PatienceOption, ValidFractionOption, SeedOption, ThreadsOption,
+                     SkipBadOption, DataDirOption, JsonOption,
+                 })
+            command.Options.Add(option);
+        command.SetRunner(Run);
+        return command;
+    }
+
+    private static int Run(ParseResult parse)
+    {
+        if (parse.GetValue(ThreadsOption) is int threads) Threading.MaxThreads = threads;
+        string? dataDir = parse.GetValue(DataDirOption);
+        bool skipBad = parse.GetValue(SkipBadOption), json = parse.GetValue(JsonOption);
+        string outPath = parse.GetValue(OutOption)!;
+        ulong seed = parse.GetValue(SeedOption);
+
+        var (config, options) = ClassifierRecipes.For(parse.GetValue(EncoderOption));
+        config = config with
+        {
+            VocabSize = parse.GetValue(VocabOption) ?? config.VocabSize,
+            MaxLength = parse.GetValue(MaxLenOption) ?? config.MaxLength,
+            EmbedDim = parse.GetValue(EmbedOption) ?? config.EmbedDim,
+            Hidden = parse.GetValue(HiddenOption) ?? config.Hidden,
+            Layers = parse.GetValue(LayersOption) ?? config.Layers,
+            Pooling = parse.GetValue(PoolingOption) ?? config.Pooling,
+            BigramBuckets = parse.GetValue(BucketsOption) ?? config.BigramBuckets,
+            Dropout = parse.GetValue(DropoutOption) ?? config.Dropout,
+            Seed = seed,
+        };
+        options = options with
+        {
+            Epochs = parse.GetValue(EpochsOption) ?? options.Epochs,
+            BatchSize = parse.GetValue(BatchOption) ?? options.BatchSize,
+            LearningRate = parse.GetValue(LrOption) ?? options.LearningRate,
+            Optimizer = parse.GetValue(OptimizerOption) ?? options.Optimizer,
+            WeightDecay = parse.GetValue(WeightDecayOption) ?? options.WeightDecay,
+            Patience = parse.GetValue(PatienceOption) ?? options.Patience,
+            Seed = seed,
+        };
+        try
+        {
+            config.Validate();
+            options.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliError(e.Message, ExitCodes.Usage);
+        }
+
+        var train = TextDatasetReader.Read(DatasetArgument.Resolve(parse.GetValue(TrainOption)!, "train.tsv", dataDir), skipBad: skipBad);
+        TextDataset? valid = parse.GetValue(ValidOption) is string v
+            ? TextDatasetReader.Read(DatasetArgument.Resolve(v, "valid.tsv", dataDir), skipBad: skipBad)
+            : null;
+        TextDataset? test = parse.GetValue(TestOption) is string t
+            ? TextDatasetReader.Read(DatasetArgument.Resolve(t, "test.tsv", dataDir), skipBad: skipBad)
+            : null;
+        foreach (var d in new[] { train, valid, test })
+            if (d is { SkippedLines: > 0 }) Console.Error.WriteLine($"{d.Source}: skipped {d.SkippedLines} bad lines");
+
+        double validFraction = parse.GetValue(ValidFractionOption);
+        if (valid is null && validFraction > 0)
+            (train, valid) = ClassifierData.HoldOut(train, validFraction, seed);
+
+        var model = TextClassifier.Create(config, train.Examples);
+        Console.Error.WriteLine($"{train.Count} training texts, {model.Labels.Count} labels, vocabulary {model.Tokenizer.VocabSize}, " +
+                                $"{model.ParameterCount():N0} parameters, encoder {config.Encoder.ToString().ToLowerInvariant()}, {Threading.MaxThreads} threads");
+        var result = TrainingView.Run("train", progress => new ClassifierTrainer(model, options) { Progress = progress }.Fit(train, valid));
+
+        model.Save(outPath);
+        long modelBytes = new FileInfo(outPath).Length;
+        var evalData = test ?? valid;
+        ClassificationReport? report = evalData is null ? null : model.Evaluate(evalData);
+        if (report is not null)
+        {
+            Console.Error.WriteLine($"evaluation on {evalData!.Source}:");
+            Console.Error.WriteLine(report.ToText());
+        }
+        Console.Error.WriteLine($"saved {outPath} ({modelBytes:N0} bytes) in {result.TrainSeconds:F1}s of training");
+
+        if (json)
+            JsonLine.Print(w =>
+            {
+                if (report is not null)
+                {
+                    w.WriteNumber("accuracy", report.Accuracy);
+                    w.WriteNumber("macro_f1", report.MacroF1);
+                    w.WriteNumber("weighted_f1", report.WeightedF1);
+                }
+                w.WriteNumber("train_seconds", result.TrainSeconds);
+                w.WriteNumber("tokens_per_second", result.TokensPerSecond);
+                w.WriteNumber("epochs", result.EpochsRun);
+                w.WriteNumber("parameters", model.ParameterCount());
+                w.WriteNumber("model_bytes", modelBytes);
+                w.WriteNumber("peak_memory_bytes", Process.GetCurrentProcess().PeakWorkingSet64);
+                w.WriteString("encoder", config.Encoder.ToString().ToLowerInvariant());
+                w.WriteString("model", outPath);
+            });
+        return ExitCodes.Ok;
+    }
+}

@@ -1,0 +1,15 @@
+using System.CommandLine;
+using TinyLM.Cli.Classify;
+
+namespace TinyLM.Cli.Train;
+
+/// <summary><c>tinylm train TASK</c>: one subcommand per task.</summary>
+public static class TrainCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("train", "Train a model: classify (text classification).");
+        command.Subcommands.Add(TrainClassifyCommand.Create());
+        return command;
+    }
+}

@@ -1,0 +1,50 @@
+using TinyLM.Text;
+
+namespace TinyLM.Models;
+
+/// <summary>
+/// Text → token ids exactly as a classifier was trained: word ids, cut to the maximum length at the
+/// configured side, then (when buckets are configured) hashed word-bigram ids appended after the vocabulary.
+/// </summary>
+public sealed class ClassifierInputs(TextClassifierConfig config, WordTokenizer tokenizer)
+{
+    /// <summary>Number of embedding rows the ids can address.</summary>
+    public int EmbeddingRows => tokenizer.VocabSize + config.BigramBuckets;
+
+    public int[] Encode(string text)
+    {
+        var words = tokenizer.Encode(text);
+        if (words.Length == 0) return [tokenizer.OovId ?? 0]; // an all-filtered text still needs one position
+        if (words.Length > config.MaxLength)
+            words = config.Truncation == TruncationSide.End ? words[..config.MaxLength] : words[^config.MaxLength..];
+        return config.BigramBuckets > 0 ? WithBigrams(words) : words;
+    }
+
+    public int[][] EncodeAll(IReadOnlyList<string> texts)
+    {
+        var result = new int[texts.Count][];
+        for (int i = 0; i < result.Length; i++) result[i] = Encode(texts[i]);
+        return result;
+    }
+
+    // Hash of the two word ids (a multiplicative mix, as fastText does for n-grams), stable across runs.
+    private int BigramBucket(int a, int b)
+    {
+        ulong h = (ulong)(uint)a * 116_049_371UL + (uint)b;
+        h ^= h >> 29;
+        h *= 0xBF58476D1CE4E5B9UL;
+        h ^= h >> 32;
+        return (int)(h % (ulong)config.BigramBuckets);
+    }
+
+    // Unigrams first, then one hashed id per adjacent pair, so truncation keeps whole unigram context first.
+    private int[] WithBigrams(int[] words)
+    {
+        if (words.Length < 2) return words;
+        var ids = new int[2 * words.Length - 1];
+        words.CopyTo(ids, 0);
+        for (int i = 0; i + 1 < words.Length; i++)
+            ids[words.Length + i] = tokenizer.VocabSize + BigramBucket(words[i], words[i + 1]);
+        return ids;
+    }
+}

@@ -1,0 +1,47 @@
+using TinyLM.Nn;
+using TinyLM.Tensors;
+
+namespace TinyLM.Models.Encoders;
+
+/// <summary>
+/// Pre-LN Transformer encoder over learned positions, padding-masked, with a final LayerNorm and
+/// mean (or max) pooling over valid positions. <see cref="PoolingKind.Last"/> pools the first
+/// position, which plays the [CLS] role since every position attends to the whole text.
+/// </summary>
+public sealed class TransformerTextEncoder : TextEncoder
+{
+    private readonly Tensor _positions;
+    private readonly TransformerEncoderBlock[] _blocks;
+    private readonly LayerNorm _finalNorm;
+    private readonly PoolingKind _pooling;
+
+    public TransformerTextEncoder(TextClassifierConfig config, Rng rng)
+    {
+        _pooling = config.Pooling;
+        _positions = Tensor.Parameter(config.MaxLength, config.EmbedDim);
+        rng.Normal(_positions.AsSpan(), 0f, 0.02f);
+        RegisterParameter("position_embedding", _positions);
+        _blocks = new TransformerEncoderBlock[config.Layers];
+        for (int i = 0; i < _blocks.Length; i++)
+            _blocks[i] = RegisterModule($"block{i}", new TransformerEncoderBlock(config.EmbedDim, config.Heads, rng.Split(),
+                hiddenDim: config.EmbedDim * config.MlpRatio, dropout: config.Dropout));
+        _finalNorm = RegisterModule("ln_f", new LayerNorm(config.EmbedDim));
+        OutputSize = config.EmbedDim;
+    }
+
+    public override int OutputSize { get; }
+
+    public override Tensor Forward(Tensor embedded, int[] lengths)
+    {
+        int t = embedded.Dim(1);
+        var x = embedded.Add(_positions.Narrow(0, 0, t)); // (B, T, C)
+        foreach (var block in _blocks) x = block.Forward(x, lengths);
+        x = _finalNorm.Forward(x);                         // (B, T, C)
+        return _pooling switch
+        {
+            PoolingKind.Mean => Pooling.MeanOverTime(x, lengths),
+            PoolingKind.Max => Pooling.MaxOverTime(x, lengths),
+            _ => x.Select(1, 0),                          // (B, C): the first position
+        };
+    }
+}

@@ -1,0 +1,77 @@
+using System.Text.Json.Serialization;
+
+namespace TinyLM.Models;
+
+/// <summary>
+/// Everything that fixes a text classifier's architecture and preprocessing. Training settings
+/// (epochs, learning rate…) live in the trainer's options, not here, so a saved model carries only
+/// what is needed to run it.
+/// </summary>
+public sealed record TextClassifierConfig
+{
+    /// <summary>Encoder architecture.</summary>
+    public EncoderKind Encoder { get; init; } = EncoderKind.BiLstm;
+    /// <summary>Word vocabulary cap, padding and OOV ids included (Keras num_words).</summary>
+    public int VocabSize { get; init; } = 10_000;
+    /// <summary>Tokens kept per text; longer texts are cut at <see cref="Truncation"/>.</summary>
+    public int MaxLength { get; init; } = 100;
+    /// <summary>Which end of a long text is cut.</summary>
+    public TruncationSide Truncation { get; init; } = TruncationSide.End;
+    /// <summary>Embedding width.</summary>
+    public int EmbedDim { get; init; } = 64;
+    /// <summary>Hidden width per direction (recurrent), filters per width (CNN), model width (Transformer: must equal EmbedDim).</summary>
+    public int Hidden { get; init; } = 64;
+    /// <summary>Stacked recurrent layers or Transformer blocks.</summary>
+    public int Layers { get; init; } = 1;
+    /// <summary>Dropout before the output layer (and between blocks).</summary>
+    public float Dropout { get; init; } = 0.0f;
+    /// <summary>How per-position features become one vector.</summary>
+    public PoolingKind Pooling { get; init; } = PoolingKind.Last;
+    /// <summary>Bag encoder: hashed word-bigram buckets (0 = unigrams only).</summary>
+    public int BigramBuckets { get; init; } = 0;
+    /// <summary>CNN encoder: kernel widths.</summary>
+    public int[] KernelWidths { get; init; } = [3, 4, 5];
+    /// <summary>Transformer: attention heads.</summary>
+    public int Heads { get; init; } = 4;
+    /// <summary>Transformer: MLP width as a multiple of the model width.</summary>
+    public int MlpRatio { get; init; } = 4;
+    /// <summary>Several labels per text (sigmoid outputs) instead of one (softmax).</summary>
+    public bool MultiLabel { get; init; }
+    /// <summary>Seed for weight initialisation and dropout.</summary>
+    public ulong Seed { get; init; } = 1;
+
+    /// <summary>The seed's worked example: word tokenizer (10,000) → pad to 100 → Embedding(64) → BiLSTM(64) → softmax.</summary>
+    public static TextClassifierConfig SeedBiLstm => new();
+
+    /// <summary>fastText's model: mean of word and hashed bigram embeddings.</summary>
+    public static TextClassifierConfig FastTextBag => new()
+    {
+        Encoder = EncoderKind.Bag, VocabSize = 50_000, MaxLength = 1000, EmbedDim = 64, BigramBuckets = 100_000, Pooling = PoolingKind.Mean,
+    };
+
+    /// <summary>Checks every field and says which one is wrong.</summary>
+    public void Validate()
+    {
+        static void Require(bool ok, string message)
+        {
+            if (!ok) throw new ArgumentException($"TextClassifierConfig: {message}");
+        }
+        Require(VocabSize >= 3, $"VocabSize must be ≥ 3, got {VocabSize}.");
+        Require(MaxLength >= 1, $"MaxLength must be ≥ 1, got {MaxLength}.");
+        Require(EmbedDim >= 1, $"EmbedDim must be ≥ 1, got {EmbedDim}.");
+        Require(Hidden >= 1, $"Hidden must be ≥ 1, got {Hidden}.");
+        Require(Layers >= 1, $"Layers must be ≥ 1, got {Layers}.");
+        Require(Dropout is >= 0f and < 1f, $"Dropout must be in [0, 1), got {Dropout}.");
+        Require(BigramBuckets >= 0, $"BigramBuckets must be ≥ 0, got {BigramBuckets}.");
+        Require(KernelWidths.Length > 0 && Array.TrueForAll(KernelWidths, w => w >= 1), "KernelWidths must be a non-empty list of positive widths.");
+        Require(Heads >= 1 && (Encoder != EncoderKind.Transformer || EmbedDim % Heads == 0),
+            $"Transformer needs EmbedDim ({EmbedDim}) divisible by Heads ({Heads}).");
+        Require(MlpRatio >= 1, $"MlpRatio must be ≥ 1, got {MlpRatio}.");
+    }
+}
+
+/// <summary>AOT-safe JSON for the config (it travels inside the model file).</summary>
+[JsonSourceGenerationOptions(UseStringEnumConverter = true, WriteIndented = false,
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(TextClassifierConfig))]
+public sealed partial class ModelsJsonContext : JsonSerializerContext;

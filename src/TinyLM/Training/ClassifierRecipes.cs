@@ -1,0 +1,31 @@
+using TinyLM.Models;
+
+namespace TinyLM.Training;
+
+/// <summary>
+/// Tuned defaults per encoder: the architecture and the training settings that go with it. Asking for no
+/// encoder gives the most accurate recipe measured (see docs/benchmarks.md).
+/// </summary>
+public static class ClassifierRecipes
+{
+    /// <summary>The encoder used when none is asked for.</summary>
+    public const EncoderKind DefaultEncoder = EncoderKind.BiLstm;
+
+    public static (TextClassifierConfig Model, TrainOptions Training) For(EncoderKind? encoder = null) =>
+        (encoder ?? DefaultEncoder) switch
+        {
+            EncoderKind.Bag => (TextClassifierConfig.FastTextBag,
+                new TrainOptions { Epochs = 10, BatchSize = 32, LearningRate = 1e-2f, Schedule = ScheduleKind.Linear }),
+            EncoderKind.Cnn => (new TextClassifierConfig { Encoder = EncoderKind.Cnn, MaxLength = 200, Hidden = 100, Dropout = 0.5f, Pooling = PoolingKind.Max },
+                new TrainOptions { Epochs = 10, BatchSize = 32, LearningRate = 1e-3f }),
+            EncoderKind.BiLstm => (TextClassifierConfig.SeedBiLstm, new TrainOptions()),
+            EncoderKind.BiGru => (TextClassifierConfig.SeedBiLstm with { Encoder = EncoderKind.BiGru }, new TrainOptions()),
+            EncoderKind.Transformer => (new TextClassifierConfig
+                {
+                    Encoder = EncoderKind.Transformer, MaxLength = 200, EmbedDim = 64, Hidden = 64, Layers = 2, Heads = 4,
+                    Dropout = 0.1f, Pooling = PoolingKind.Mean,
+                },
+                new TrainOptions { Epochs = 10, BatchSize = 32, LearningRate = 1e-3f, Optimizer = OptimizerKind.AdamW, WeightDecay = 0.01f, WarmupFraction = 0.1f, Schedule = ScheduleKind.Cosine }),
+            var other => throw new ArgumentOutOfRangeException(nameof(encoder), other, "unknown encoder"),
+        };
+}

@@ -1,0 +1,204 @@
+using System.Diagnostics;
+using TinyLM.Models;
+using TinyLM.Nn;
+using TinyLM.Tensors;
+using TinyLM.Text;
+
+namespace TinyLM.Training;
+
+/// <summary>
+/// The training loop for text classifiers: length-bucketed shuffled batches, cross-entropy (or binary
+/// cross-entropy for multi-label), gradient clipping, a learning-rate schedule, validation after every
+/// epoch, early stopping that restores the best weights, and checkpoints every N steps.
+/// Same seed and data → the same weights, bit for bit, at any thread count.
+/// </summary>
+public sealed class ClassifierTrainer(TextClassifier model, TrainOptions options)
+{
+    /// <summary>Called after every step and at each epoch's end.</summary>
+    public IProgress<TrainProgress>? Progress { get; init; }
+
+    /// <summary>Called every <see cref="TrainOptions.CheckpointEvery"/> steps with the state to save.</summary>
+    public Action<TrainCheckpoint>? Checkpoint { get; init; }
+
+    /// <summary>A checkpoint to continue from (same model shape, options and data).</summary>
+    public TrainCheckpoint? ResumeFrom { get; init; }
+
+    public TrainResult Fit(TextDataset train, TextDataset? validation = null, CancellationToken cancel = default)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        options.Validate();
+        if (train.Count == 0) throw new ArgumentException($"{train.Source}: no training examples.");
+
+        var ids = model.Inputs.EncodeAll(train.Examples.Select(e => e.Text).ToArray());
+        var targets = TargetsOf(train);
+        var lengths = Array.ConvertAll(ids, s => s.Length);
+        int stepsPerEpoch = (train.Count + options.BatchSize - 1) / options.BatchSize;
+        int totalSteps = stepsPerEpoch * options.Epochs;
+
+        var parameters = model.Parameters().ToArray();
+        var optimizer = Optimizers.Create(options, model);
+        var schedule = Optimizers.CreateSchedule(options, totalSteps);
+
+        int startEpoch = 0, step = 0, skipInEpoch = 0;
+        if (ResumeFrom is { } resume)
+        {
+            resume.RestoreInto(model, optimizer);
+            step = resume.Step;
+            startEpoch = step / stepsPerEpoch;
+            skipInEpoch = step % stepsPerEpoch;
+        }
+
+        var best = new BestWeights(parameters);
+        int epochsWithoutImprovement = 0, bestEpoch = 0, epochsRun = 0;
+        double epochLoss = 0;
+        bool stoppedEarly = false;
+        long tokens = 0;
+        var clock = Stopwatch.StartNew();
+        model.Train();
+
+        for (int epoch = startEpoch; epoch < options.Epochs && !stoppedEarly; epoch++)
+        {
+            // The order depends on the seed and the epoch only, so a resumed run replays it exactly.
+            var batches = Batching.LengthBucketed(lengths, options.BatchSize, options.Seed + (ulong)epoch * 7919UL);
+            double lossSum = 0;
+            int seen = 0, correct = 0;
+            for (int bi = skipInEpoch; bi < batches.Count; bi++)
+            {
+                cancel.ThrowIfCancellationRequested();
+                var indices = batches[bi];
+                float lr = schedule.LearningRate(step);
+                optimizer.LearningRate = lr;
+                using (var scope = new TensorScope())
+                {
+                    var batch = Batching.Pad(ids, indices);
+                    var logits = model.Forward(batch);                        // (B, C)
+                    var loss = Loss(logits, indices, targets);                  // ()
+                    float lossValue = loss.Item();
+                    if (!float.IsFinite(lossValue))
+                        throw new InvalidOperationException($"ClassifierTrainer: loss became {lossValue} at step {step} (epoch {epoch + 1}); lower the learning rate.");
+                    loss.Backward();
+                    if (options.ClipNorm > 0) GradClip.ClipGlobalNorm(parameters, options.ClipNorm);
+                    optimizer.Step();
+                    model.ZeroGrad();
+                    lossSum += lossValue * indices.Length;
+                    correct += CountCorrect(logits, indices, targets);
+                    foreach (int i in indices) tokens += lengths[i];
+                }
+                seen += indices.Length;
+                step++;
+                if (options.CheckpointEvery > 0 && step % options.CheckpointEvery == 0)
+                    Checkpoint?.Invoke(TrainCheckpoint.Capture(model, optimizer, step));
+                Report(epoch, step, totalSteps, lossSum / seen, (double)correct / seen, tokens, clock.Elapsed, lr, null, null, false);
+            }
+            skipInEpoch = 0;
+            epochsRun++;
+            epochLoss = seen > 0 ? lossSum / seen : epochLoss;
+
+            double? validAccuracy = null, validLoss = null;
+            if (validation is { Count: > 0 })
+            {
+                (validAccuracy, validLoss) = Validate(validation);
+                if (validAccuracy > best.Accuracy)
+                {
+                    best.Capture(validAccuracy.Value);
+                    bestEpoch = epoch + 1;
+                    epochsWithoutImprovement = 0;
+                }
+                else if (options.Patience > 0 && ++epochsWithoutImprovement >= options.Patience)
+                {
+                    stoppedEarly = true;
+                }
+            }
+            Report(epoch, step, totalSteps, epochLoss, seen > 0 ? (double)correct / seen : 0, tokens, clock.Elapsed,
+                schedule.LearningRate(Math.Max(0, step - 1)), validAccuracy, validLoss, true);
+        }
+
+        if (options.RestoreBestWeights && best.HasWeights) best.Restore();
+        return new TrainResult
+        {
+            EpochsRun = epochsRun,
+            Steps = step,
+            BestEpoch = bestEpoch,
+            BestValidationAccuracy = best.HasWeights ? best.Accuracy : null,
+            FinalTrainLoss = epochLoss,
+            TrainSeconds = clock.Elapsed.TotalSeconds,
+            Tokens = tokens,
+            StoppedEarly = stoppedEarly,
+        };
+    }
+
+    private (double Accuracy, double Loss) Validate(TextDataset validation)
+    {
+        var texts = validation.Examples.Select(e => e.Text).ToArray();
+        var ids = model.Inputs.EncodeAll(texts);
+        var targets = TargetsOf(validation);
+        double lossSum = 0;
+        int correct = 0;
+        model.Eval();
+        using (Tensor.NoGrad())
+        {
+            foreach (var indices in Batching.Sequential(texts.Length, 64))
+            {
+                using var scope = new TensorScope();
+                var logits = model.Forward(Batching.Pad(ids, indices));     // (B, C)
+                lossSum += Loss(logits, indices, targets).Item() * indices.Length;
+                correct += CountCorrect(logits, indices, targets);
+            }
+        }
+        model.Train();
+        return ((double)correct / texts.Length, lossSum / texts.Length);
+    }
+
+    // Single-label: the label index per example. Multi-label: a 0/1 row per example.
+    private Targets TargetsOf(TextDataset data)
+    {
+        var first = ClassifierEvaluation.TrueLabels(model.Labels, data);
+        if (!model.Config.MultiLabel) return new Targets(first, null);
+        int c = model.Labels.Count;
+        var multi = new float[data.Count * c];
+        for (int i = 0; i < data.Count; i++)
+            foreach (var label in data.Examples[i].Labels)
+                if (model.Labels.TryGetIndex(label, out int k)) multi[i * c + k] = 1f;
+        return new Targets(first, multi);
+    }
+
+    private Tensor Loss(Tensor logits, int[] indices, Targets targets)
+    {
+        if (targets.Multi is null)
+        {
+            var y = new int[indices.Length];
+            for (int i = 0; i < y.Length; i++) y[i] = targets.Single[indices[i]];
+            return Tensor.CrossEntropy(logits, new IntTensor(y, y.Length), labelSmoothing: options.LabelSmoothing);
+        }
+        int c = model.Labels.Count;
+        var rows = new float[indices.Length * c];
+        for (int i = 0; i < indices.Length; i++) targets.Multi.AsSpan(indices[i] * c, c).CopyTo(rows.AsSpan(i * c));
+        return Tensor.BinaryCrossEntropyWithLogits(logits, Tensor.FromArray(rows, indices.Length, c));
+    }
+
+    private static int CountCorrect(Tensor logits, int[] indices, Targets targets)
+    {
+        var values = logits.Contiguous().AsSpan();
+        int c = logits.Dim(1), correct = 0;
+        for (int i = 0; i < indices.Length; i++)
+            if (System.Numerics.Tensors.TensorPrimitives.IndexOfMax(values.Slice(i * c, c)) == targets.Single[indices[i]]) correct++;
+        return correct;
+    }
+
+    private void Report(int epoch, int step, int totalSteps, double loss, double accuracy, long tokens, TimeSpan elapsed,
+        double lr, double? validAccuracy, double? validLoss, bool epochEnd)
+    {
+        if (Progress is null) return;
+        double perStep = step > 0 ? elapsed.TotalSeconds / step : 0;
+        Progress.Report(new TrainProgress
+        {
+            Epoch = epoch + 1, Epochs = options.Epochs, Step = step, TotalSteps = totalSteps,
+            Loss = loss, Accuracy = accuracy, LearningRate = lr,
+            TokensPerSecond = elapsed.TotalSeconds > 0 ? tokens / elapsed.TotalSeconds : 0,
+            Elapsed = elapsed, Remaining = TimeSpan.FromSeconds(perStep * (totalSteps - step)),
+            ValidationAccuracy = validAccuracy, ValidationLoss = validLoss, EpochEnd = epochEnd,
+        });
+    }
+
+    private sealed record Targets(int[] Single, float[]? Multi);
+}
