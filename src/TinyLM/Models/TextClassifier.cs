@@ -46,6 +46,9 @@ public sealed class TextClassifier : Module
     /// <summary>Text → ids as this model expects them.</summary>
     public ClassifierInputs Inputs { get; }
 
+    /// <summary>The token embedding table (rows: word ids, then bigram buckets).</summary>
+    public Embedding Embedding => _embedding;
+
     /// <summary>Fits a tokenizer and label map on training examples and builds a fresh model.</summary>
     public static TextClassifier Create(TextClassifierConfig config, IReadOnlyList<TextExample> training)
     {
