@@ -28,7 +28,7 @@ internal static unsafe class GemmDriver<TK> where TK : struct, IGemmMicroKernel
         float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc, GemmAlgorithm algorithm, int threads)
     {
         var job = _job ??= new Job();
-        job.Set(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ChooseDirect(transA, transB, m, n, k, algorithm));
+        job.Set(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ChooseDirect(transB, m, n, k, algorithm));
         job.OverBatch = false;
         int count = job.Partition(threads);
         Threading.For(count, job, threads);
@@ -39,7 +39,7 @@ internal static unsafe class GemmDriver<TK> where TK : struct, IGemmMicroKernel
         GemmAlgorithm algorithm, int threads)
     {
         var job = _job ??= new Job();
-        bool direct = ChooseDirect(transA, transB, m, n, k, algorithm);
+        bool direct = ChooseDirect(transB, m, n, k, algorithm);
         if (batch >= threads || 2L * m * n * k < ParallelFlops)
         {
             // Enough items to keep every thread busy: one item per index, each run serially.
@@ -64,7 +64,7 @@ internal static unsafe class GemmDriver<TK> where TK : struct, IGemmMicroKernel
     /// copy costs more than it saves while a k×Nr sliver of B stays in L2 (k ≤ 1024). A transposed B is
     /// still copied whole (k×n, bounded here). The choice depends on the shape only, never the threads.
     /// </summary>
-    private static bool ChooseDirect(bool transA, bool transB, int m, int n, int k, GemmAlgorithm algorithm) => algorithm switch
+    private static bool ChooseDirect(bool transB, int m, int n, int k, GemmAlgorithm algorithm) => algorithm switch
     {
         GemmAlgorithm.Direct => true,
         GemmAlgorithm.Packed => false,
@@ -72,7 +72,7 @@ internal static unsafe class GemmDriver<TK> where TK : struct, IGemmMicroKernel
     };
 
     public static string Describe(bool transA, bool transB, int m, int n, int k, GemmAlgorithm algorithm, string simd) =>
-        $"{simd} {TK.Mr}x{TK.Nr} {(ChooseDirect(transA, transB, m, n, k, algorithm) ? "direct" : "packed")}";
+        $"{simd} {TK.Mr}x{TK.Nr} {(ChooseDirect(transB, m, n, k, algorithm) ? "direct" : "packed")}";
 
     private static float* Scratch(nint floats)
     {

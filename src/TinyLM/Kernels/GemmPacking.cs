@@ -42,6 +42,21 @@ internal static unsafe class GemmPacking
             else
             {
                 float* s = a + (nint)(i0 + ir) * lda + p0;
+                if (mr == mrFull && Avx.IsSupported && (mrFull == 8 || mrFull == 6))
+                {
+                    // A transpose of an mr×kc block: through registers, 8 (or 4) k steps at a time.
+                    int p = 0;
+                    if (mrFull == 8)
+                        for (; p + 8 <= kc; p += 8)
+                            Transpose8x8(s + p, lda, d + p * 8, 8);
+                    else
+                        for (; p + 4 <= kc; p += 4)
+                            Transpose6x4(s + p, lda, d + p * 6);
+                    for (; p < kc; p++)
+                        for (int i = 0; i < mrFull; i++)
+                            d[p * mrFull + i] = s[i * lda + p];
+                    continue;
+                }
                 if (mr == mrFull)
                 {
                     // Row by row: contiguous reads, stores strided by mr (within a few cache lines).
@@ -117,6 +132,32 @@ internal static unsafe class GemmPacking
                         d[p * nrFull + j] = 0;
             }
         }
+    }
+
+    /// <summary>dst[c·6 + r] = src[r·lds + c] for 6 rows × 4 columns: rows 0–3 as a 4×4 transpose, rows 4–5 as pairs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose6x4(float* src, nint lds, float* dst)
+    {
+        var r0 = Sse.LoadVector128(src);
+        var r1 = Sse.LoadVector128(src + lds);
+        var r2 = Sse.LoadVector128(src + 2 * lds);
+        var r3 = Sse.LoadVector128(src + 3 * lds);
+        var r4 = Sse.LoadVector128(src + 4 * lds);
+        var r5 = Sse.LoadVector128(src + 5 * lds);
+        var t0 = Sse.UnpackLow(r0, r1);   // r0[0] r1[0] r0[1] r1[1]
+        var t1 = Sse.UnpackLow(r2, r3);   // r2[0] r3[0] r2[1] r3[1]
+        var t2 = Sse.UnpackHigh(r0, r1);  // r0[2] r1[2] r0[3] r1[3]
+        var t3 = Sse.UnpackHigh(r2, r3);
+        var t4 = Sse.UnpackLow(r4, r5);   // r4[0] r5[0] r4[1] r5[1]
+        var t5 = Sse.UnpackHigh(r4, r5);  // r4[2] r5[2] r4[3] r5[3]
+        Sse.Store(dst, Sse.MoveLowToHigh(t0, t1));
+        Sse.StoreLow(dst + 4, t4);
+        Sse.Store(dst + 6, Sse.MoveHighToLow(t1, t0));
+        Sse.StoreHigh(dst + 10, t4);
+        Sse.Store(dst + 12, Sse.MoveLowToHigh(t2, t3));
+        Sse.StoreLow(dst + 16, t5);
+        Sse.Store(dst + 18, Sse.MoveHighToLow(t3, t2));
+        Sse.StoreHigh(dst + 22, t5);
     }
 
     /// <summary>dst[c·ldd + r] = src[r·lds + c] for an 8×8 block (unpack, shuffle, then swap 128-bit halves).</summary>
