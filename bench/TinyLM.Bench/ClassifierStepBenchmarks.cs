@@ -9,7 +9,7 @@ namespace TinyLM.Bench;
 /// <summary>
 /// One training step (forward, cross-entropy, backward, Adam) of the default BiLSTM TextClassifier on a
 /// synthetic batch of 32 texts of 20–99 words; the Allocated column is the managed allocation per step
-/// (run: dotnet run -c Release --project bench/TinyLM.Bench -- --filter '*ClassifierStepBenchmarks*' --job short).
+/// (run: dotnet run -c Release --project bench/TinyLM.Bench -- --filter '*ClassifierStepBenchmarks*' --job short --inProcess).
 /// </summary>
 [MemoryDiagnoser]
 public class ClassifierStepBenchmarks
