@@ -3,7 +3,9 @@ namespace TinyLM.Kernels;
 /// <summary>
 /// A weight matrix W (Rows, Cols) stored as symmetric int8 per output row: W[r, c] ≈ Data[r, c] · Scales[r],
 /// with Scales[r] = max|W[r, :]| / 127. Rows are zero-padded to <see cref="Stride"/> (a multiple of 64) so the
-/// dot-product loops never need a tail, and each row's sum is kept for the unsigned×signed VNNI trick.
+/// kernels never need a tail. The vector kernels read W repacked as int16 panels (built once, on first use):
+/// each panel holds <c>width</c> consecutive rows, and for every pair of columns (k, k+1) the 2·width values
+/// w[j0, k], w[j0, k+1], w[j0+1, k], … so that one pmaddwd against a broadcast activation pair yields width outputs.
 /// </summary>
 public sealed class Int8Matrix : IWeightMatrix
 {
@@ -17,14 +19,10 @@ public sealed class Int8Matrix : IWeightMatrix
         Stride = PaddedLength(cols);
         Data = data;
         Scales = scales;
-        RowSums = new int[rows];
-        for (int r = 0; r < rows; r++)
-        {
-            int sum = 0;
-            foreach (sbyte v in data.AsSpan(r * Stride, cols)) sum += v;
-            RowSums[r] = sum;
-        }
     }
+
+    private short[]? _panels8;
+    private short[]? _panels16;
 
     public int Rows { get; }
     public int Cols { get; }
@@ -34,8 +32,25 @@ public sealed class Int8Matrix : IWeightMatrix
     public sbyte[] Data { get; }
     /// <summary>(Rows) dequantization scale per row.</summary>
     public float[] Scales { get; }
-    /// <summary>(Rows) Σ_c Data[r, c].</summary>
-    public int[] RowSums { get; }
+    /// <summary>The int16 panels of <paramref name="width"/> (8 or 16) rows; rows past <see cref="Rows"/> are zero.</summary>
+    internal short[] Panels(int width)
+    {
+        ref short[]? cache = ref width == 8 ? ref _panels8 : ref _panels16;
+        if (cache is not null) return cache;
+        int panels = (Rows + width - 1) / width, pairs = Stride / 2;
+        var packed = new short[(long)panels * pairs * width * 2];
+        for (int r = 0; r < Rows; r++)
+        {
+            int p = r / width, j = r % width;
+            for (int kk = 0; kk < pairs; kk++)
+            {
+                long o = (((long)p * pairs + kk) * width + j) * 2;
+                packed[o] = Data[(long)r * Stride + 2 * kk];
+                packed[o + 1] = Data[(long)r * Stride + 2 * kk + 1];
+            }
+        }
+        return cache = packed;
+    }
 
     public static int PaddedLength(int cols) => (cols + Alignment - 1) / Alignment * Alignment;
 

@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace TinyLM.Kernels;
 
 /// <summary>Symmetric per-row int8 quantization: q = round(x / s) with s = max|row| / 127, so q ∈ [−127, 127].</summary>
@@ -14,29 +16,26 @@ public static class Int8Quantizer
             || (rows > 0 && (src.Length < (long)(rows - 1) * ldSrc + cols || dst.Length < (long)rows * ldDst)))
             throw new ArgumentException(
                 $"Int8Quantizer.QuantizeRows: {rows}×{cols} with ldSrc={ldSrc} ldDst={ldDst} does not fit src {src.Length}, dst {dst.Length}, scales {scales.Length}.");
+        Span<float> scaled = cols <= 1024 ? stackalloc float[cols] : new float[cols];
         for (int r = 0; r < rows; r++)
         {
             var x = src.Slice(r * ldSrc, cols);
             var q = dst.Slice(r * ldDst, ldDst);
-            float amax = 0f;
-            foreach (float v in x)
-            {
-                if (!float.IsFinite(v))
-                    throw new ArgumentException($"Int8Quantizer.QuantizeRows: row {r} holds {v}; only finite values can be quantized.");
-                amax = Math.Max(amax, Math.Abs(v));
-            }
             q[cols..].Clear();
+            float amax = cols == 0 ? 0f : Math.Abs(TensorPrimitives.MaxMagnitude(x)); // NaN and ±∞ propagate
+            if (!float.IsFinite(amax))
+                throw new ArgumentException($"Int8Quantizer.QuantizeRows: row {r} holds {amax}; only finite values can be quantized.");
             if (amax == 0f)
             {
                 scales[r] = 0f;
                 q[..cols].Clear();
                 continue;
             }
-            float scale = amax / 127f;
-            float inverse = 127f / amax;
-            scales[r] = scale;
-            for (int c = 0; c < cols; c++)
-                q[c] = (sbyte)Math.Clamp(MathF.Round(x[c] * inverse), -127f, 127f);
+            scales[r] = amax / 127f;
+            // |x · 127/amax| ≤ 127 up to rounding, so no clamp is needed after rounding to nearest even.
+            TensorPrimitives.Multiply(x, 127f / amax, scaled);
+            TensorPrimitives.Round(scaled, scaled);
+            TensorPrimitives.ConvertTruncating<float, sbyte>(scaled, q[..cols]);
         }
     }
 }

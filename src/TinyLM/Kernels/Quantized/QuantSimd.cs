@@ -29,7 +29,7 @@ internal static class QuantPaths
         QuantSimd.Scalar => true,
         QuantSimd.V256 => Avx2.IsSupported,
         QuantSimd.V512 => Avx512BW.IsSupported,
-        // .NET 10 exposes VNNI only as AVX-VNNI (VEX, 256-bit); AVX-512 VNNI alone does not light it up.
+        // .NET 10 exposes VNNI only as AVX-VNNI (VEX, 256-bit); a CPU with AVX-512 VNNI alone does not light it up.
         QuantSimd.Vnni => AvxVnni.IsSupported,
         _ => true,
     };
@@ -37,8 +37,9 @@ internal static class QuantPaths
     /// <summary>The path a call runs: the forced one if supported, else the best the CPU has.</summary>
     public static QuantSimd Resolve(QuantSimd requested)
     {
+        // Auto: 16-wide AVX-512 panels first; 8-wide VNNI (one instruction per multiply-add) before plain AVX2.
         if (requested == QuantSimd.Auto)
-            requested = IsSupported(QuantSimd.Vnni) ? QuantSimd.Vnni : QuantSimd.V512;
+            requested = IsSupported(QuantSimd.V512) ? QuantSimd.V512 : QuantSimd.Vnni;
         for (var s = requested; s > QuantSimd.Scalar; s--)
             if (s != QuantSimd.Auto && IsSupported(s)) return s;
         return QuantSimd.Scalar;

@@ -69,28 +69,6 @@ public class Int8GemmTests
         }
     }
 
-    [Theory]
-    [MemberData(nameof(Paths))]
-    public void Dot_is_exact_for_lengths_0_to_256(string path)
-    {
-        var simd = Enum.Parse<QuantSimd>(path);
-        var rng = new Random(3);
-        for (int n = 0; n <= 256; n++)
-        {
-            var a = new sbyte[n];
-            var b = new sbyte[n];
-            int expected = 0;
-            for (int i = 0; i < n; i++)
-            {
-                // Extremes included: −127·−127 sums are where 16-bit intermediates would overflow.
-                a[i] = (sbyte)(i % 7 == 0 ? -127 : rng.Next(-127, 128));
-                b[i] = (sbyte)(i % 5 == 0 ? -127 : rng.Next(-127, 128));
-                expected += a[i] * b[i];
-            }
-            Assert.Equal(expected, Int8Gemm.Dot(a, b, simd));
-        }
-    }
-
     [Fact]
     public void Quantizer_maps_the_row_maximum_to_127_and_zero_rows_to_zero_scale()
     {
@@ -113,7 +91,6 @@ public class Int8GemmTests
         var w = Int8Matrix.Quantize(wf, 5, 70);
         var again = Int8Matrix.FromQuantized(w.Values(), w.Scales, 5, 70);
         Assert.Equal(w.Dequantize(), again.Dequantize());
-        Assert.Equal(w.RowSums, again.RowSums);
         var deq = w.Dequantize();
         for (int r = 0; r < 5; r++)
             for (int c = 0; c < 70; c++)
