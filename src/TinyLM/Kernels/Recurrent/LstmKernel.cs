@@ -228,7 +228,7 @@ public static unsafe class LstmKernel
     // gates: in = GEMM result (h·W_hhᵀ), out = activated i, f, g, o kept for backward.
     // xp: the input projection row with both biases.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void CellForward(float* gates, float* xp, float* cPrev, float* h, float* c, int hidden)
+    internal static void CellForward(float* gates, float* xp, float* cPrev, float* h, float* c, int hidden)
     {
         float* gi = gates, gf = gates + hidden, gg = gates + 2 * hidden, go = gates + 3 * hidden;
         float* xi = xp, xf = xp + hidden, xg = xp + 2 * hidden, xo = xp + 3 * hidden;
