@@ -53,8 +53,15 @@ public static class Seq2SeqSearch
         return result;
     }
 
-    /// <summary>Target ids (without &lt;eos&gt;) for every source id sequence, in order.</summary>
-    public static int[][] Decode(Seq2SeqModel model, IReadOnlyList<int[]> sources, SearchOptions? options = null)
+    /// <summary>Target ids (without &lt;eos&gt;) for every source id sequence, in order; width 1 decodes greedily.</summary>
+    public static int[][] Decode(Seq2SeqModel model, IReadOnlyList<int[]> sources, SearchOptions? options = null) =>
+        Run(model, sources, options, forceBeam: false);
+
+    /// <summary>As <see cref="Decode"/> but through the beam-search code even for width 1 (which must match greedy).</summary>
+    public static int[][] BeamSearch(Seq2SeqModel model, IReadOnlyList<int[]> sources, SearchOptions? options = null) =>
+        Run(model, sources, options, forceBeam: true);
+
+    private static int[][] Run(Seq2SeqModel model, IReadOnlyList<int[]> sources, SearchOptions? options, bool forceBeam)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(sources);
@@ -74,7 +81,7 @@ public static class Seq2SeqSearch
                 var limits = new int[batch.Length];
                 for (int i = 0; i < limits.Length; i++)
                     limits[i] = Math.Clamp((int)MathF.Ceiling(options.MaxLengthRatio * padded.Lengths[i]) + options.MaxLengthExtra, 1, model.Config.MaxTargetLength);
-                var ids = options.Beam == 1 ? Greedy(model, padded, limits) : Beam(model, padded, limits, options.Beam, options.LengthPenalty);
+                var ids = options.Beam == 1 && !forceBeam ? Greedy(model, padded, limits) : Beam(model, padded, limits, options.Beam, options.LengthPenalty);
                 for (int i = 0; i < batch.Length; i++) results[batch[i]] = ids[i];
             }
         }
