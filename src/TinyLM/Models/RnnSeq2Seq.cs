@@ -33,10 +33,10 @@ public sealed class RnnSeq2Seq : Seq2SeqModel
         var rng = new Rng(config.Seed);
         int e = config.EmbedDim, h = config.Hidden;
         bool additive = config.Attention == RnnAttention.Additive;
-        _targetEmbedding = RegisterModule("tgt_embed", new Embedding(targetTokenizer.VocabSize, e, rng, PadId, std: 0.1f));
+        _targetEmbedding = RegisterModule("tgt_embed", new Embedding(targetTokenizer.VocabSize, e, rng, PadId));
         _sourceEmbedding = config.SharedVocab
             ? _targetEmbedding
-            : RegisterModule("src_embed", new Embedding(sourceTokenizer.VocabSize, e, rng, SourcePadId, std: 0.1f));
+            : RegisterModule("src_embed", new Embedding(sourceTokenizer.VocabSize, e, rng, SourcePadId));
         _encoder = RegisterModule("encoder", new Gru(e, h, rng, config.Layers, bidirectional: true));
         _bridge = RegisterModule("bridge", new Linear(2 * h, h, rng));
         _memoryProjection = RegisterModule("memory_proj", new Linear(2 * h, h, rng));
