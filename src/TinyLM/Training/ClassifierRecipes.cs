@@ -4,12 +4,14 @@ namespace TinyLM.Training;
 
 /// <summary>
 /// Tuned defaults per encoder: the architecture and the training settings that go with it. Asking for no
-/// encoder gives the most accurate recipe measured (see docs/benchmarks.md).
+/// encoder gives the most accurate recipe measured (see docs/benchmarks.md): on R8 the bag model (97.3%)
+/// beats the warm-started BiLSTM (96.9%), and on MR too (74.9% vs 73.5%), at a twentieth of the training time.
+/// Large batches matter for the bag: its cost is the dense Adam update of the embedding table, once per step.
 /// </summary>
 public static class ClassifierRecipes
 {
     /// <summary>The encoder used when none is asked for.</summary>
-    public const EncoderKind DefaultEncoder = EncoderKind.BiLstm;
+    public const EncoderKind DefaultEncoder = EncoderKind.Bag;
 
     private static TrainOptions RecurrentTraining => new() { WarmStartEpochs = 10, LabelSmoothing = 0.1f };
 
@@ -17,7 +19,7 @@ public static class ClassifierRecipes
         (encoder ?? DefaultEncoder) switch
         {
             EncoderKind.Bag => (TextClassifierConfig.FastTextBag,
-                new TrainOptions { Epochs = 10, BatchSize = 32, LearningRate = 1e-2f, Schedule = ScheduleKind.Linear }),
+                new TrainOptions { Epochs = 10, BatchSize = 128, LearningRate = 3e-2f, Schedule = ScheduleKind.Linear }),
             EncoderKind.Cnn => (new TextClassifierConfig { Encoder = EncoderKind.Cnn, MaxLength = 200, Hidden = 100, Dropout = 0.5f, Pooling = PoolingKind.Max },
                 new TrainOptions { Epochs = 10, BatchSize = 32, LearningRate = 1e-3f }),
             // Measured on R8 (docs/benchmarks.md): warm-started embeddings, dropout and label smoothing lift the
