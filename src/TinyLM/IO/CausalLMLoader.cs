@@ -23,7 +23,8 @@ public static class CausalLMLoader
                 throw new ArgumentException($"{path}: a .tlm model carries its own tokenizer; do not pass --tokenizer {tokenizerPath}.");
             return CausalLMFile.Load(path);
         }
-        throw new ModelFormatException(path, "is not a TinyLM .tlm language model (unknown file type).");
+        return LlamaModelFiles.TryLoad(path, tokenizerPath)
+            ?? throw new ModelFormatException(path, "is not a TinyLM .tlm, GGUF or llama2.c (.bin) language model (unknown file type).");
     }
 
     // A .tlm is a safetensors file: an 8-byte little-endian header length, then a JSON header starting with '{'.

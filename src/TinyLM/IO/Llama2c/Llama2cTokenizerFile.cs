@@ -48,8 +48,8 @@ public static class Llama2cTokenizerFile
             scores.Add(score);
             offset += length;
         }
-        if (expectedVocab is { } v && pieces.Count != v)
-            throw new ModelFormatException(source, $"llama2.c tokenizer has {pieces.Count} pieces but the model's vocabulary has {v}.");
+        if (expectedVocab is { } v && (pieces.Count != v || offset != bytes.Length))
+            throw new ModelFormatException(source, $"vocabulary mismatch: the llama2.c tokenizer has {(pieces.Count != v ? pieces.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) : "more than " + v)} pieces but the model's vocabulary has {v}.");
         if (offset != bytes.Length)
             throw new ModelFormatException(source, $"llama2.c tokenizer has {bytes.Length - offset} unexpected bytes after its {pieces.Count} pieces.");
         if (pieces.Count < 3)
