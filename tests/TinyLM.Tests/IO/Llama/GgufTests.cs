@@ -173,23 +173,7 @@ public class GgufTests
     {
         using var dir = new ScratchDir();
         LlamaTokenizer tok = LlamaFixtures.Tokenizer();
-        var config = LlamaConversion.ToConfig(LlamaFixtures.TinyShape(tok.VocabSize)) with { Layers = 1, Seed = 5 };
-        var model = new CausalLM(config);
-        // A few AdamW steps on a repeated sentence, so the weights are trained rather than initialised.
-        int[] ids = tok.Encode("the cat sat on the mat and the cat sat on one hat and the one cat sat");
-        var input = new IntTensor(ids[..^1], 1, ids.Length - 1);
-        var target = new IntTensor(ids[1..], 1, ids.Length - 1);
-        var opt = new TinyLM.Nn.AdamW(model, learningRate: 1e-2f);
-        float first = 0f, last = 0f;
-        for (int step = 0; step < 30; step++)
-        {
-            opt.ZeroGrad();
-            Tensor loss = model.Loss(input, target);
-            loss.Backward();
-            opt.Step();
-            if (step == 0) first = loss.Item();
-            last = loss.Item();
-        }
+        (CausalLM model, float first, float last) = LlamaFixtures.Trained(tok);
         Assert.True(last < first * 0.5f, $"training did not reduce the loss: {first} → {last}");
 
         var lm = new LanguageModel(model, tok);

@@ -1,5 +1,8 @@
 using System.Text;
 using TinyLM.IO;
+using TinyLM.Models;
+using TinyLM.Nn;
+using TinyLM.Tensors;
 using TinyLM.Text;
 
 namespace TinyLM.Tests.IO.Llama;
@@ -45,6 +48,31 @@ internal static class LlamaFixtures
 
     /// <summary>dim 64, hidden 192, 2 layers, 4 heads, 2 kv heads, the tokenizer's vocabulary, context 128.</summary>
     public static LlamaShape TinyShape(int vocab, bool shared = true) => new(64, 192, 2, 4, 2, vocab, 128, shared);
+
+    /// <summary>
+    /// A tiny llama model trained here for a few AdamW steps on a repeated sentence (so its next-token
+    /// distributions are peaked like a real model's); returns the model and its first and last loss.
+    /// </summary>
+    public static (CausalLM Model, float FirstLoss, float LastLoss) Trained(LlamaTokenizer tok, int layers = 1, int steps = 30)
+    {
+        var config = LlamaConversion.ToConfig(TinyShape(tok.VocabSize)) with { Layers = layers, Seed = 5 };
+        var model = new CausalLM(config);
+        int[] ids = tok.Encode("the cat sat on the mat and the cat sat on one hat and the one cat sat");
+        var input = new IntTensor(ids[..^1], 1, ids.Length - 1);
+        var target = new IntTensor(ids[1..], 1, ids.Length - 1);
+        var opt = new AdamW(model, learningRate: 1e-2f);
+        float first = 0f, last = 0f;
+        for (int step = 0; step < steps; step++)
+        {
+            opt.ZeroGrad();
+            Tensor loss = model.Loss(input, target);
+            loss.Backward();
+            opt.Step();
+            if (step == 0) first = loss.Item();
+            last = loss.Item();
+        }
+        return (model, first, last);
+    }
 
     public static LlamaWeights TinyWeights(int vocab, bool shared = true, ulong seed = 7, float std = 0.08f) =>
         LlamaWeights.Random(TinyShape(vocab, shared), seed, std);
