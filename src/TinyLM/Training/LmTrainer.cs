@@ -32,7 +32,7 @@ public sealed class LmTrainer(CausalLM model, LmTrainOptions options)
         var parameters = model.NamedParameters().ToArray();
         var optimizer = new AdamW(parameters, options.LearningRate, beta2: options.Beta2, weightDecay: options.WeightDecay,
             applyWeightDecay: Optimizer.DecayMatricesOnly);
-        var schedule = new WarmupDecayLr(options.LearningRate, options.WarmupSteps, options.Steps, DecayShape.Cosine, options.MinLearningRate);
+        var schedule = new WarmupDecayLr(options.LearningRate, Math.Min(options.WarmupSteps, options.Steps), options.Steps, DecayShape.Cosine, options.MinLearningRate);
         int step = 0;
         if (ResumeFrom is { } resume)
         {
