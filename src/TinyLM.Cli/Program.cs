@@ -15,6 +15,7 @@ public static class Program
         root.Subcommands.Add(Classify.PredictCommand.Create());
         root.Subcommands.Add(Classify.DemoCommand.Create());
         root.Subcommands.Add(Bench.BenchCommand.Create());
+        root.Subcommands.Add(Lm.GenerateCommand.Create());
         root.Subcommands.Add(Export.ExportCommand.Create());
         return root;
     }

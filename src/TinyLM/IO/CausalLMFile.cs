@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using TinyLM.Models;
 using TinyLM.Text;
@@ -11,25 +12,44 @@ namespace TinyLM.IO;
 /// </summary>
 public static class CausalLMFile
 {
+    private const string BosKey = "causal_lm.bos_id";
+    private const string EosKey = "causal_lm.eos_id";
+
+    private static int? OptionalId(ModelFileContents contents, string key, string path)
+    {
+        if (!contents.Metadata.TryGetValue(key, out var text)) return null;
+        return int.TryParse(text, CultureInfo.InvariantCulture, out int id) ? id : throw new ModelFormatException(path, $"metadata {key} = '{text}' is not an integer.");
+    }
+
     /// <summary>Writes model and tokenizer to <paramref name="path"/> (temporary file, then rename).</summary>
-    public static void Save(this LanguageModel lm, string path)
+    public static void Save(this LanguageModel lm, string path) => ModelFile.Save(path, ToContents(lm));
+
+    /// <summary>Reads a language model; a truncated, foreign or mismatched file fails with a message naming it.</summary>
+    public static LanguageModel Load(string path) => FromContents(ModelFile.Load(path), path);
+
+    /// <summary>The file contents for <paramref name="lm"/>: config, tokenizer, BOS/EOS ids and every weight.</summary>
+    public static ModelFileContents ToContents(LanguageModel lm, IReadOnlyDictionary<string, string>? metadata = null)
     {
         ArgumentNullException.ThrowIfNull(lm);
+        var meta = new Dictionary<string, string>(metadata ?? new Dictionary<string, string>());
+        if (lm.BosId is int bos) meta[BosKey] = bos.ToString(CultureInfo.InvariantCulture);
+        if (lm.EosId is int eos) meta[EosKey] = eos.ToString(CultureInfo.InvariantCulture);
         var contents = new ModelFileContents
         {
             Kind = ModelKind.CausalLm,
             ConfigJson = JsonSerializer.Serialize(lm.Model.Config, CausalLMJsonContext.Default.CausalLMConfig),
             TokenizerJson = lm.Tokenizer.ToJson(),
+            Metadata = meta,
         };
         foreach (var (name, tensor) in lm.Model.NamedParameters())
             contents.AddFloats(name, tensor.Shape.ToArray(), tensor.Contiguous().AsSpan());
-        ModelFile.Save(path, contents);
+        return contents;
     }
 
-    /// <summary>Reads a language model; a truncated, foreign or mismatched file fails with a message naming it.</summary>
-    public static LanguageModel Load(string path)
+    /// <summary>Builds the model that <paramref name="contents"/> (read from <paramref name="path"/>) describes.</summary>
+    public static LanguageModel FromContents(ModelFileContents contents, string path)
     {
-        var contents = ModelFile.Load(path);
+        ArgumentNullException.ThrowIfNull(contents);
         if (contents.Kind != ModelKind.CausalLm)
             throw new ModelFormatException(path, $"holds a {contents.Kind.ToFileName()} model, not a causal language model.");
         CausalLMConfig config;
@@ -57,7 +77,7 @@ public static class CausalLMFile
         }
         try
         {
-            return new LanguageModel(model, tokenizer, path);
+            return new LanguageModel(model, tokenizer, path) { BosId = OptionalId(contents, BosKey, path), EosId = OptionalId(contents, EosKey, path) };
         }
         catch (ArgumentException e)
         {

@@ -38,15 +38,18 @@ public static unsafe class Gemv
     }
 
     /// <summary>Runs every product in one parallel dispatch. Callers keep the pointers pinned and valid.</summary>
-    public static void MultiplyMany(ReadOnlySpan<Product> products)
+    public static void MultiplyMany(ReadOnlySpan<Product> products) =>
+        MultiplyMany(products, GemmOptions.Default.ResolvedSimd, Threading.MaxThreads);
+
+    /// <summary>With an explicit path and thread budget (tests force each one without touching global state).</summary>
+    internal static void MultiplyMany(ReadOnlySpan<Product> products, GemmSimd simd, int threads)
     {
         if (products.Length > GemvJob.MaxProducts) throw new ArgumentException($"Gemv.MultiplyMany: at most {GemvJob.MaxProducts} products per call, got {products.Length}.");
         var job = _job ??= new GemvJob();
-        int threads = Threading.MaxThreads;
         long work = 0;
         for (int i = 0; i < products.Length; i++) work += (long)products[i].Rows * products[i].Cols;
         // Small products are not worth waking workers for.
-        if (work < 32_768) threads = 1;
+        if (work < 32_768 && threads > 1) threads = 1;
         int total = 0;
         for (int i = 0; i < products.Length; i++)
         {
@@ -60,7 +63,7 @@ public static unsafe class Gemv
             total += blocks;
         }
         job.Count = products.Length;
-        job.Simd = GemmOptions.Default.ResolvedSimd;
+        job.Simd = simd;
         Threading.For(total, job, threads);
     }
 
@@ -126,7 +129,22 @@ public static unsafe class Gemv
         float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
         if (simd == GemmSimd.V512 && n >= 16)
         {
+            // Two accumulators per row: eight independent FMA chains cover the FMA latency.
             Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default;
+            for (; i + 32 <= n; i += 32)
+            {
+                var xv = Vector512.Load(x + i);
+                var xw = Vector512.Load(x + i + 16);
+                a0 = Vector512.FusedMultiplyAdd(Vector512.Load(w0 + i), xv, a0);
+                a1 = Vector512.FusedMultiplyAdd(Vector512.Load(w1 + i), xv, a1);
+                a2 = Vector512.FusedMultiplyAdd(Vector512.Load(w2 + i), xv, a2);
+                a3 = Vector512.FusedMultiplyAdd(Vector512.Load(w3 + i), xv, a3);
+                b0 = Vector512.FusedMultiplyAdd(Vector512.Load(w0 + i + 16), xw, b0);
+                b1 = Vector512.FusedMultiplyAdd(Vector512.Load(w1 + i + 16), xw, b1);
+                b2 = Vector512.FusedMultiplyAdd(Vector512.Load(w2 + i + 16), xw, b2);
+                b3 = Vector512.FusedMultiplyAdd(Vector512.Load(w3 + i + 16), xw, b3);
+            }
             for (; i + 16 <= n; i += 16)
             {
                 var xv = Vector512.Load(x + i);
@@ -135,11 +153,25 @@ public static unsafe class Gemv
                 a2 = Vector512.FusedMultiplyAdd(Vector512.Load(w2 + i), xv, a2);
                 a3 = Vector512.FusedMultiplyAdd(Vector512.Load(w3 + i), xv, a3);
             }
-            s0 = Vector512.Sum(a0); s1 = Vector512.Sum(a1); s2 = Vector512.Sum(a2); s3 = Vector512.Sum(a3);
+            s0 = Vector512.Sum(a0 + b0); s1 = Vector512.Sum(a1 + b1); s2 = Vector512.Sum(a2 + b2); s3 = Vector512.Sum(a3 + b3);
         }
         else if (simd != GemmSimd.Scalar && n >= 8)
         {
             Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;
+            for (; i + 16 <= n; i += 16)
+            {
+                var xv = Vector256.Load(x + i);
+                var xw = Vector256.Load(x + i + 8);
+                a0 = Vector256.FusedMultiplyAdd(Vector256.Load(w0 + i), xv, a0);
+                a1 = Vector256.FusedMultiplyAdd(Vector256.Load(w1 + i), xv, a1);
+                a2 = Vector256.FusedMultiplyAdd(Vector256.Load(w2 + i), xv, a2);
+                a3 = Vector256.FusedMultiplyAdd(Vector256.Load(w3 + i), xv, a3);
+                b0 = Vector256.FusedMultiplyAdd(Vector256.Load(w0 + i + 8), xw, b0);
+                b1 = Vector256.FusedMultiplyAdd(Vector256.Load(w1 + i + 8), xw, b1);
+                b2 = Vector256.FusedMultiplyAdd(Vector256.Load(w2 + i + 8), xw, b2);
+                b3 = Vector256.FusedMultiplyAdd(Vector256.Load(w3 + i + 8), xw, b3);
+            }
             for (; i + 8 <= n; i += 8)
             {
                 var xv = Vector256.Load(x + i);
@@ -148,7 +180,7 @@ public static unsafe class Gemv
                 a2 = Vector256.FusedMultiplyAdd(Vector256.Load(w2 + i), xv, a2);
                 a3 = Vector256.FusedMultiplyAdd(Vector256.Load(w3 + i), xv, a3);
             }
-            s0 = Vector256.Sum(a0); s1 = Vector256.Sum(a1); s2 = Vector256.Sum(a2); s3 = Vector256.Sum(a3);
+            s0 = Vector256.Sum(a0 + b0); s1 = Vector256.Sum(a1 + b1); s2 = Vector256.Sum(a2 + b2); s3 = Vector256.Sum(a3 + b3);
         }
         for (; i < n; i++)
         {

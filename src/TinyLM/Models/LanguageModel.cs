@@ -21,4 +21,10 @@ public sealed record LanguageModel
 
     /// <summary>Text ↔ ids.</summary>
     public ITokenizer Tokenizer { get; }
+
+    /// <summary>Token put before every prompt (llama2.c: 1), or null for none.</summary>
+    public int? BosId { get; init; }
+
+    /// <summary>Token that ends generation (llama2.c: 2), or null for none.</summary>
+    public int? EosId { get; init; }
 }
