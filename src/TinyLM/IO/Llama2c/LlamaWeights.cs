@@ -27,6 +27,9 @@ public sealed record LlamaShape(
     /// <summary>The llama2.c "110M" TinyStories shape (dim 768, 12 layers, 12 heads, hidden 2048, vocab 32000, context 1024).</summary>
     public static LlamaShape Stories110M { get; } = new(768, 2048, 12, 12, 12, 32000, 1024);
 
+    public override string ToString() =>
+        $"dim {Dim}, hidden {HiddenDim}, {Layers} layers, {Heads} heads, {KvHeads} kv heads, vocab {VocabSize}{(SharedClassifier ? "" : " (own classifier)")}, context {ContextLength}";
+
     /// <summary>Throws when a size is non-positive or the heads do not divide evenly; <paramref name="source"/> names the file.</summary>
     public void Validate(string source)
     {

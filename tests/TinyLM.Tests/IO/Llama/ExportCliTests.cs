@@ -43,3 +43,30 @@ public class ExportCliTests
         Assert.Empty(Directory.GetFiles(dir.Path, "*.tmp"));
     }
 }
+
+public class GenerateLlama2cCliTests
+{
+    [Fact]
+    public void Generate_Llama2cCheckpointWithTokenizer_Works()
+    {
+        using var dir = new ScratchDir();
+        LlamaTokenizer tok = LlamaFixtures.Tokenizer();
+        string model = dir.File("model.bin"), tokPath = dir.File("tokenizer.bin");
+        Llama2cCheckpoint.Write(model, LlamaConversion.FromModel(LlamaFixtures.Trained(tok).Model));
+        Llama2cTokenizerFile.Write(tokPath, tok);
+        var stdout = new StringWriter();
+        TextWriter saved = Console.Out;
+        Console.SetOut(stdout);
+        int rc;
+        try
+        {
+            rc = Program.BuildRoot().Parse(["generate", model, "--tokenizer", tokPath, "--prompt", "the cat", "--max-tokens", "8", "--temperature", "0"]).Invoke();
+        }
+        finally
+        {
+            Console.SetOut(saved);
+        }
+        Assert.Equal(0, rc);
+        Assert.Contains("the cat", stdout.ToString());
+    }
+}
