@@ -85,8 +85,11 @@ public sealed class LlamaTokenizer : ITokenizer
     /// <summary>Whether <paramref name="id"/> is a byte-fallback piece <c>&lt;0xXX&gt;</c>; <paramref name="value"/> is its byte.</summary>
     public bool IsBytePiece(int id, out byte value) => TryParseBytePiece(_pieces[CheckId(id)], out value);
 
-    /// <summary>Encodes with BOS and without EOS, as llama2.c's generate does for a prompt.</summary>
-    public int[] Encode(string text) => Encode(text, addBos: true, addEos: false);
+    /// <summary>
+    /// Encodes without BOS or EOS (like the other tokenizers; the language model's BosId adds BOS
+    /// for generation). llama2.c's generate encodes a prompt as <c>Encode(text, addBos: true, addEos: false)</c>.
+    /// </summary>
+    public int[] Encode(string text) => Encode(text, addBos: false, addEos: false);
 
     public int[] Encode(string text, bool addBos, bool addEos)
     {

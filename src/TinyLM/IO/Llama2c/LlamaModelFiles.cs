@@ -33,9 +33,9 @@ public static class LlamaModelFiles
             return Pair(weights, tokenizer, path);
         }
         if (tokenizerPath is null && !path.EndsWith(".bin", StringComparison.OrdinalIgnoreCase)) return null;
+        LlamaWeights w = Llama2cCheckpoint.Read(path);
         if (tokenizerPath is null)
             throw new ArgumentException($"{path}: a llama2.c checkpoint carries no tokenizer; pass --tokenizer tokenizer.bin.");
-        LlamaWeights w = Llama2cCheckpoint.Read(path);
         return Pair(w, Llama2cTokenizerFile.Read(tokenizerPath, w.Shape.VocabSize), path);
     }
 
@@ -43,7 +43,9 @@ public static class LlamaModelFiles
     {
         if (tokenizer.VocabSize != weights.Shape.VocabSize)
             throw new ModelFormatException(source, $"vocabulary mismatch: the tokenizer has {tokenizer.VocabSize} tokens, the model {weights.Shape.VocabSize}.");
-        return new LanguageModel(LlamaConversion.ToModel(weights), tokenizer, source);
+        // llama models expect BOS before a prompt and stop at EOS (llama2.c's generate).
+        var llama = tokenizer as LlamaTokenizer;
+        return new LanguageModel(LlamaConversion.ToModel(weights), tokenizer, source) { BosId = llama?.BosId, EosId = llama?.EosId };
     }
 
     /// <summary>

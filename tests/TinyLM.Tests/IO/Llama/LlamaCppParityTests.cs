@@ -41,7 +41,7 @@ public class LlamaCppParityTests(ITestOutputHelper output)
 
         using var peer = new LlamaCppSession(path, w.Shape.ContextLength, threads: 1);
         Assert.Equal(tok.VocabSize, peer.VocabSize);
-        int[] prompt = tok.Encode(Prompt);
+        int[] prompt = tok.Encode(Prompt, addBos: true, addEos: false);
         Assert.Equal(prompt, peer.Tokenize(Prompt)); // the exported vocabulary tokenizes as ours does
 
         CausalLMRunState state = ours.CreateRunState();
@@ -76,7 +76,7 @@ public class LlamaCppParityTests(ITestOutputHelper output)
         // so logits differ by more than f32 rounding, but the greedy path should not.
         CausalLM ours = LlamaConversion.ToModel(LlamaGguf.Read(path).Weights);
         using var peer = new LlamaCppSession(path, w.Shape.ContextLength, threads: 1);
-        int[] prompt = tok.Encode(Prompt);
+        int[] prompt = tok.Encode(Prompt, addBos: true, addEos: false);
         CausalLMRunState state = ours.CreateRunState();
         float[] theirs = peer.Prefill(prompt);
         ReadOnlySpan<float> mine = state.Prefill(prompt);

@@ -57,7 +57,7 @@ internal static class LlamaFixtures
     {
         var config = LlamaConversion.ToConfig(TinyShape(tok.VocabSize)) with { Layers = layers, Seed = 5 };
         var model = new CausalLM(config);
-        int[] ids = tok.Encode("the cat sat on the mat and the cat sat on one hat and the one cat sat");
+        int[] ids = tok.Encode("the cat sat on the mat and the cat sat on one hat and the one cat sat", addBos: true, addEos: false);
         var input = new IntTensor(ids[..^1], 1, ids.Length - 1);
         var target = new IntTensor(ids[1..], 1, ids.Length - 1);
         var opt = new AdamW(model, learningRate: 1e-2f);

@@ -18,7 +18,7 @@ public class LlamaTokenizerTests
     [Fact]
     public void Encode_AddsBosAndDummyPrefix_AndMergesByScore()
     {
-        int[] ids = _tok.Encode("the cat sat");
+        int[] ids = _tok.Encode("the cat sat", addBos: true, addEos: false);
         // " the" is the best merge reachable from " ", "t", "h", "e"; " cat" and " sat" likewise.
         Assert.Equal([1, Id(" the"), Id(" cat"), Id(" sat")], ids);
         Assert.Equal([Id(" the"), 2], _tok.Encode("the", addBos: false, addEos: true));
@@ -44,7 +44,11 @@ public class LlamaTokenizerTests
     }
 
     [Fact]
-    public void Encode_EmptyText_IsJustBos() => Assert.Equal([1], _tok.Encode(""));
+    public void Encode_EmptyText_IsJustBos()
+    {
+        Assert.Equal([1], _tok.Encode("", addBos: true, addEos: false));
+        Assert.Empty(_tok.Encode(""));
+    }
 
     [Fact]
     public void Encode_LoneSurrogate_IsAClearError()
@@ -58,7 +62,11 @@ public class LlamaTokenizerTests
     [InlineData("Hello, World! 123 ~")]
     [InlineData("naïve café – ünïcödé 🙂")]
     [InlineData("  two  spaces\nand a newline")]
-    public void DecodeOfEncode_IsIdentity(string text) => Assert.Equal(text, _tok.Decode(_tok.Encode(text)));
+    public void DecodeOfEncode_IsIdentity(string text)
+    {
+        Assert.Equal(text, _tok.Decode(_tok.Encode(text, addBos: true, addEos: false)));
+        Assert.Equal(" " + text, _tok.Decode(_tok.Encode(text))); // without BOS the dummy prefix stays
+    }
 
     [Fact]
     public void Decode_KeepsLeadingSpaceWithoutBos_AndSkipsControls()
