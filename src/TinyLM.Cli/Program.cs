@@ -17,6 +17,9 @@ public static class Program
         root.Subcommands.Add(Bench.BenchCommand.Create());
         root.Subcommands.Add(Lm.GenerateCommand.Create());
         root.Subcommands.Add(Export.ExportCommand.Create());
+        root.Subcommands.Add(Compress.QuantizeCommand.Create());
+        root.Subcommands.Add(Translate.TranslateCommand.Create());
+        root.Subcommands.Add(Translate.BleuCommand.Create());
         return root;
     }
 }
