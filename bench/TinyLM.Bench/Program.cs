@@ -4,5 +4,12 @@ namespace TinyLM.Bench;
 
 public static class Program
 {
-    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    /// <summary>`generate …` runs the llama.cpp peer comparison; anything else goes to BenchmarkDotNet.</summary>
+    public static int Main(string[] args)
+    {
+        if (args.Length > 0 && args[0] == "generate")
+            return LlamaCpp.GeneratePeerBench.Run(args[1..]);
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        return 0;
+    }
 }

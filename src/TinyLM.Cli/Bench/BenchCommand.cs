@@ -12,6 +12,7 @@ public static class BenchCommand
     {
         var bench = new Command("bench", "Benchmark TinyLM kernels against native peers on this machine.");
         bench.Subcommands.Add(CreateGemm());
+        bench.Subcommands.Add(GenerateBench.CreateCommand());
         return bench;
     }
 

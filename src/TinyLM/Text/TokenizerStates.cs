@@ -32,6 +32,17 @@ internal sealed class ByteBpeTokenizerState
     public List<int[]>? Merges { get; set; }
 }
 
+internal sealed class LlamaTokenizerState
+{
+    public string Type { get; set; } = "";
+    public int Version { get; set; }
+    public int BosId { get; set; }
+    public int EosId { get; set; }
+    public int UnknownId { get; set; }
+    public List<string>? Pieces { get; set; }
+    public List<float>? Scores { get; set; }
+}
+
 internal sealed class TypeOnlyState
 {
     public string? Type { get; set; }
@@ -42,6 +53,7 @@ internal sealed class TypeOnlyState
 [JsonSerializable(typeof(WordTokenizerState))]
 [JsonSerializable(typeof(CharTokenizerState))]
 [JsonSerializable(typeof(ByteBpeTokenizerState))]
+[JsonSerializable(typeof(LlamaTokenizerState))]
 [JsonSerializable(typeof(TypeOnlyState))]
 [JsonSerializable(typeof(List<string>))]
 internal sealed partial class TextJsonContext : JsonSerializerContext;

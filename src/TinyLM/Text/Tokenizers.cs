@@ -15,6 +15,7 @@ public static class Tokenizers
             WordTokenizer.KindName => WordTokenizer.FromJson(json, source),
             CharTokenizer.KindName => CharTokenizer.FromJson(json, source),
             ByteBpeTokenizer.KindName => ByteBpeTokenizer.FromJson(json, source),
+            LlamaTokenizer.KindName => LlamaTokenizer.FromJson(json, source),
             null => throw new DataFormatException(source, 0, "tokenizer JSON has no \"type\" field (expected \"word\", \"char\" or \"bytebpe\")."),
             _ => throw new DataFormatException(source, 0, $"unknown tokenizer type \"{head.Type}\" (expected \"word\", \"char\" or \"bytebpe\")."),
         };

@@ -1,0 +1,144 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using TinyLM.Cli.Common;
+using TinyLM.IO;
+using TinyLM.Kernels;
+using TinyLM.Models;
+using TinyLM.Text;
+
+namespace TinyLM.Cli.Bench;
+
+/// <summary>One row of `bench generate`: greedy decode speed of one shape at one thread count.</summary>
+public sealed record GenerateBenchResult(
+    [property: JsonPropertyName("shape")] string Shape,
+    [property: JsonPropertyName("threads")] int Threads,
+    [property: JsonPropertyName("ours_tokens_per_second")] double OursTokensPerSecond,
+    [property: JsonPropertyName("llamacpp_tokens_per_second")] double? LlamaCppTokensPerSecond,
+    [property: JsonPropertyName("ratio")] double? Ratio);
+
+[JsonSerializable(typeof(List<GenerateBenchResult>))]
+[JsonSourceGenerationOptions(WriteIndented = true)]
+internal sealed partial class GenerateBenchJson : JsonSerializerContext;
+
+/// <summary>
+/// `tinylm bench generate`: float32 greedy decoding of a llama2.c-shaped model with seeded random weights, as
+/// llama2.c's <c>run -n 256</c> counts it — BOS, then 255 generated tokens, tokens/s over the decode steps. The
+/// CLI measures TinyLM only (the product carries no native code); the llama.cpp side of the same comparison is
+/// the bench project's <c>generate</c> mode, which reuses this class and adds llama.cpp on the exported GGUF.
+/// </summary>
+public static class GenerateBench
+{
+    /// <summary>Positions filled, BOS included (llama2.c's -n).</summary>
+    public const int Positions = 256;
+
+    /// <summary>Seed of the random weights, so every run and both runtimes see the same model.</summary>
+    public const ulong Seed = 1234;
+
+    /// <summary>The command that adds llama.cpp's figures.</summary>
+    public const string PeerCommand = "dotnet run --project bench/TinyLM.Bench -c Release -- generate";
+
+    /// <summary>The llama2.c shape named by <paramref name="name"/> (15m or 110m).</summary>
+    public static LlamaShape Shape(string name) => name.ToLowerInvariant() switch
+    {
+        "15m" => LlamaShape.Stories15M,
+        "110m" => LlamaShape.Stories110M,
+        _ => throw new CliError($"bench generate: --shape must be 15m or 110m, got \"{name}\".", ExitCodes.Usage),
+    };
+
+    /// <summary>1 and all cores (just 1 on a one-core machine).</summary>
+    public static int[] ThreadCounts() => Environment.ProcessorCount > 1 ? [1, Environment.ProcessorCount] : [1];
+
+    /// <summary>
+    /// A vocabulary of the shape's size laid out like llama2.c's (unk, BOS, EOS, 256 byte pieces, then filler
+    /// pieces), so the GGUF carries a tokenizer llama.cpp accepts.
+    /// </summary>
+    public static LlamaTokenizer SyntheticTokenizer(int vocab)
+    {
+        var pieces = new List<byte[]>(vocab) { "<unk>"u8.ToArray(), "\n<s>\n"u8.ToArray(), "\n</s>\n"u8.ToArray() };
+        for (int b = 0; b < 256 && pieces.Count < vocab; b++) pieces.Add(Encoding.ASCII.GetBytes($"<0x{b:X2}>"));
+        while (pieces.Count < vocab) pieces.Add(Encoding.ASCII.GetBytes($"t{pieces.Count}"));
+        var scores = new float[vocab];
+        for (int i = 0; i < vocab; i++) scores[i] = -i;
+        return new LlamaTokenizer(pieces, scores);
+    }
+
+    /// <summary>Tokens/s of <paramref name="decodeStep"/> over the decode steps after a BOS prefill (best of <paramref name="trials"/>).</summary>
+    public static double Measure(Func<ReadOnlySpan<int>, float[]> prefill, Func<int, float[]> decodeStep, Action reset, int trials = 1)
+    {
+        double best = 0;
+        // A short untimed run first: page faults, thread start-up and JIT belong to no token.
+        for (int trial = -1; trial < trials; trial++)
+        {
+            reset();
+            int steps = trial < 0 ? 16 : Positions - 1;
+            float[] logits = prefill([1]);
+            long start = Stopwatch.GetTimestamp();
+            for (int i = 0; i < steps; i++)
+                logits = decodeStep(System.Numerics.Tensors.TensorPrimitives.IndexOfMax(logits));
+            double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            if (trial >= 0) best = Math.Max(best, steps / seconds);
+        }
+        return best;
+    }
+
+    /// <summary>TinyLM's decode speed on <paramref name="threads"/> threads.</summary>
+    public static double MeasureOurs(CausalLM model, int threads, int trials = 1)
+    {
+        int saved = Threading.MaxThreads;
+        try
+        {
+            Threading.MaxThreads = threads;
+            CausalLMRunState state = model.CreateRunState();
+            return Measure(t => state.Prefill(t).ToArray(), t => state.DecodeStep(t).ToArray(), state.Reset, trials);
+        }
+        finally
+        {
+            Threading.MaxThreads = saved;
+        }
+    }
+
+    /// <summary>Prints a table, or the JSON array for --json.</summary>
+    public static void Print(IReadOnlyList<GenerateBenchResult> results, bool json)
+    {
+        if (json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(results.ToList(), GenerateBenchJson.Default.ListGenerateBenchResult));
+            return;
+        }
+        var ci = CultureInfo.InvariantCulture;
+        Console.WriteLine(string.Format(ci, "{0,6} {1,8} {2,14} {3,16} {4,7}", "shape", "threads", "TinyLM tok/s", "llama.cpp tok/s", "ratio"));
+        foreach (GenerateBenchResult r in results)
+            Console.WriteLine(string.Format(ci, "{0,6} {1,8} {2,14:F1} {3,16} {4,7}", r.Shape, r.Threads, r.OursTokensPerSecond,
+                r.LlamaCppTokensPerSecond is { } l ? l.ToString("F1", ci) : "-", r.Ratio is { } x ? x.ToString("F2", ci) : "-"));
+    }
+
+    internal static Command CreateCommand()
+    {
+        var shape = new Option<string>("--shape") { Description = "Model shape: 15m (dim 288, 6 layers) or 110m (dim 768, 12 layers).", DefaultValueFactory = _ => "15m" };
+        var json = new Option<bool>("--json") { Description = "Print a JSON array (shape, threads, ours_tokens_per_second, llamacpp_tokens_per_second, ratio)." };
+        var trials = new Option<int>("--trials") { Description = "Timed runs per thread count; the best counts.", DefaultValueFactory = _ => 3 };
+        var command = new Command("generate", $"Greedy float32 decode tokens/s of a random llama2.c-shaped model on 1 thread and all cores. llama.cpp on the same weights: `{PeerCommand}`.");
+        command.Options.Add(shape);
+        command.Options.Add(json);
+        command.Options.Add(trials);
+        command.SetRunner(p =>
+        {
+            string name = p.GetValue(shape)!.ToLowerInvariant();
+            int t = p.GetValue(trials);
+            if (t < 1) throw new CliError($"bench generate: --trials must be at least 1, got {t}.", ExitCodes.Usage);
+            CausalLM model = LlamaConversion.ToModel(LlamaWeights.Random(Shape(name), Seed));
+            var results = new List<GenerateBenchResult>();
+            foreach (int threads in ThreadCounts())
+                results.Add(new GenerateBenchResult(name, threads, MeasureOurs(model, threads, t), null, null));
+            Print(results, p.GetValue(json));
+            if (!p.GetValue(json))
+                Console.Error.WriteLine($"llama.cpp is a benchmark-only peer, not part of the tinylm tool; for its figures and the ratio run: {PeerCommand} --shape {name}");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

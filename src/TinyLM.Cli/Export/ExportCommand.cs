@@ -1,0 +1,68 @@
+using System.CommandLine;
+using System.Globalization;
+using TinyLM.Cli.Common;
+using TinyLM.IO;
+using TinyLM.Models;
+
+namespace TinyLM.Cli.Export;
+
+/// <summary><c>tinylm export FORMAT</c>: hand a model to another runtime.</summary>
+public static class ExportCommand
+{
+    public static Command Create()
+    {
+        var export = new Command("export", "Export a model for another runtime: gguf (llama.cpp).");
+        export.Subcommands.Add(CreateGguf());
+        return export;
+    }
+
+    private static Command CreateGguf()
+    {
+        var model = new Argument<string>("MODEL") { Description = "Language model: a .tlm, a llama2.c .bin (with --tokenizer) or a GGUF." };
+        var output = new Option<string>("--out") { Description = "GGUF file to write (atomically).", Required = true };
+        var type = new Option<string>("--type") { Description = "Storage type of the weight matrices: f32, f16 or q8_0 (norms stay f32).", DefaultValueFactory = _ => "f32" };
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "llama2.c tokenizer.bin for a llama2.c checkpoint." };
+        var json = new Option<bool>("--json") { Description = "Print one JSON line (out, type, bytes, tensors, parameters)." };
+        var gguf = new Command("gguf", "Write a llama-architecture model (RMSNorm, RoPE, SwiGLU, no biases) as GGUF for llama.cpp.");
+        gguf.Arguments.Add(model);
+        gguf.Options.Add(output);
+        gguf.Options.Add(type);
+        gguf.Options.Add(tokenizer);
+        gguf.Options.Add(json);
+        gguf.SetRunner(p => RunGguf(p.GetValue(model)!, p.GetValue(output)!, p.GetValue(type)!, p.GetValue(tokenizer), p.GetValue(json)));
+        return gguf;
+    }
+
+    private static int RunGguf(string modelPath, string outPath, string typeName, string? tokenizerPath, bool json)
+    {
+        GgmlType type = typeName.ToLowerInvariant() switch
+        {
+            "f32" => GgmlType.F32,
+            "f16" => GgmlType.F16,
+            "q8_0" or "q8" => GgmlType.Q8_0,
+            _ => throw new CliError($"export gguf: --type must be f32, f16 or q8_0, got \"{typeName}\".", ExitCodes.Usage),
+        };
+        LanguageModel lm = CausalLMLoader.Load(modelPath, tokenizerPath);
+        LlamaModelFiles.ExportGguf(lm, outPath, type);
+        long bytes = new FileInfo(outPath).Length;
+        int tensors = GgufFile.Read(outPath).Tensors.Count;
+        long parameters = lm.Model.Parameters().Sum(p => (long)p.Length);
+        if (json)
+        {
+            JsonLine.Print(w =>
+            {
+                w.WriteString("out", outPath);
+                w.WriteString("type", typeName.ToLowerInvariant());
+                w.WriteNumber("bytes", bytes);
+                w.WriteNumber("tensors", tensors);
+                w.WriteNumber("parameters", parameters);
+            });
+        }
+        else
+        {
+            Console.WriteLine(string.Format(CultureInfo.InvariantCulture, "wrote {0}: {1} tensors, {2:N0} parameters, {3:F1} MB ({4})",
+                outPath, tensors, parameters, bytes / 1e6, typeName.ToLowerInvariant()));
+        }
+        return ExitCodes.Ok;
+    }
+}

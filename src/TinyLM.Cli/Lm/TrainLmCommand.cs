@@ -1,0 +1,151 @@
+using System.CommandLine;
+using TinyLM.Cli.Common;
+using TinyLM.IO;
+using TinyLM.Kernels;
+using TinyLM.Models;
+using TinyLM.Text;
+using TinyLM.Training;
+
+namespace TinyLM.Cli.Lm;
+
+/// <summary><c>tinylm train lm</c>: train a GPT- or llama-style language model on a raw text file (nanoGPT defaults).</summary>
+public static class TrainLmCommand
+{
+    /// <summary>GEMM FLOP/s at 2 threads on the reference machine (OpenBLAS), the denominator of MFU.</summary>
+    private const double ReferenceFlops = 180e9;
+
+    private static readonly Option<string> DataOption = new("--data") { Description = "Raw text: a file, or a dataset name such as tinyshakespeare", Required = true };
+    private static readonly Option<string> OutOption = new("--out") { Description = "Where to write the model (.tlm)", Required = true };
+    private static readonly Option<string> TokenizerOption = new("--tokenizer") { Description = "char | bpe", DefaultValueFactory = _ => "char" };
+    private static readonly Option<int> VocabOption = new("--vocab") { Description = "BPE vocabulary size", DefaultValueFactory = _ => 512 };
+    private static readonly Option<string> ArchOption = new("--arch") { Description = "gpt (learned positions, LayerNorm, GELU) | llama (RoPE, RMSNorm, SwiGLU)", DefaultValueFactory = _ => "gpt" };
+    private static readonly Option<int> LayersOption = new("--layers") { Description = "Decoder blocks", DefaultValueFactory = _ => 4 };
+    private static readonly Option<int> HeadsOption = new("--heads") { Description = "Attention heads", DefaultValueFactory = _ => 4 };
+    private static readonly Option<int> KvHeadsOption = new("--kv-heads") { Description = "Key/value heads (GQA; 0 = heads)", DefaultValueFactory = _ => 0 };
+    private static readonly Option<int> EmbedOption = new("--embed") { Description = "Model width", DefaultValueFactory = _ => 128 };
+    private static readonly Option<int> ContextOption = new("--context") { Description = "Context length", DefaultValueFactory = _ => 64 };
+    private static readonly Option<int> BatchOption = new("--batch") { Description = "Sequences per micro-batch", DefaultValueFactory = _ => 12 };
+    private static readonly Option<int> AccumOption = new("--grad-accum") { Description = "Micro-batches per step", DefaultValueFactory = _ => 1 };
+    private static readonly Option<int> StepsOption = new("--steps") { Description = "Optimizer steps", DefaultValueFactory = _ => 2000 };
+    private static readonly Option<float> LrOption = new("--lr") { Description = "Peak learning rate (cosine decay to lr/10)", DefaultValueFactory = _ => 1e-3f };
+    private static readonly Option<int> WarmupOption = new("--warmup") { Description = "Warmup steps", DefaultValueFactory = _ => 100 };
+    private static readonly Option<float> DropoutOption = new("--dropout") { Description = "Dropout rate", DefaultValueFactory = _ => 0f };
+    private static readonly Option<int> EvalEveryOption = new("--eval-every") { Description = "Estimate train/val loss every N steps", DefaultValueFactory = _ => 250 };
+    private static readonly Option<int> EvalBatchesOption = new("--eval-batches") { Description = "Batches per loss estimate", DefaultValueFactory = _ => 20 };
+    private static readonly Option<ulong> SeedOption = new("--seed") { Description = "Seed: same seed and data give the same model, bit for bit", DefaultValueFactory = _ => 1337UL };
+    private static readonly Option<int?> ThreadsOption = new("--threads") { Description = "Threads (default: all cores)" };
+    private static readonly Option<string?> CheckpointOption = new("--checkpoint") { Description = "Checkpoint file written every --checkpoint-every steps and at the end" };
+    private static readonly Option<int> CheckpointEveryOption = new("--checkpoint-every") { Description = "Steps between checkpoints", DefaultValueFactory = _ => 500 };
+    private static readonly Option<string?> ResumeOption = new("--resume") { Description = "Continue from a checkpoint file (same data and options)" };
+    private static readonly Option<string?> DataDirOption = new("--data-dir") { Description = "Where named datasets live (else $TINYLM_DATA, ../shared/datasets, ~/.cache/tinylm)" };
+    private static readonly Option<bool> JsonOption = new("--json") { Description = "End with one JSON object with the results" };
+
+    public static Command Create()
+    {
+        var command = new Command("lm", "Train a generative language model on a raw text file (nanoGPT defaults: 4 layers, 4 heads, 128 wide, context 64).");
+        foreach (var option in new Option[]
+                 {
+                     DataOption, OutOption, TokenizerOption, VocabOption, ArchOption, LayersOption, HeadsOption, KvHeadsOption, EmbedOption,
+                     ContextOption, BatchOption, AccumOption, StepsOption, LrOption, WarmupOption, DropoutOption, EvalEveryOption, EvalBatchesOption,
+                     SeedOption, ThreadsOption, CheckpointOption, CheckpointEveryOption, ResumeOption, DataDirOption, JsonOption,
+                 })
+            command.Options.Add(option);
+        command.SetRunner(Run);
+        return command;
+    }
+
+    private static int Run(ParseResult parse)
+    {
+        if (parse.GetValue(ThreadsOption) is int threads) Threading.MaxThreads = threads;
+        string outPath = parse.GetValue(OutOption)!, tokenizerKind = parse.GetValue(TokenizerOption)!;
+        string? checkpointPath = parse.GetValue(CheckpointOption), resumePath = parse.GetValue(ResumeOption);
+        ulong seed = parse.GetValue(SeedOption);
+        var options = new LmTrainOptions
+        {
+            BatchSize = parse.GetValue(BatchOption), GradientAccumulation = parse.GetValue(AccumOption), Steps = parse.GetValue(StepsOption),
+            LearningRate = parse.GetValue(LrOption), MinLearningRate = parse.GetValue(LrOption) / 10, WarmupSteps = parse.GetValue(WarmupOption),
+            EvalEvery = parse.GetValue(EvalEveryOption), EvalBatches = parse.GetValue(EvalBatchesOption), Seed = seed,
+            CheckpointEvery = checkpointPath is null ? 0 : parse.GetValue(CheckpointEveryOption),
+        };
+        var baseConfig = parse.GetValue(ArchOption) switch
+        {
+            "gpt" => CausalLMConfig.NanoGptShakespeareCpu,
+            "llama" => CausalLMConfig.Stories15M with { TieWeights = true },
+            var other => throw new CliError($"--arch must be gpt or llama, got '{other}'.", ExitCodes.Usage),
+        };
+        if (tokenizerKind is not ("char" or "bpe")) throw new CliError($"--tokenizer must be char or bpe, got '{tokenizerKind}'.", ExitCodes.Usage);
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliError(e.Message, ExitCodes.Usage);
+        }
+
+        string dataPath = DatasetArgument.Resolve(parse.GetValue(DataOption)!, "input.txt", parse.GetValue(DataDirOption));
+        string text = TextFile.ReadAllText(dataPath);
+        LanguageModel lm;
+        TrainCheckpoint? resume = null;
+        int[] ids;
+        if (resumePath is not null)
+        {
+            (lm, resume) = LmCheckpointFile.Load(resumePath);
+            ids = lm.Tokenizer.Encode(text);
+        }
+        else
+        {
+            (var tokenizer, ids) = LmData.Tokenize(text, tokenizerKind, parse.GetValue(VocabOption), options.ValidFraction);
+            var config = baseConfig with
+            {
+                VocabSize = tokenizer.VocabSize, Layers = parse.GetValue(LayersOption), Heads = parse.GetValue(HeadsOption),
+                KvHeads = parse.GetValue(KvHeadsOption), EmbedDim = parse.GetValue(EmbedOption), ContextLength = parse.GetValue(ContextOption),
+                HiddenDim = 0, Dropout = parse.GetValue(DropoutOption), Seed = seed,
+            };
+            try
+            {
+                config.Validate();
+            }
+            catch (ArgumentException e)
+            {
+                throw new CliError(e.Message, ExitCodes.Usage);
+            }
+            lm = new LanguageModel(new CausalLM(config), tokenizer);
+        }
+        var model = lm.Model;
+        var data = new LmData(ids, model.Config.ContextLength, options.ValidFraction, dataPath);
+        Console.Error.WriteLine($"{dataPath}: {ids.Length:N0} tokens ({data.Train.Length:N0} train, {data.Valid.Length:N0} valid), " +
+                                $"vocabulary {lm.Tokenizer.VocabSize}, {model.ParameterCount():N0} parameters, {Threading.MaxThreads} threads" +
+                                (resume is null ? "" : $", resuming at step {resume.Step}"));
+
+        var trainer = new Func<IProgress<LmTrainProgress>, LmTrainer>(progress => new LmTrainer(model, options)
+        {
+            Progress = progress, ResumeFrom = resume,
+            Checkpoint = checkpointPath is null ? null : c => LmCheckpointFile.Save(lm, c, checkpointPath),
+        });
+        var result = LmTrainingView.Run("train", progress => trainer(progress).Fit(data));
+        lm.Save(outPath);
+
+        double flopsPerToken = model.ForwardFlopsPerToken();
+        // Training costs forward + backward ≈ 3 × the forward FLOPs (nanoGPT's estimate_mfu).
+        double mfu = 3 * flopsPerToken * result.TokensPerSecond / ReferenceFlops;
+        Console.Error.WriteLine($"saved {outPath}: val_loss {result.ValidationLoss:F4}, train_loss {result.TrainLoss:F4}, {result.TrainSeconds:F1}s of training, " +
+                                $"{result.TokensPerSecond:F0} tok/s, MFU {mfu:P1} of {ReferenceFlops / 1e9:F0} GFLOP/s");
+        if (parse.GetValue(JsonOption))
+            JsonLine.Print(w =>
+            {
+                w.WriteNumber("val_loss", result.ValidationLoss);
+                w.WriteNumber("train_loss", result.TrainLoss);
+                w.WriteNumber("train_seconds", result.TrainSeconds);
+                w.WriteNumber("total_seconds", result.TotalSeconds);
+                w.WriteNumber("tokens_per_second", result.TokensPerSecond);
+                w.WriteNumber("model_flops_per_token", flopsPerToken);
+                w.WriteNumber("parameters", model.ParameterCount());
+                w.WriteNumber("mfu", mfu);
+                w.WriteNumber("steps", result.Steps);
+                w.WriteNumber("threads", Threading.MaxThreads);
+                w.WriteString("model", outPath);
+            });
+        return ExitCodes.Ok;
+    }
+}

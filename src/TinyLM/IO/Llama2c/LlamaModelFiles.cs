@@ -1,0 +1,73 @@
+using TinyLM.Models;
+using TinyLM.Text;
+
+namespace TinyLM.IO;
+
+/// <summary>
+/// Opens and saves llama-family files as a <see cref="LanguageModel"/>: GGUF (tokenizer inside, or a llama2.c
+/// tokenizer.bin beside it) and llama2.c checkpoints (which need their tokenizer.bin).
+/// </summary>
+public static class LlamaModelFiles
+{
+    /// <summary>Whether the file starts with the GGUF magic.</summary>
+    public static bool IsGguf(string path)
+    {
+        using var stream = File.OpenRead(path);
+        Span<byte> head = stackalloc byte[4];
+        return stream.Read(head) == 4 && head.SequenceEqual("GGUF"u8);
+    }
+
+    /// <summary>
+    /// Loads a GGUF or llama2.c model; null when <paramref name="path"/> is neither (so other readers can try).
+    /// A llama2.c checkpoint is recognised by its <c>.bin</c> extension or by a given <paramref name="tokenizerPath"/>.
+    /// </summary>
+    public static LanguageModel? TryLoad(string path, string? tokenizerPath)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (IsGguf(path))
+        {
+            (LlamaWeights weights, GgufVocabulary? vocabulary) = LlamaGguf.Read(path);
+            ITokenizer tokenizer = tokenizerPath is not null
+                ? Llama2cTokenizerFile.Read(tokenizerPath, weights.Shape.VocabSize)
+                : vocabulary?.ToLlamaTokenizer(path) ?? throw new ModelFormatException(path, "GGUF file has no tokenizer; pass --tokenizer tokenizer.bin.");
+            return Pair(weights, tokenizer, path);
+        }
+        if (tokenizerPath is null && !path.EndsWith(".bin", StringComparison.OrdinalIgnoreCase)) return null;
+        LlamaWeights w = Llama2cCheckpoint.Read(path);
+        if (tokenizerPath is null)
+            throw new ArgumentException($"{path}: a llama2.c checkpoint carries no tokenizer; pass --tokenizer tokenizer.bin.");
+        return Pair(w, Llama2cTokenizerFile.Read(tokenizerPath, w.Shape.VocabSize), path);
+    }
+
+    private static LanguageModel Pair(LlamaWeights weights, ITokenizer tokenizer, string source)
+    {
+        if (tokenizer.VocabSize != weights.Shape.VocabSize)
+            throw new ModelFormatException(source, $"vocabulary mismatch: the tokenizer has {tokenizer.VocabSize} tokens, the model {weights.Shape.VocabSize}.");
+        // llama models expect BOS before a prompt and stop at EOS (llama2.c's generate).
+        var llama = tokenizer as LlamaTokenizer;
+        return new LanguageModel(LlamaConversion.ToModel(weights), tokenizer, source) { BosId = llama?.BosId, EosId = llama?.EosId };
+    }
+
+    /// <summary>
+    /// The GGUF vocabulary of <paramref name="tokenizer"/>: exact for llama tokenizers, one token per character
+    /// for char tokenizers; byte-level BPE and word tokenizers have no llama-style description and are refused.
+    /// </summary>
+    public static GgufVocabulary ToGgufVocabulary(ITokenizer tokenizer)
+    {
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        return tokenizer switch
+        {
+            LlamaTokenizer llama => GgufVocabulary.FromLlama(llama),
+            CharTokenizer chars => GgufVocabulary.FromChar(chars),
+            _ => throw new ArgumentException($"GGUF export: a \"{tokenizer.Kind}\" tokenizer has no llama.cpp \"llama\" vocabulary form; export supports llama (llama2.c) and char tokenizers."),
+        };
+    }
+
+    /// <summary>Exports <paramref name="lm"/> (llama architecture) to GGUF atomically.</summary>
+    public static void ExportGguf(LanguageModel lm, string path, GgmlType type = GgmlType.F32)
+    {
+        ArgumentNullException.ThrowIfNull(lm);
+        LlamaWeights weights = LlamaConversion.FromModel(lm.Model);
+        LlamaGguf.Write(path, weights, ToGgufVocabulary(lm.Tokenizer), type, Path.GetFileNameWithoutExtension(path));
+    }
+}

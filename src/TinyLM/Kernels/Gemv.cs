@@ -1,0 +1,192 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace TinyLM.Kernels;
+
+/// <summary>
+/// Matrix–vector products y = W·x (+ b) for row-major W (rows, cols): the decode step of a language model, which is
+/// bound by reading W once. Four rows are dotted at a time against the same x (each row's FMA chain runs
+/// independently), with Vector512/Vector256 and a scalar fallback (TINYLM_SIMD forces a path). Work is split over
+/// blocks of output rows on <see cref="Threading"/>; each output is summed by one thread in a fixed order, so
+/// results are identical at every thread count. Several products can share one parallel dispatch
+/// (<see cref="MultiplyMany"/>), which saves a wake-up per matrix.
+/// </summary>
+public static unsafe class Gemv
+{
+    /// <summary>One product of a batch: W (Rows, Cols), x (Cols), y (Rows), optional bias (Rows).</summary>
+    public readonly struct Product(float* w, float* x, float* y, float* bias, int rows, int cols)
+    {
+        internal readonly float* W = w, X = x, Y = y, Bias = bias;
+        internal readonly int Rows = rows, Cols = cols;
+    }
+
+    [ThreadStatic] private static GemvJob? _job;
+
+    /// <summary>y (rows) = W (rows, cols) · x (cols) + bias (rows, or empty).</summary>
+    public static void Multiply(ReadOnlySpan<float> w, ReadOnlySpan<float> x, ReadOnlySpan<float> bias, Span<float> y, int rows, int cols)
+    {
+        if (rows < 0 || cols < 0 || (long)rows * cols > w.Length || x.Length < cols || y.Length < rows || (!bias.IsEmpty && bias.Length < rows))
+            throw new ArgumentException($"Gemv.Multiply: W {w.Length}, x {x.Length}, y {y.Length}, bias {bias.Length} floats for ({rows}, {cols}).");
+        fixed (float* pw = w)
+        fixed (float* px = x)
+        fixed (float* py = y)
+        fixed (float* pb = bias)
+        {
+            Span<Product> one = [new Product(pw, px, py, bias.IsEmpty ? null : pb, rows, cols)];
+            MultiplyMany(one);
+        }
+    }
+
+    /// <summary>Runs every product in one parallel dispatch. Callers keep the pointers pinned and valid.</summary>
+    public static void MultiplyMany(ReadOnlySpan<Product> products) =>
+        MultiplyMany(products, GemmOptions.Default.ResolvedSimd, Threading.MaxThreads);
+
+    /// <summary>With an explicit path and thread budget (tests force each one without touching global state).</summary>
+    internal static void MultiplyMany(ReadOnlySpan<Product> products, GemmSimd simd, int threads)
+    {
+        if (products.Length > GemvJob.MaxProducts) throw new ArgumentException($"Gemv.MultiplyMany: at most {GemvJob.MaxProducts} products per call, got {products.Length}.");
+        var job = _job ??= new GemvJob();
+        long work = 0;
+        for (int i = 0; i < products.Length; i++) work += (long)products[i].Rows * products[i].Cols;
+        // Small products are not worth waking workers for.
+        if (work < 32_768 && threads > 1) threads = 1;
+        int total = 0;
+        for (int i = 0; i < products.Length; i++)
+        {
+            var p = products[i];
+            // About 8 blocks per thread balances a shared CPU; blocks are whole multiples of 4 rows.
+            int block = threads == 1 ? p.Rows : Math.Max(4, (p.Rows / (threads * 8) + 3) & ~3);
+            int blocks = p.Rows == 0 ? 0 : (p.Rows + block - 1) / block;
+            job.Products[i] = p;
+            job.BlockRows[i] = block;
+            job.FirstBlock[i] = total;
+            total += blocks;
+        }
+        job.Count = products.Length;
+        job.Simd = simd;
+        Threading.For(total, job, threads);
+    }
+
+    private sealed class GemvJob : ParallelJob
+    {
+        public const int MaxProducts = 4;
+        public readonly Product[] Products = new Product[MaxProducts];
+        public readonly int[] BlockRows = new int[MaxProducts];
+        public readonly int[] FirstBlock = new int[MaxProducts];
+        public int Count;
+        public GemmSimd Simd;
+
+        public override void Run(int index)
+        {
+            int i = Count - 1;
+            while (FirstBlock[i] > index) i--;
+            var p = Products[i];
+            int r0 = (index - FirstBlock[i]) * BlockRows[i];
+            int r1 = Math.Min(p.Rows, r0 + BlockRows[i]);
+            Rows(p, r0, r1, Simd);
+        }
+    }
+
+    private static void Rows(in Product p, int r0, int r1, GemmSimd simd)
+    {
+        int n = p.Cols;
+        int r = r0;
+        for (; r + 4 <= r1; r += 4)
+        {
+            float* w = p.W + (long)r * n;
+            Dot4(w, w + n, w + 2 * n, w + 3 * n, p.X, n, simd, p.Y + r);
+        }
+        for (; r < r1; r++) p.Y[r] = Dot(p.W + (long)r * n, p.X, n, simd);
+        if (p.Bias != null)
+            for (int i = r0; i < r1; i++) p.Y[i] += p.Bias[i];
+    }
+
+    /// <summary>Σ a[i]·b[i] with the chosen path (also used by attention over the KV cache).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static float Dot(float* a, float* b, int n, GemmSimd simd)
+    {
+        int i = 0;
+        float s = 0;
+        if (simd == GemmSimd.V512 && n >= 16)
+        {
+            var acc = Vector512<float>.Zero;
+            for (; i + 16 <= n; i += 16) acc = Vector512.FusedMultiplyAdd(Vector512.Load(a + i), Vector512.Load(b + i), acc);
+            s = Vector512.Sum(acc);
+        }
+        else if (simd != GemmSimd.Scalar && n >= 8)
+        {
+            var acc = Vector256<float>.Zero;
+            for (; i + 8 <= n; i += 8) acc = Vector256.FusedMultiplyAdd(Vector256.Load(a + i), Vector256.Load(b + i), acc);
+            s = Vector256.Sum(acc);
+        }
+        for (; i < n; i++) s += a[i] * b[i];
+        return s;
+    }
+
+    private static void Dot4(float* w0, float* w1, float* w2, float* w3, float* x, int n, GemmSimd simd, float* y)
+    {
+        int i = 0;
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        if (simd == GemmSimd.V512 && n >= 16)
+        {
+            // Two accumulators per row: eight independent FMA chains cover the FMA latency.
+            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default;
+            for (; i + 32 <= n; i += 32)
+            {
+                var xv = Vector512.Load(x + i);
+                var xw = Vector512.Load(x + i + 16);
+                a0 = Vector512.FusedMultiplyAdd(Vector512.Load(w0 + i), xv, a0);
+                a1 = Vector512.FusedMultiplyAdd(Vector512.Load(w1 + i), xv, a1);
+                a2 = Vector512.FusedMultiplyAdd(Vector512.Load(w2 + i), xv, a2);
+                a3 = Vector512.FusedMultiplyAdd(Vector512.Load(w3 + i), xv, a3);
+                b0 = Vector512.FusedMultiplyAdd(Vector512.Load(w0 + i + 16), xw, b0);
+                b1 = Vector512.FusedMultiplyAdd(Vector512.Load(w1 + i + 16), xw, b1);
+                b2 = Vector512.FusedMultiplyAdd(Vector512.Load(w2 + i + 16), xw, b2);
+                b3 = Vector512.FusedMultiplyAdd(Vector512.Load(w3 + i + 16), xw, b3);
+            }
+            for (; i + 16 <= n; i += 16)
+            {
+                var xv = Vector512.Load(x + i);
+                a0 = Vector512.FusedMultiplyAdd(Vector512.Load(w0 + i), xv, a0);
+                a1 = Vector512.FusedMultiplyAdd(Vector512.Load(w1 + i), xv, a1);
+                a2 = Vector512.FusedMultiplyAdd(Vector512.Load(w2 + i), xv, a2);
+                a3 = Vector512.FusedMultiplyAdd(Vector512.Load(w3 + i), xv, a3);
+            }
+            s0 = Vector512.Sum(a0 + b0); s1 = Vector512.Sum(a1 + b1); s2 = Vector512.Sum(a2 + b2); s3 = Vector512.Sum(a3 + b3);
+        }
+        else if (simd != GemmSimd.Scalar && n >= 8)
+        {
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;
+            for (; i + 16 <= n; i += 16)
+            {
+                var xv = Vector256.Load(x + i);
+                var xw = Vector256.Load(x + i + 8);
+                a0 = Vector256.FusedMultiplyAdd(Vector256.Load(w0 + i), xv, a0);
+                a1 = Vector256.FusedMultiplyAdd(Vector256.Load(w1 + i), xv, a1);
+                a2 = Vector256.FusedMultiplyAdd(Vector256.Load(w2 + i), xv, a2);
+                a3 = Vector256.FusedMultiplyAdd(Vector256.Load(w3 + i), xv, a3);
+                b0 = Vector256.FusedMultiplyAdd(Vector256.Load(w0 + i + 8), xw, b0);
+                b1 = Vector256.FusedMultiplyAdd(Vector256.Load(w1 + i + 8), xw, b1);
+                b2 = Vector256.FusedMultiplyAdd(Vector256.Load(w2 + i + 8), xw, b2);
+                b3 = Vector256.FusedMultiplyAdd(Vector256.Load(w3 + i + 8), xw, b3);
+            }
+            for (; i + 8 <= n; i += 8)
+            {
+                var xv = Vector256.Load(x + i);
+                a0 = Vector256.FusedMultiplyAdd(Vector256.Load(w0 + i), xv, a0);
+                a1 = Vector256.FusedMultiplyAdd(Vector256.Load(w1 + i), xv, a1);
+                a2 = Vector256.FusedMultiplyAdd(Vector256.Load(w2 + i), xv, a2);
+                a3 = Vector256.FusedMultiplyAdd(Vector256.Load(w3 + i), xv, a3);
+            }
+            s0 = Vector256.Sum(a0 + b0); s1 = Vector256.Sum(a1 + b1); s2 = Vector256.Sum(a2 + b2); s3 = Vector256.Sum(a3 + b3);
+        }
+        for (; i < n; i++)
+        {
+            float xv = x[i];
+            s0 += w0[i] * xv; s1 += w1[i] * xv; s2 += w2[i] * xv; s3 += w3[i] * xv;
+        }
+        y[0] = s0; y[1] = s1; y[2] = s2; y[3] = s3;
+    }
+}

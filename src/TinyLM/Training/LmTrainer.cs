@@ -1,0 +1,140 @@
+using System.Diagnostics;
+using TinyLM.Models;
+using TinyLM.Nn;
+using TinyLM.Tensors;
+
+namespace TinyLM.Training;
+
+/// <summary>
+/// Trains a <see cref="CausalLM"/> on a token stream as nanoGPT does: random windows, AdamW (decay on matrices only),
+/// linear warmup then cosine decay, global-norm clipping, gradient accumulation, and loss estimates on fixed train
+/// and validation batches every <see cref="LmTrainOptions.EvalEvery"/> steps. Windows of step s come from an RNG
+/// seeded by (seed, s), so a resumed run continues exactly as the uninterrupted one would.
+/// </summary>
+public sealed class LmTrainer(CausalLM model, LmTrainOptions options)
+{
+    /// <summary>Called after every step and after each evaluation.</summary>
+    public IProgress<LmTrainProgress>? Progress { get; init; }
+
+    /// <summary>Called every <see cref="LmTrainOptions.CheckpointEvery"/> steps (and at the end) with the state to save.</summary>
+    public Action<TrainCheckpoint>? Checkpoint { get; init; }
+
+    /// <summary>A checkpoint to continue from (same model shape, options and data).</summary>
+    public TrainCheckpoint? ResumeFrom { get; init; }
+
+    /// <summary>Runs the remaining steps and returns the final loss estimates.</summary>
+    public LmTrainResult Fit(LmData data, CancellationToken cancel = default)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        options.Validate();
+        if (data.Context > model.Config.ContextLength)
+            throw new ArgumentException($"LmTrainer: data windows of {data.Context} exceed the model's context length {model.Config.ContextLength}.");
+        var parameters = model.NamedParameters().ToArray();
+        var optimizer = new AdamW(parameters, options.LearningRate, beta2: options.Beta2, weightDecay: options.WeightDecay,
+            applyWeightDecay: Optimizer.DecayMatricesOnly);
+        var schedule = new WarmupDecayLr(options.LearningRate, Math.Min(options.WarmupSteps, options.Steps), options.Steps, DecayShape.Cosine, options.MinLearningRate);
+        int step = 0;
+        if (ResumeFrom is { } resume)
+        {
+            resume.RestoreInto(model, optimizer);
+            step = resume.Step;
+        }
+        var evalRng = new Rng(options.Seed ^ 0xE7A1UL);
+        var trainEval = FixedBatches(data, data.Train, evalRng);
+        var validEval = FixedBatches(data, data.Valid, evalRng);
+
+        long tokensPerStep = (long)options.BatchSize * options.GradientAccumulation * data.Context, tokens = 0;
+        var total = Stopwatch.StartNew();
+        var training = new Stopwatch();
+        double trainLoss = double.NaN, validLoss = double.NaN;
+        int firstStep = step;
+        model.Train();
+        while (step < options.Steps)
+        {
+            cancel.ThrowIfCancellationRequested();
+            training.Start();
+            float lr = schedule.LearningRate(step);
+            optimizer.LearningRate = lr;
+            var rng = new Rng(options.Seed * 0x9E3779B97F4A7C15UL + (ulong)step);
+            double lossSum = 0;
+            for (int micro = 0; micro < options.GradientAccumulation; micro++)
+            {
+                using var scope = new TensorScope();
+                var (x, y) = data.Batch(data.Train, options.BatchSize, rng);
+                var loss = model.Loss(x, y);                             // ()
+                float value = loss.Item();
+                if (!float.IsFinite(value))
+                    throw new InvalidOperationException($"LmTrainer: loss became {value} at step {step}; lower the learning rate.");
+                lossSum += value;
+                (options.GradientAccumulation == 1 ? loss : loss.Mul(1f / options.GradientAccumulation)).Backward();
+            }
+            if (options.ClipNorm > 0) GradClip.ClipGlobalNorm(parameters, options.ClipNorm);
+            optimizer.Step();
+            model.ZeroGrad();
+            step++;
+            tokens += tokensPerStep;
+            training.Stop();
+
+            bool last = step == options.Steps;
+            if (last || (options.EvalEvery > 0 && step % options.EvalEvery == 0))
+            {
+                trainLoss = Estimate(trainEval);
+                validLoss = Estimate(validEval);
+            }
+            if (Checkpoint is not null && (last || (options.CheckpointEvery > 0 && step % options.CheckpointEvery == 0)))
+                Checkpoint(TrainCheckpoint.Capture(model, optimizer, step));
+            Report(step, lossSum / options.GradientAccumulation, lr, tokens, training.Elapsed, total.Elapsed, firstStep,
+                last || (options.EvalEvery > 0 && step % options.EvalEvery == 0) ? (trainLoss, validLoss) : null);
+        }
+        if (double.IsNaN(validLoss))
+        {
+            trainLoss = Estimate(trainEval);
+            validLoss = Estimate(validEval);
+        }
+        return new LmTrainResult
+        {
+            Steps = step, TrainLoss = trainLoss, ValidationLoss = validLoss, TrainSeconds = training.Elapsed.TotalSeconds,
+            TotalSeconds = total.Elapsed.TotalSeconds, Tokens = tokens,
+        };
+    }
+
+    /// <summary>Mean loss of <paramref name="model"/> over fixed batches (evaluation mode, no gradients).</summary>
+    public static double MeanLoss(CausalLM model, IReadOnlyList<(IntTensor X, IntTensor Y)> batches)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(batches);
+        bool wasTraining = model.Training;
+        model.Eval();
+        double sum = 0;
+        using (Tensor.NoGrad())
+            foreach (var (x, y) in batches)
+            {
+                using var scope = new TensorScope();
+                sum += model.Loss(x, y).Item();
+            }
+        model.Train(wasTraining);
+        return sum / batches.Count;
+    }
+
+    private double Estimate(List<(IntTensor X, IntTensor Y)> batches) => MeanLoss(model, batches);
+
+    private List<(IntTensor X, IntTensor Y)> FixedBatches(LmData data, int[] ids, Rng rng)
+    {
+        var list = new List<(IntTensor, IntTensor)>(options.EvalBatches);
+        for (int i = 0; i < options.EvalBatches; i++) list.Add(data.Batch(ids, options.BatchSize, rng));
+        return list;
+    }
+
+    private void Report(int step, double loss, float lr, long tokens, TimeSpan training, TimeSpan elapsed, int firstStep, (double Train, double Valid)? eval)
+    {
+        if (Progress is null) return;
+        double perStep = step > firstStep ? elapsed.TotalSeconds / (step - firstStep) : 0;
+        Progress.Report(new LmTrainProgress
+        {
+            Step = step, TotalSteps = options.Steps, Loss = loss, LearningRate = lr,
+            TokensPerSecond = training.TotalSeconds > 0 ? tokens / training.TotalSeconds : 0,
+            Elapsed = elapsed, Remaining = TimeSpan.FromSeconds(perStep * (options.Steps - step)),
+            TrainLoss = eval?.Train, ValidationLoss = eval?.Valid,
+        });
+    }
+}

@@ -1,0 +1,116 @@
+using TinyLM.Bench.LlamaCpp;
+using TinyLM.IO;
+using TinyLM.Models;
+using TinyLM.Text;
+using Xunit.Abstractions;
+
+namespace TinyLM.Tests.IO.Llama;
+
+/// <summary>
+/// The GGUF exporter checked by the runtime that reads it: llama.cpp (LLamaSharp 0.30.0, CPU backend) on the
+/// exported file against our model on the same weights. Fails, with the reason, when llama.cpp's native library
+/// cannot load; set TINYLM_SKIP_LLAMACPP=1 to leave these checks out on a platform LLamaSharp does not ship for.
+/// </summary>
+public class LlamaCppParityTests(ITestOutputHelper output)
+{
+    private const string Prompt = "the cat sat on the mat and one cat";
+    private const int GreedyTokens = 64;
+    private const double LogitRelativeTolerance = 1e-3;
+
+    private static bool SkipRequested() => Environment.GetEnvironmentVariable("TINYLM_SKIP_LLAMACPP") == "1";
+
+    private static void RequireLlamaCpp()
+    {
+        if (LlamaCppSession.LoadError() is { } error)
+            Assert.Fail(error + " (set TINYLM_SKIP_LLAMACPP=1 to leave the llama.cpp checks out)");
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void F32_LogitsAndGreedyContinuation_MatchLlamaCpp(bool sharedClassifier)
+    {
+        if (SkipRequested()) return;
+        RequireLlamaCpp();
+        using var dir = new ScratchDir();
+        LlamaTokenizer tok = LlamaFixtures.Tokenizer();
+        LlamaWeights w = LlamaFixtures.TinyWeights(tok.VocabSize, sharedClassifier, seed: 11);
+        string path = dir.File("tiny-f32.gguf");
+        LlamaGguf.Write(path, w, GgufVocabulary.FromLlama(tok), GgmlType.F32);
+        CausalLM ours = LlamaConversion.ToModel(w);
+
+        using var peer = new LlamaCppSession(path, w.Shape.ContextLength, threads: 1);
+        Assert.Equal(tok.VocabSize, peer.VocabSize);
+        int[] prompt = tok.Encode(Prompt, addBos: true, addEos: false);
+        Assert.Equal(prompt, peer.Tokenize(Prompt)); // the exported vocabulary tokenizes as ours does
+
+        CausalLMRunState state = ours.CreateRunState();
+        float[] theirs = peer.Prefill(prompt);
+        ReadOnlySpan<float> mine = state.Prefill(prompt);
+        double worst = AssertClose(mine, theirs, "prompt");
+        var ourTokens = new int[GreedyTokens];
+        var theirTokens = new int[GreedyTokens];
+        for (int i = 0; i < GreedyTokens; i++)
+        {
+            ourTokens[i] = System.Numerics.Tensors.TensorPrimitives.IndexOfMax(mine);
+            theirTokens[i] = System.Numerics.Tensors.TensorPrimitives.IndexOfMax(theirs);
+            Assert.True(ourTokens[i] == theirTokens[i], $"greedy step {i}: ours {ourTokens[i]}, llama.cpp {theirTokens[i]}");
+            mine = state.DecodeStep(ourTokens[i]);
+            theirs = peer.DecodeStep(theirTokens[i]).ToArray();
+            worst = Math.Max(worst, AssertClose(mine, theirs, $"step {i}"));
+        }
+        output.WriteLine($"shared={sharedClassifier}: worst relative logit difference {worst:E2} over {GreedyTokens + 1} positions; continuation: {tok.Decode(ourTokens)}");
+    }
+
+    [Fact]
+    public void Q8_0_GreedyContinuation_MatchesLlamaCpp()
+    {
+        if (SkipRequested()) return;
+        RequireLlamaCpp();
+        using var dir = new ScratchDir();
+        LlamaTokenizer tok = LlamaFixtures.Tokenizer();
+        LlamaWeights w = LlamaConversion.FromModel(LlamaFixtures.Trained(tok, layers: 2, steps: 40).Model);
+        string path = dir.File("tiny-q8.gguf");
+        LlamaGguf.Write(path, w, GgufVocabulary.FromLlama(tok), GgmlType.Q8_0);
+        // Ours runs the dequantized weights; llama.cpp also quantizes activations to q8_0 in its dot products,
+        // so logits differ by more than f32 rounding, but the greedy path should not.
+        CausalLM ours = LlamaConversion.ToModel(LlamaGguf.Read(path).Weights);
+        using var peer = new LlamaCppSession(path, w.Shape.ContextLength, threads: 1);
+        int[] prompt = tok.Encode(Prompt, addBos: true, addEos: false);
+        CausalLMRunState state = ours.CreateRunState();
+        float[] theirs = peer.Prefill(prompt);
+        ReadOnlySpan<float> mine = state.Prefill(prompt);
+        double worst = 0;
+        var generated = new int[GreedyTokens];
+        for (int i = 0; i < GreedyTokens; i++)
+        {
+            worst = Math.Max(worst, RelativeDifference(mine, theirs));
+            int a = System.Numerics.Tensors.TensorPrimitives.IndexOfMax(mine), b = System.Numerics.Tensors.TensorPrimitives.IndexOfMax(theirs);
+            generated[i] = a;
+            Assert.True(a == b, $"q8_0 greedy step {i}: ours {a}, llama.cpp {b} (worst relative logit difference so far {worst:E2})");
+            mine = state.DecodeStep(a);
+            theirs = peer.DecodeStep(b).ToArray();
+        }
+        output.WriteLine($"q8_0: worst relative logit difference {worst:E2}; {GreedyTokens} greedy tokens identical: {tok.Decode([.. prompt, .. generated])}");
+    }
+
+    private static double RelativeDifference(ReadOnlySpan<float> ours, ReadOnlySpan<float> theirs)
+    {
+        double maxDiff = 0, scale = 0;
+        for (int i = 0; i < theirs.Length; i++)
+        {
+            maxDiff = Math.Max(maxDiff, Math.Abs(ours[i] - theirs[i]));
+            scale = Math.Max(scale, Math.Abs(theirs[i]));
+        }
+        return maxDiff / scale;
+    }
+
+    // Relative to the largest |logit|: per-element relative error is meaningless for logits near zero.
+    private static double AssertClose(ReadOnlySpan<float> ours, ReadOnlySpan<float> theirs, string where)
+    {
+        Assert.Equal(theirs.Length, ours.Length);
+        double rel = RelativeDifference(ours, theirs);
+        Assert.True(rel <= LogitRelativeTolerance, $"{where}: logits differ by {rel:E2} relative (tolerance {LogitRelativeTolerance:E0})");
+        return rel;
+    }
+}

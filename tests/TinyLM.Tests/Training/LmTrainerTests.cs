@@ -1,0 +1,97 @@
+using TinyLM.IO;
+using TinyLM.Models;
+using TinyLM.Tests.Models;
+using TinyLM.Tests.Text;
+using TinyLM.Training;
+
+namespace TinyLM.Tests.Training;
+
+public class LmTrainerTests
+{
+    private const string Corpus = "the cat sat on the mat. the dog sat on the log. ";
+
+    private static (LanguageModel Lm, LmData Data) Setup(string arch = "gpt")
+    {
+        var text = string.Concat(Enumerable.Repeat(Corpus, 40));
+        var (tokenizer, ids) = LmData.Tokenize(text, "char");
+        var config = (arch == "gpt" ? CausalLMTests.Gpt : CausalLMTests.Llama) with { VocabSize = tokenizer.VocabSize, ContextLength = 16, Seed = 2 };
+        return (new LanguageModel(new CausalLM(config), tokenizer), new LmData(ids, 16));
+    }
+
+    private static LmTrainOptions Options => new() { BatchSize = 4, Steps = 60, LearningRate = 1e-2f, MinLearningRate = 1e-3f, WarmupSteps = 5, EvalEvery = 0, EvalBatches = 4 };
+
+    [Theory]
+    [InlineData("gpt")]
+    [InlineData("llama")]
+    public void LossFallsOnARepetitiveText(string arch)
+    {
+        var (lm, data) = Setup(arch);
+        var batches = Enumerable.Range(0, 4).Select(_ => data.Batch(data.Valid, 4, new TinyLM.Tensors.Rng(9))).ToList();
+        double before = LmTrainer.MeanLoss(lm.Model, batches);
+        var result = new LmTrainer(lm.Model, Options).Fit(data);
+        Assert.True(result.ValidationLoss < before - 1.0, $"val loss {result.ValidationLoss} vs {before} before training");
+        Assert.Equal(60, result.Steps);
+        Assert.Equal(60L * 4 * 16, result.Tokens);
+    }
+
+    [Fact]
+    public void ResumingFromACheckpointGivesTheSameWeights()
+    {
+        using var dir = new TempDir();
+        string path = Path.Combine(dir.Path, "ckpt.tlm");
+        var (lm, data) = Setup();
+        var options = Options with { Steps = 12, CheckpointEvery = 6, GradientAccumulation = 2 };
+        TrainCheckpoint? atSix = null;
+        new LmTrainer(lm.Model, options)
+        {
+            Checkpoint = c =>
+            {
+                if (c.Step != 6) return;
+                LmCheckpointFile.Save(lm, c, path);
+                atSix = c;
+            },
+        }.Fit(data);
+        Assert.NotNull(atSix);
+        var straight = lm.Model.Parameters().Select(p => p.ToArray()).ToList();
+
+        var (resumed, checkpoint) = LmCheckpointFile.Load(path);
+        Assert.Equal(6, checkpoint.Step);
+        new LmTrainer(resumed.Model, options) { ResumeFrom = checkpoint }.Fit(data);
+        var again = resumed.Model.Parameters().Select(p => p.ToArray()).ToList();
+        for (int i = 0; i < straight.Count; i++) Assert.Equal(straight[i], again[i]);
+    }
+
+    [Fact]
+    public void SaveLoadRoundTripKeepsLogitsAndTokenizer()
+    {
+        using var dir = new TempDir();
+        string path = Path.Combine(dir.Path, "lm.tlm");
+        var (lm, _) = Setup("llama");
+        var withIds = new LanguageModel(lm.Model, lm.Tokenizer) { BosId = 1, EosId = 2 };
+        withIds.Save(path);
+        var loaded = CausalLMLoader.Load(path);
+        Assert.Equal(lm.Model.Config, loaded.Model.Config);
+        Assert.Equal(lm.Tokenizer.ToJson(), loaded.Tokenizer.ToJson());
+        Assert.Equal(1, loaded.BosId);
+        Assert.Equal(2, loaded.EosId);
+        var ids = lm.Tokenizer.Encode("the cat");
+        Assert.Equal(lm.Model.CreateRunState().Prefill(ids).ToArray(), loaded.Model.CreateRunState().Prefill(ids).ToArray());
+    }
+
+    [Fact]
+    public void BadFilesFailClearly()
+    {
+        using var dir = new TempDir();
+        var missing = Assert.Throws<FileNotFoundException>(() => CausalLMLoader.Load(Path.Combine(dir.Path, "none.tlm")));
+        Assert.Contains("none.tlm", missing.Message);
+        string junk = dir.File("junk.bin", "not a model at all");
+        Assert.Throws<ModelFormatException>(() => CausalLMLoader.Load(junk));
+        string truncated = Path.Combine(dir.Path, "t.tlm");
+        Setup().Lm.Save(truncated);
+        var bytes = File.ReadAllBytes(truncated);
+        File.WriteAllBytes(truncated, bytes[..(bytes.Length / 2)]);
+        var e = Assert.ThrowsAny<IOException>(() => CausalLMLoader.Load(truncated));
+        Assert.Contains("t.tlm", e.Message);
+        Assert.Throws<ArgumentException>(() => new LmData(new int[20], 16));
+    }
+}
