@@ -19,7 +19,7 @@ public sealed class ClassifyCliTests : IDisposable
         var model = PathOf("model.tlm");
         var (exit, stdout, stderr) = CliRunner.Run("train", "classify", "--train", PathOf("train.tsv"), "--test", PathOf("test.tsv"),
             "--encoder", encoder, "--vocab", "100", "--embed", "16", "--hidden", "8", "--max-len", "16", "--epochs", "8",
-            "--lr", "0.02", "--out", model, "--json");
+            "--lr", "0.02", "--batch", "16", "--dropout", "0", "--out", model, "--json");
         Assert.True(exit == 0, stderr);
         using var json = JsonDocument.Parse(stdout.TrimEnd().Split('\n')[^1]);
         foreach (var key in new[] { "accuracy", "macro_f1", "train_seconds", "tokens_per_second", "parameters", "model_bytes", "peak_memory_bytes" })
