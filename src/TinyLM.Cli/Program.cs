@@ -16,6 +16,9 @@ public static class Program
         root.Subcommands.Add(Classify.DemoCommand.Create());
         root.Subcommands.Add(Bench.BenchCommand.Create());
         root.Subcommands.Add(Lm.GenerateCommand.Create());
+        root.Subcommands.Add(Compress.QuantizeCommand.Create());
+        root.Subcommands.Add(Translate.TranslateCommand.Create());
+        root.Subcommands.Add(Translate.BleuCommand.Create());
         return root;
     }
 }

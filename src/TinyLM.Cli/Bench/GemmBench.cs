@@ -5,7 +5,26 @@ using TinyLM.Kernels;
 
 namespace TinyLM.Cli.Bench;
 
-/// <summary>One row of `tinylm bench gemm`: C (m×n) = A (m×k) · B (k×n), row-major, no transposes.</summary>
+/// <summary>One product to time: C (m×n) = op(A) (m×k) · op(B) (k×n), row-major.</summary>
+internal readonly record struct GemmShape(int M, int N, int K, bool TransA = false, bool TransB = false)
+{
+    public string Op => (TransA ? "t" : "n") + (TransB ? "t" : "n");
+
+    /// <summary>Parses "MxNxK" with an optional ":nn|nt|tn|tt" suffix.</summary>
+    public static GemmShape Parse(string text)
+    {
+        var parts = text.Trim().ToLowerInvariant().Split(':');
+        var dims = parts[0].Split('x');
+        string op = parts.Length > 1 ? parts[1] : "nn";
+        if (parts.Length > 2 || dims.Length != 3 || op is not ("nn" or "nt" or "tn" or "tt")
+            || !int.TryParse(dims[0], out int m) || !int.TryParse(dims[1], out int n) || !int.TryParse(dims[2], out int k)
+            || m < 1 || n < 1 || k < 1)
+            throw new FormatException($"bench gemm: shape '{text}' is not MxNxK[:nn|nt|tn|tt] with positive sizes (e.g. 32x256x64:nt).");
+        return new GemmShape(m, n, k, op[0] == 't', op[1] == 't');
+    }
+}
+
+/// <summary>One row of `tinylm bench gemm`.</summary>
 internal sealed record GemmBenchResult(
     [property: JsonPropertyName("m")] int M,
     [property: JsonPropertyName("n")] int N,
@@ -13,7 +32,9 @@ internal sealed record GemmBenchResult(
     [property: JsonPropertyName("threads")] int Threads,
     [property: JsonPropertyName("ours_gflops")] double OursGflops,
     [property: JsonPropertyName("openblas_gflops")] double? OpenBlasGflops,
-    [property: JsonPropertyName("ratio")] double? Ratio);
+    [property: JsonPropertyName("ratio")] double? Ratio,
+    [property: JsonPropertyName("op")] string Op,
+    [property: JsonPropertyName("kernel")] string Kernel);
 
 [JsonSerializable(typeof(List<GemmBenchResult>))]
 [JsonSourceGenerationOptions(WriteIndented = true)]
@@ -26,24 +47,25 @@ internal sealed partial class GemmBenchJson : JsonSerializerContext;
 /// </summary>
 internal static unsafe class GemmBench
 {
-    public static readonly (int M, int N, int K)[] Shapes =
-        [(64, 64, 64), (32, 256, 64), (128, 512, 128), (256, 256, 256), (512, 512, 512), (1024, 1024, 1024)];
+    public static readonly GemmShape[] Shapes =
+        [new(64, 64, 64), new(32, 256, 64), new(128, 512, 128), new(256, 256, 256), new(512, 512, 512), new(1024, 1024, 1024)];
 
     private const double TrialSeconds = 0.04;
 
     // OpenBLAS workers keep spinning for a while after a call; pause so they do not steal a core from us.
     private const int SwitchPauseMs = 120;
 
-    public static List<GemmBenchResult> Run(IReadOnlyList<int> threadCounts, int trials, OpenBlas? openBlas, Action<GemmBenchResult>? progress)
+    public static List<GemmBenchResult> Run(IReadOnlyList<GemmShape> shapes, IReadOnlyList<int> threadCounts, int trials, OpenBlas? openBlas,
+        Action<GemmBenchResult>? progress)
     {
         var results = new List<GemmBenchResult>();
         int savedThreads = Threading.MaxThreads;
         try
         {
             foreach (int threads in threadCounts)
-                foreach (var (m, n, k) in Shapes)
+                foreach (var shape in shapes)
                 {
-                    var result = Measure(m, n, k, threads, trials, openBlas);
+                    var result = Measure(shape, threads, trials, openBlas);
                     results.Add(result);
                     progress?.Invoke(result);
                 }
@@ -55,16 +77,18 @@ internal static unsafe class GemmBench
         return results;
     }
 
-    private static GemmBenchResult Measure(int m, int n, int k, int threads, int trials, OpenBlas? openBlas)
+    private static GemmBenchResult Measure(GemmShape shape, int threads, int trials, OpenBlas? openBlas)
     {
+        var (m, n, k, ta, tb) = (shape.M, shape.N, shape.K, shape.TransA, shape.TransB);
+        int lda = ta ? m : k, ldb = tb ? k : n;
         var rng = new Random(1234);
         float* a = Alloc(m * k, rng), b = Alloc(k * n, rng), c = Alloc(m * n, rng);
         try
         {
             Threading.MaxThreads = threads;
             openBlas?.SetThreads(threads);
-            void Ours() => Gemm.Multiply(false, false, m, n, k, 1f, a, k, b, n, 0f, c, n);
-            void Theirs() => openBlas!.Sgemm(false, false, m, n, k, 1f, a, k, b, n, 0f, c, n);
+            void Ours() => Gemm.Multiply(ta, tb, m, n, k, 1f, a, lda, b, ldb, 0f, c, n);
+            void Theirs() => openBlas!.Sgemm(ta, tb, m, n, k, 1f, a, lda, b, ldb, 0f, c, n);
 
             int oursIters = Calibrate(Ours);
             int theirIters = openBlas is null ? 0 : Calibrate(Theirs);
@@ -81,7 +105,7 @@ internal static unsafe class GemmBench
             double ours = flops / oursBest / 1e9;
             double? theirs = openBlas is null ? null : flops / theirsBest / 1e9;
             return new GemmBenchResult(m, n, k, threads, Math.Round(ours, 2), theirs is null ? null : Math.Round(theirs.Value, 2),
-                theirs is null ? null : Math.Round(ours / theirs.Value, 3));
+                theirs is null ? null : Math.Round(ours / theirs.Value, 3), shape.Op, Gemm.DescribePath(ta, tb, m, n, k));
         }
         finally
         {

@@ -32,8 +32,10 @@ public static class DemoCommand
             string? dataDir = parse.GetValue(DataDirOption);
             var train = TextDatasetReader.Read(DatasetArgument.Resolve("r8", "train.tsv", dataDir));
             var test = TextDatasetReader.Read(DatasetArgument.Resolve("r8", "test.tsv", dataDir));
-            var config = TextClassifierConfig.SeedBiLstm;
-            var options = new TrainOptions { Epochs = parse.GetValue(EpochsOption), BatchSize = 32, LearningRate = 1e-3f };
+            // The seed's architecture and hyper-parameters, with this project's training recipe (warm-started
+            // embeddings, dropout, label smoothing: see ClassifierRecipes).
+            var (config, options) = ClassifierRecipes.For(EncoderKind.BiLstm);
+            options = options with { Epochs = parse.GetValue(EpochsOption) };
 
             var model = TextClassifier.Create(config, train.Examples);
             Console.Out.WriteLine($"R8: {train.Count} training and {test.Count} test articles, {model.Labels.Count} topics");

@@ -30,6 +30,8 @@ public static class TrainClassifyCommand
     private static readonly Option<float?> DropoutOption = new("--dropout") { Description = "Dropout rate" };
     private static readonly Option<OptimizerKind?> OptimizerOption = new("--optimizer") { Description = "adam | adamw | sgd" };
     private static readonly Option<float?> WeightDecayOption = new("--weight-decay") { Description = "Weight decay" };
+    private static readonly Option<float?> LabelSmoothingOption = new("--label-smoothing") { Description = "Label smoothing of the cross-entropy target" };
+    private static readonly Option<int?> WarmStartOption = new("--warm-start-epochs") { Description = "Epochs of a bag-of-words pass whose embeddings initialise a sequence encoder (0 = off)" };
     private static readonly Option<int?> PatienceOption = new("--patience") { Description = "Stop after N epochs without validation improvement" };
     private static readonly Option<double> ValidFractionOption = new("--valid-fraction") { Description = "Hold out this stratified fraction of training data for validation when --valid is not given", DefaultValueFactory = _ => 0.0 };
     private static readonly Option<ulong> SeedOption = new("--seed") { Description = "Seed: same seed and data give the same model, bit for bit", DefaultValueFactory = _ => 1UL };
@@ -45,7 +47,7 @@ public static class TrainClassifyCommand
                  {
                      TrainOption, ValidOption, TestOption, OutOption, EncoderOption, VocabOption, MaxLenOption, EmbedOption,
                      HiddenOption, LayersOption, PoolingOption, BucketsOption, EpochsOption, BatchOption, LrOption, DropoutOption,
-                     OptimizerOption, WeightDecayOption, PatienceOption, ValidFractionOption, SeedOption, ThreadsOption,
+                     OptimizerOption, WeightDecayOption, LabelSmoothingOption, WarmStartOption, PatienceOption, ValidFractionOption, SeedOption, ThreadsOption,
                      SkipBadOption, DataDirOption, JsonOption,
                  })
             command.Options.Add(option);
@@ -82,6 +84,8 @@ public static class TrainClassifyCommand
             Optimizer = parse.GetValue(OptimizerOption) ?? options.Optimizer,
             WeightDecay = parse.GetValue(WeightDecayOption) ?? options.WeightDecay,
             Patience = parse.GetValue(PatienceOption) ?? options.Patience,
+            LabelSmoothing = parse.GetValue(LabelSmoothingOption) ?? options.LabelSmoothing,
+            WarmStartEpochs = parse.GetValue(WarmStartOption) ?? options.WarmStartEpochs,
             Seed = seed,
         };
         try

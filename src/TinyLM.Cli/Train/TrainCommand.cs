@@ -11,6 +11,7 @@ public static class TrainCommand
         var command = new Command("train", "Train a model: classify (text classification).");
         command.Subcommands.Add(TrainClassifyCommand.Create());
         command.Subcommands.Add(Lm.TrainLmCommand.Create());
+        command.Subcommands.Add(Translate.TrainTranslateCommand.Create());
         return command;
     }
 }

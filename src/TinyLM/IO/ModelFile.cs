@@ -23,6 +23,8 @@ public static class ModelFile
     public const string ConfigKey = "tinylm.config";
     public const string TokenizerKey = "tinylm.tokenizer";
     public const string LabelsKey = "tinylm.labels";
+    /// <summary>How the weights are quantized (JSON); absent for float32 models. Passed through in <see cref="ModelFileContents.Metadata"/>.</summary>
+    public const string QuantizationKey = "tinylm.quantization";
 
     private const string ReservedPrefix = "tinylm.";
 
@@ -84,7 +86,7 @@ public static class ModelFile
         var extra = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (KeyValuePair<string, string> kv in md)
         {
-            if (!kv.Key.StartsWith(ReservedPrefix, StringComparison.Ordinal)) extra.Add(kv.Key, kv.Value);
+            if (!kv.Key.StartsWith(ReservedPrefix, StringComparison.Ordinal) || kv.Key == QuantizationKey) extra.Add(kv.Key, kv.Value);
         }
 
         return new ModelFileContents
@@ -116,7 +118,7 @@ public static class ModelFile
         var md = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (KeyValuePair<string, string> kv in c.Metadata)
         {
-            if (kv.Key.StartsWith(ReservedPrefix, StringComparison.Ordinal))
+            if (kv.Key.StartsWith(ReservedPrefix, StringComparison.Ordinal) && kv.Key != QuantizationKey)
             {
                 throw new ArgumentException($"metadata key '{kv.Key}' is reserved: keys starting '{ReservedPrefix}' belong to the model file format");
             }

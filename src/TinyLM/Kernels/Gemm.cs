@@ -104,6 +104,21 @@ public static unsafe partial class Gemm
         }
     }
 
+    /// <summary>
+    /// The path a product of this shape takes on this machine with the current settings, e.g. "v256 6x16 direct"
+    /// (SIMD level, micro-kernel tile, and whether A and B are packed first). For benchmarks and diagnostics.
+    /// </summary>
+    public static string DescribePath(bool transA, bool transB, int m, int n, int k)
+    {
+        var options = GemmOptions.Default;
+        return options.ResolvedSimd switch
+        {
+            GemmSimd.V512 => GemmDriver<GemmKernel8x32>.Describe(transA, transB, m, n, k, options.Algorithm, "v512"),
+            GemmSimd.V256 => GemmDriver<GemmKernel6x16>.Describe(transA, transB, m, n, k, options.Algorithm, "v256"),
+            _ => GemmDriver<GemmKernelScalar4x4>.Describe(transA, transB, m, n, k, options.Algorithm, "scalar"),
+        };
+    }
+
     /// <summary>C = beta·C, where beta == 0 clears C even if it held NaN (BLAS semantics).</summary>
     private static void ScaleC(int m, int n, float beta, float* c, int ldc)
     {

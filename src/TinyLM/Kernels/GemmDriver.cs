@@ -71,6 +71,9 @@ internal static unsafe class GemmDriver<TK> where TK : struct, IGemmMicroKernel
         _ => k <= 1024 && (long)m * n * k <= TK.DirectVolume && (!transB || (long)k * n <= 1L << 20),
     };
 
+    public static string Describe(bool transA, bool transB, int m, int n, int k, GemmAlgorithm algorithm, string simd) =>
+        $"{simd} {TK.Mr}x{TK.Nr} {(ChooseDirect(transB, m, n, k, algorithm) ? "direct" : "packed")}";
+
     private static float* Scratch(nint floats)
     {
         var s = _scratch;

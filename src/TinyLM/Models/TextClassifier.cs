@@ -45,6 +45,13 @@ public sealed class TextClassifier : Module
     public LabelMap Labels { get; }
     /// <summary>Text → ids as this model expects them.</summary>
     public ClassifierInputs Inputs { get; }
+    /// <summary>The encoder module, for inference engines that run it as it is.</summary>
+    public TextEncoder Encoder => _encoder;
+    /// <summary>When set (a quantized model), prediction runs this instead of the float32 forward pass.</summary>
+    public IClassifierEngine? InferenceEngine { get; set; }
+
+    /// <summary>The token embedding table (rows: word ids, then bigram buckets).</summary>
+    public Embedding Embedding => _embedding;
 
     /// <summary>Fits a tokenizer and label map on training examples and builds a fresh model.</summary>
     public static TextClassifier Create(TextClassifierConfig config, IReadOnlyList<TextExample> training)
@@ -80,7 +87,7 @@ public sealed class TextClassifier : Module
             {
                 using var scope = new TensorScope();
                 var batch = Batching.Pad(ids, indices);
-                var logits = Forward(batch);                                            // (B, C)
+                var logits = InferenceEngine?.Forward(batch) ?? Forward(batch);         // (B, C)
                 var probs = (Config.MultiLabel ? logits.Sigmoid() : logits.Softmax(-1)).ToArray();
                 int c = Labels.Count;
                 for (int i = 0; i < indices.Length; i++) result[indices[i]] = probs.AsSpan(i * c, c).ToArray();

@@ -110,10 +110,8 @@ public sealed class MultiHeadAttention : Module
         return Wo.Forward(o);                                          // (B, T, C)
     }
 
-    // (B, T, Hkv, D) → (B, Hkv, T, D) view. With one kv head a reshape, so the size-1 head dim gets a
-    // row-major stride: the batched GEMM derives its batch stride from that dim.
-    private static Tensor HeadsFirst(Tensor x) =>
-        x.Dim(2) == 1 ? x.Reshape(x.Dim(0), 1, x.Dim(1), x.Dim(3)) : x.Permute(0, 2, 1, 3);
+    // (B, T, Hkv, D) → (B, Hkv, T, D) view; MatMul reads it in place.
+    private static Tensor HeadsFirst(Tensor x) => x.Permute(0, 2, 1, 3);
 
     // (B or 1, 1, T, T) with 1 where attention is forbidden, or null when nothing is masked.
     private Tensor? BuildMask(int b, int t, int[]? lengths)

@@ -32,23 +32,28 @@ public sealed partial class Tensor
     // A matrix operand as Gemm sees it: its buffer, offset, transpose flag, leading dimension and batch stride.
     private readonly record struct GemmOperand(Tensor Source, bool Trans, int Ld, int BatchStride);
 
-    // Describes the last two dims of t, or null when neither row- nor column-major (caller copies).
+    // Describes the last two dims of t, or null when the layout does not fit Gemm (caller copies): the
+    // matrix must be row- or column-major, and the batch dims must collapse to one stride. Size-1 dims
+    // carry no stride information (a view may give them any stride), so they are skipped; a broadcast
+    // batch (stride 0) is fine when it is the only batch dim of size > 1.
     private static GemmOperand? AsGemmOperand(Tensor t)
     {
         int r = t.Rank;
         int rows = t._shape[r - 2], cols = t._shape[r - 1];
-        int s0 = t._strides[r - 2], s1 = t._strides[r - 1];
+        int s0 = rows == 1 ? Math.Max(cols, 1) : t._strides[r - 2];
+        int s1 = cols == 1 ? Math.Max(rows, 1) : t._strides[r - 1];
         int batchStride = rows * cols;
-        if (r > 2)
+        int inner = -1; // the innermost batch dim of size > 1 seen so far
+        for (int i = r - 3; i >= 0; i--)
         {
-            // Batch dims must collapse to one uniform stride.
-            int bs = t._strides[r - 3];
-            for (int i = r - 4; i >= 0; i--)
-                if (t._shape[i + 1] != 1 && t._strides[i] != t._strides[i + 1] * t._shape[i + 1]) return null;
-            batchStride = t._shape[r - 3] == 1 && r == 3 ? rows * cols : bs;
+            if (t._shape[i] == 1) continue;
+            if (inner < 0) batchStride = t._strides[i];
+            else if ((long)t._strides[i] != (long)t._strides[inner] * t._shape[inner]) return null;
+            inner = i;
         }
-        if ((s1 == 1 || cols == 1) && s0 >= Math.Max(cols, 1)) return new GemmOperand(t, false, Math.Max(s0, 1), batchStride);
-        if ((s0 == 1 || rows == 1) && s1 >= Math.Max(rows, 1)) return new GemmOperand(t, true, Math.Max(s1, 1), batchStride);
+        if (batchStride < 0) return null;
+        if (s1 == 1 && s0 >= Math.Max(cols, 1)) return new GemmOperand(t, false, s0, batchStride);
+        if (s0 == 1 && s1 >= Math.Max(rows, 1)) return new GemmOperand(t, true, s1, batchStride);
         return null;
     }
 

@@ -11,6 +11,8 @@ public static class ClassifierRecipes
     /// <summary>The encoder used when none is asked for.</summary>
     public const EncoderKind DefaultEncoder = EncoderKind.BiLstm;
 
+    private static TrainOptions RecurrentTraining => new() { WarmStartEpochs = 10, LabelSmoothing = 0.1f };
+
     public static (TextClassifierConfig Model, TrainOptions Training) For(EncoderKind? encoder = null) =>
         (encoder ?? DefaultEncoder) switch
         {
@@ -18,8 +20,10 @@ public static class ClassifierRecipes
                 new TrainOptions { Epochs = 10, BatchSize = 32, LearningRate = 1e-2f, Schedule = ScheduleKind.Linear }),
             EncoderKind.Cnn => (new TextClassifierConfig { Encoder = EncoderKind.Cnn, MaxLength = 200, Hidden = 100, Dropout = 0.5f, Pooling = PoolingKind.Max },
                 new TrainOptions { Epochs = 10, BatchSize = 32, LearningRate = 1e-3f }),
-            EncoderKind.BiLstm => (TextClassifierConfig.SeedBiLstm, new TrainOptions()),
-            EncoderKind.BiGru => (TextClassifierConfig.SeedBiLstm with { Encoder = EncoderKind.BiGru }, new TrainOptions()),
+            // Measured on R8 (docs/benchmarks.md): warm-started embeddings, dropout and label smoothing lift the
+            // seed's BiLSTM from 93.5% to 96.9%.
+            EncoderKind.BiLstm => (TextClassifierConfig.SeedBiLstm with { Dropout = 0.5f }, RecurrentTraining),
+            EncoderKind.BiGru => (TextClassifierConfig.SeedBiLstm with { Encoder = EncoderKind.BiGru, Dropout = 0.5f }, RecurrentTraining),
             EncoderKind.Transformer => (new TextClassifierConfig
                 {
                     Encoder = EncoderKind.Transformer, MaxLength = 200, EmbedDim = 64, Hidden = 64, Layers = 2, Heads = 4,

@@ -29,6 +29,10 @@ public sealed class ClassifierTrainer(TextClassifier model, TrainOptions options
         options.Validate();
         if (train.Count == 0) throw new ArgumentException($"{train.Source}: no training examples.");
 
+        var clock = Stopwatch.StartNew();
+        if (options.WarmStartEpochs > 0 && model.Config.Encoder != EncoderKind.Bag && ResumeFrom is null)
+            EmbeddingWarmStart.Apply(model, train, options.WarmStartEpochs, options.Seed);
+
         var ids = model.Inputs.EncodeAll(train.Examples.Select(e => e.Text).ToArray());
         var targets = TargetsOf(train);
         var lengths = Array.ConvertAll(ids, s => s.Length);
@@ -53,7 +57,6 @@ public sealed class ClassifierTrainer(TextClassifier model, TrainOptions options
         double epochLoss = 0;
         bool stoppedEarly = false;
         long tokens = 0;
-        var clock = Stopwatch.StartNew();
         model.Train();
 
         for (int epoch = startEpoch; epoch < options.Epochs && !stoppedEarly; epoch++)

@@ -14,7 +14,10 @@ public sealed record TrainCheckpoint(int Step, IReadOnlyList<KeyValuePair<string
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(optimizer);
         var parameters = model.NamedParameters().Select(p => new KeyValuePair<string, float[]>(p.Key, p.Value.ToArray())).ToList();
-        return new TrainCheckpoint(step, parameters, optimizer.GetState());
+        // The optimizer hands out its live buffers; copy them so later steps do not change the checkpoint.
+        var state = optimizer.GetState();
+        var buffers = state.Buffers.Select(b => new OptimizerBuffer(b.Name, (float[])b.Values.Clone())).ToList();
+        return new TrainCheckpoint(step, parameters, new OptimizerState(state.Step, buffers));
     }
 
     /// <summary>Copies the saved values back; a checkpoint of another model shape fails naming the parameter.</summary>

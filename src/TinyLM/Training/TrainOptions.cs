@@ -40,6 +40,11 @@ public sealed record TrainOptions
     public float ClipNorm { get; init; } = 5f;
     /// <summary>Label smoothing of the cross-entropy target.</summary>
     public float LabelSmoothing { get; init; }
+    /// <summary>
+    /// Sequence encoders: epochs of a bag-of-words pass on the same data whose embeddings initialise the
+    /// model's (see <see cref="EmbeddingWarmStart"/>); 0 = random embeddings.
+    /// </summary>
+    public int WarmStartEpochs { get; init; }
     /// <summary>Stop after this many epochs without a better validation accuracy (0 = never stop early).</summary>
     public int Patience { get; init; }
     /// <summary>Keep the weights of the epoch with the best validation accuracy (needs validation data).</summary>
@@ -63,6 +68,7 @@ public sealed record TrainOptions
         Require(WarmupFraction is >= 0 and < 1, $"WarmupFraction must be in [0, 1), got {WarmupFraction}.");
         Require(ClipNorm >= 0, $"ClipNorm must be ≥ 0, got {ClipNorm}.");
         Require(LabelSmoothing is >= 0 and < 1, $"LabelSmoothing must be in [0, 1), got {LabelSmoothing}.");
+        Require(WarmStartEpochs >= 0, $"WarmStartEpochs must be ≥ 0, got {WarmStartEpochs}.");
         Require(Patience >= 0, $"Patience must be ≥ 0, got {Patience}.");
         Require(CheckpointEvery >= 0, $"CheckpointEvery must be ≥ 0, got {CheckpointEvery}.");
     }

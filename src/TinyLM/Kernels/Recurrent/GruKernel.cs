@@ -55,9 +55,11 @@ public static unsafe class GruKernel
         using var xproj = PinnedScratch.Rent(Math.Max(rows, 1) * g3, clear: false);
         using var hproj = PinnedScratch.Rent((long)batch * g3, clear: false);
         using var temp = PinnedScratch.Rent(save ? 0 : bh * 2 + (long)batch * 4 * hidden, clear: false);
+        using var whhT = PinnedScratch.Rent((long)hidden * g3, clear: false);
         fixed (float* px = x, pwih = weightIh, pwhh = weightHh, pbih = biasIh, pbhh = biasHh)
         fixed (float* ph0 = h0, py = y, phN = hN, pws = workspace)
         {
+            RecurrentCommon.Transpose(pwhh, g3, hidden, whhT.Ptr); // (H, 3H)
             float* savedBase = save ? pws : temp.Ptr;
             float* hHist = save ? pws + (long)seqLen * batch * 4 * hidden : temp.Ptr + (long)batch * 4 * hidden;
             if (hasH0) new ReadOnlySpan<float>(ph0, (int)bh).CopyTo(new Span<float>(hHist, (int)bh));
@@ -77,7 +79,7 @@ public static unsafe class GruKernel
                 // b_hh stays inside r ⊙ (W_hn h + b_hn), so it is added here rather than folded into xproj.
                 RecurrentCommon.FillBias(hproj.Ptr, batch, g3, hasBiasHh ? pbhh : null, null);
                 if (s > 0 || hasH0)
-                    Gemm.Multiply(false, true, batch, g3, hidden, 1f, hPrev, hidden, pwhh, hidden, 1f, hproj.Ptr, g3);
+                    Gemm.Multiply(false, false, batch, g3, hidden, 1f, hPrev, hidden, whhT.Ptr, g3, 1f, hproj.Ptr, g3);
                 for (int b = 0; b < batch; b++)
                 {
                     long o = (long)b * hidden;

@@ -76,9 +76,11 @@ public static unsafe class LstmKernel
 
         using var xproj = PinnedScratch.Rent(Math.Max(rows, 1) * g4, clear: false);
         using var temp = PinnedScratch.Rent(save ? 0 : bh * 4 + (long)batch * g4, clear: false);
+        using var whhT = PinnedScratch.Rent((long)hidden * g4, clear: false);
         fixed (float* px = x, pwih = weightIh, pwhh = weightHh, pbih = biasIh, pbhh = biasHh)
         fixed (float* ph0 = h0, pc0 = c0, py = y, phN = hN, pcN = cN, pws = workspace)
         {
+            RecurrentCommon.Transpose(pwhh, g4, hidden, whhT.Ptr); // (H, 4H)
             // Inference keeps two hidden/cell buffers and swaps them; training keeps every step.
             float* gatesBase = save ? pws : temp.Ptr;
             float* hHist = save ? pws + (long)seqLen * batch * g4 : temp.Ptr + (long)batch * g4;
@@ -103,7 +105,7 @@ public static unsafe class LstmKernel
                 float* hCur = save ? hHist + (s + 1) * bh : hHist + ((s + 1) & 1) * bh;
                 float* cCur = save ? cHist + (s + 1) * bh : cHist + ((s + 1) & 1) * bh;
                 if (s == 0 && !hasH0) new Span<float>(gates, batch * g4).Clear();
-                else Gemm.Multiply(false, true, batch, g4, hidden, 1f, hPrev, hidden, pwhh, hidden, 0f, gates, g4);
+                else Gemm.Multiply(false, false, batch, g4, hidden, 1f, hPrev, hidden, whhT.Ptr, g4, 0f, gates, g4);
                 for (int b = 0; b < batch; b++)
                 {
                     long o = (long)b * hidden;
@@ -226,7 +228,7 @@ public static unsafe class LstmKernel
     // gates: in = GEMM result (h·W_hhᵀ), out = activated i, f, g, o kept for backward.
     // xp: the input projection row with both biases.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void CellForward(float* gates, float* xp, float* cPrev, float* h, float* c, int hidden)
+    internal static void CellForward(float* gates, float* xp, float* cPrev, float* h, float* c, int hidden)
     {
         float* gi = gates, gf = gates + hidden, gg = gates + 2 * hidden, go = gates + 3 * hidden;
         float* xi = xp, xf = xp + hidden, xg = xp + 2 * hidden, xo = xp + 3 * hidden;

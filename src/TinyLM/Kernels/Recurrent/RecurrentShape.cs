@@ -106,6 +106,25 @@ internal static unsafe class RecurrentCommon
         for (long r = 1; r < rows; r++) first.CopyTo(new Span<float>(dst + r * width, width));
     }
 
+    /// <summary>
+    /// dst (cols×rows) = srcᵀ for a row-major (rows×cols) src. The recurrent kernels transpose W_hh once per call so
+    /// that every time step's h·W_hhᵀ runs as a plain NN product instead of re-gathering the transposed operand per
+    /// step; the GEMM sums the same terms in the same order either way, so the bits do not change.
+    /// </summary>
+    public static void Transpose(float* src, int rows, int cols, float* dst)
+    {
+        const int Block = 16; // a block of source rows and destination rows stays within L1
+        for (int r0 = 0; r0 < rows; r0 += Block)
+        {
+            int r1 = Math.Min(rows, r0 + Block);
+            for (int c = 0; c < cols; c++)
+            {
+                float* d = dst + (long)c * rows;
+                for (int r = r0; r < r1; r++) d[r] = src[(long)r * cols + c];
+            }
+        }
+    }
+
     /// <summary>Adds the column sums of a (rows, width) matrix to <paramref name="dst"/>, rows in order so the sum is deterministic.</summary>
     public static void AddColumnSums(float* src, long rows, int width, Span<float> dst)
     {

@@ -1,0 +1,118 @@
+using System.CommandLine;
+using Spectre.Console;
+using TinyLM.Cli.Common;
+using TinyLM.Compression;
+using TinyLM.IO;
+using TinyLM.Text;
+
+namespace TinyLM.Cli.Compress;
+
+/// <summary>
+/// <c>tinylm quantize MODEL --out MODEL [--type int8|q8_0|q4_0] [--calibrate FILE] [--eval FILE] [--json]</c>:
+/// post-training quantization of a classifier with a per-layer report and a before/after comparison
+/// (size, parameters, accuracy, batch-1 latency, batch-64 throughput) measured in the same run.
+/// </summary>
+public static class QuantizeCommand
+{
+    private static readonly Argument<string> ModelArgument = new("MODEL") { Description = "A float32 .tlm classifier (never modified)" };
+    private static readonly Option<string> OutOption = new("--out") { Description = "Where to write the quantized model", Required = true };
+    private static readonly Option<string> TypeOption = new("--type") { Description = "int8 (per-row int8), q8_0 or q4_0 (llama.cpp blocks)", DefaultValueFactory = _ => "int8" };
+    private static readonly Option<string?> CalibrateOption = new("--calibrate") { Description = "Sample texts (TSV dataset or one per line) to measure each layer's error on" };
+    private static readonly Option<double?> MaxErrorOption = new("--max-error") { Description = "A layer whose error exceeds this stays float32 (default 0.05 logit error calibrated, 0.15 weight error otherwise)" };
+    private static readonly Option<string?> EvalOption = new("--eval") { Description = "Labelled data to compare before/after on: a file or a dataset name (its test.tsv)" };
+    private static readonly Option<string?> DataDirOption = new("--data-dir") { Description = "Where named datasets live" };
+    private static readonly Option<bool> JsonOption = new("--json") { Description = "End with one JSON object: before/after bytes, parameters, accuracy, latency, throughput" };
+
+    public static Command Create()
+    {
+        var command = new Command("quantize", "Quantize a classifier to int8 / q8_0 / q4_0 and report what it costs and saves.");
+        command.Arguments.Add(ModelArgument);
+        foreach (var option in new Option[] { OutOption, TypeOption, CalibrateOption, MaxErrorOption, EvalOption, DataDirOption, JsonOption })
+            command.Options.Add(option);
+        command.SetRunner(Run);
+        return command;
+    }
+
+    private static int Run(ParseResult parse)
+    {
+        string input = parse.GetValue(ModelArgument)!, output = parse.GetValue(OutOption)!;
+        if (!QuantizationTypeExtensions.TryParse(parse.GetValue(TypeOption), out var type))
+            throw new CliError($"--type must be int8, q8_0 or q4_0, got '{parse.GetValue(TypeOption)}'.", ExitCodes.Usage);
+        if (string.Equals(Path.GetFullPath(input), Path.GetFullPath(output), StringComparison.Ordinal))
+            throw new CliError($"--out {output} is the input model; write the quantized model to another file (the input is never modified).", ExitCodes.Usage);
+        double? maxError = parse.GetValue(MaxErrorOption);
+        if (maxError is < 0 or double.NaN) throw new CliError($"--max-error must be ≥ 0, got {maxError}.", ExitCodes.Usage);
+
+        var model = TextClassifierFile.Load(input);
+        var calibration = parse.GetValue(CalibrateOption) is { } calibrateFile ? ReadTexts(calibrateFile) : null;
+        string? evalArgument = parse.GetValue(EvalOption);
+        var eval = evalArgument is null ? null
+            : TextDatasetReader.Read(DatasetArgument.Resolve(evalArgument, "test.tsv", parse.GetValue(DataDirOption)));
+
+        var result = ClassifierQuantizer.Quantize(model, new QuantizationOptions { Type = type, MaxLayerError = maxError, CalibrationTexts = calibration });
+        result.Model.Save(output);
+
+        var before = ClassifierMeasurement.Measure(model, input, eval);
+        var after = ClassifierMeasurement.Measure(result.Model, output, eval);
+        PrintLayers(result);
+        PrintComparison(before, after);
+        if (parse.GetValue(JsonOption))
+            JsonLine.Print(w =>
+            {
+                w.WriteString("type", type.ToName());
+                w.WriteString("out", output);
+                before.Write(w, "before");
+                after.Write(w, "after");
+                w.WriteStartArray("layers");
+                foreach (var layer in result.Layers)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("name", layer.Name);
+                    w.WriteString("format", layer.Format);
+                    w.WriteNumber("error", Math.Round(layer.Error, 6));
+                    if (!double.IsNaN(layer.Agreement)) w.WriteNumber("agreement", layer.Agreement);
+                    w.WriteString("reason", layer.Reason);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+            });
+        return ExitCodes.Ok;
+    }
+
+    private static List<string> ReadTexts(string file)
+    {
+        List<string> texts = TextDatasetReader.DetectFormat(file) == DatasetFormat.Tsv && File.ReadLines(file).Take(1).Any(l => l.Contains('\t'))
+            ? [.. TextDatasetReader.Read(file).Texts]
+            : [.. TextFile.ReadLines(file).Where(l => l.Trim().Length > 0)];
+        if (texts.All(string.IsNullOrWhiteSpace))
+            throw new CliError($"{file}: the calibration file holds no text.");
+        return texts;
+    }
+
+    private static void PrintLayers(QuantizationResult result)
+    {
+        var table = new Table().Title(result.Calibrated ? "Layers (error = relative logit error on calibration texts)" : "Layers (error = relative weight error)");
+        table.AddColumns("layer", "shape", "stored as", "error", "top-1 kept", "note");
+        foreach (var layer in result.Layers)
+            table.AddRow(Markup.Escape(layer.Name), string.Join("×", layer.Shape), layer.Format, $"{layer.Error:F4}",
+                double.IsNaN(layer.Agreement) ? "-" : $"{100 * layer.Agreement:F2} %", Markup.Escape(layer.Reason));
+        if (result.Calibrated)
+            table.AddRow("[bold]whole model[/]", "", "", $"{result.ModelError:F4}", $"{100 * result.ModelAgreement:F2} %", "");
+        AnsiConsole.Write(table);
+    }
+
+    private static void PrintComparison(ClassifierMeasurement before, ClassifierMeasurement after)
+    {
+        var table = new Table().Title("Before / after (same evaluation file, same run)");
+        table.AddColumns("", "float32", "quantized", "ratio");
+        table.AddRow("file bytes", $"{before.Bytes:N0}", $"{after.Bytes:N0}", $"{(double)before.Bytes / after.Bytes:F2}× smaller");
+        table.AddRow("parameters", $"{before.Parameters:N0}", $"{after.Parameters:N0}", "");
+        if (before.Accuracy is { } a0 && after.Accuracy is { } a1)
+            table.AddRow("accuracy", $"{100 * a0:F2} %", $"{100 * a1:F2} %", $"{100 * (a1 - a0):+0.00;-0.00;0.00} points");
+        if (before.LatencyMsBatch1 is { } l0 && after.LatencyMsBatch1 is { } l1)
+            table.AddRow("latency, batch 1", $"{l0:F3} ms", $"{l1:F3} ms", $"{l0 / l1:F2}× faster");
+        if (before.ThroughputBatch64 is { } t0 && after.ThroughputBatch64 is { } t1)
+            table.AddRow("throughput, batch 64", $"{t0:N0} /s", $"{t1:N0} /s", $"{t1 / t0:F2}×");
+        AnsiConsole.Write(table);
+    }
+}

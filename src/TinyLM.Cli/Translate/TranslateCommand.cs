@@ -1,0 +1,94 @@
+using System.CommandLine;
+using System.Diagnostics;
+using TinyLM.Cli.Common;
+using TinyLM.IO;
+using TinyLM.Kernels;
+using TinyLM.Models;
+using TinyLM.Text;
+
+namespace TinyLM.Cli.Translate;
+
+/// <summary><c>tinylm translate MODEL [TEXT…]</c>: one translation per input line, in order.</summary>
+public static class TranslateCommand
+{
+    private static readonly Argument<string> ModelArgument = new("model") { Description = "A translation model (.tlm) from `tinylm train translate`" };
+    private static readonly Argument<string[]> TextArgument = new("text") { Description = "Sentences to translate (else --file, else standard input)", Arity = ArgumentArity.ZeroOrMore };
+    private static readonly Option<string?> FileOption = new("--file") { Description = "Translate every line of this file" };
+    private static readonly Option<int> BeamOption = new("--beam") { Description = "Beam width (1 = greedy)", DefaultValueFactory = _ => 5 };
+    private static readonly Option<float> LengthPenaltyOption = new("--length-penalty") { Description = "GNMT length penalty α", DefaultValueFactory = _ => 0.6f };
+    private static readonly Option<int> BatchOption = new("--batch") { Description = "Sentences decoded side by side", DefaultValueFactory = _ => 64 };
+    private static readonly Option<int?> ThreadsOption = new("--threads") { Description = "Threads (default: all cores)" };
+    private static readonly Option<bool> JsonOption = new("--json") { Description = "One JSON object per line: source, translation; then a summary" };
+
+    public static Command Create()
+    {
+        var command = new Command("translate", "Translate sentences with a trained model.");
+        command.Arguments.Add(ModelArgument);
+        command.Arguments.Add(TextArgument);
+        foreach (var option in new Option[] { FileOption, BeamOption, LengthPenaltyOption, BatchOption, ThreadsOption, JsonOption })
+            command.Options.Add(option);
+        command.SetRunner(Run);
+        return command;
+    }
+
+    private static int Run(ParseResult parse)
+    {
+        if (parse.GetValue(ThreadsOption) is int threads) Threading.MaxThreads = threads;
+        var options = new SearchOptions
+        {
+            Beam = parse.GetValue(BeamOption), LengthPenalty = parse.GetValue(LengthPenaltyOption), BatchSize = parse.GetValue(BatchOption),
+        };
+        try { options.Validate(); }
+        catch (ArgumentException e) { throw new CliError(e.Message, ExitCodes.Usage); }
+
+        var model = Seq2SeqFile.Load(parse.GetValue(ModelArgument)!);
+        string[] texts = parse.GetValue(TextArgument) ?? [];
+        string origin = "argument";
+        if (parse.GetValue(FileOption) is string file)
+        {
+            if (texts.Length > 0) throw new CliError("give sentences either as arguments or with --file, not both.", ExitCodes.Usage);
+            texts = [.. TextFile.ReadLines(file)];
+            origin = file;
+        }
+        else if (texts.Length == 0)
+        {
+            var lines = new List<string>();
+            while (Console.In.ReadLine() is { } line) lines.Add(line);
+            texts = [.. lines];
+            origin = "<stdin>";
+        }
+        var sources = new int[texts.Length][];
+        for (int i = 0; i < texts.Length; i++)
+        {
+            if (string.IsNullOrWhiteSpace(texts[i]))
+                throw new DataFormatException(origin, i + 1, "empty line; every line must hold a sentence to translate.");
+            sources[i] = model.EncodeSource(texts[i]);
+            if (sources[i].Length > model.Config.MaxSourceLength)
+                throw new DataFormatException(origin, i + 1, $"sentence of {sources[i].Length} tokens is longer than the model's limit of {model.Config.MaxSourceLength}.");
+        }
+        var clock = Stopwatch.StartNew();
+        var ids = Seq2SeqSearch.Decode(model, sources, options);
+        double seconds = clock.Elapsed.TotalSeconds;
+        var output = new System.Text.StringBuilder();
+        for (int i = 0; i < ids.Length; i++)
+        {
+            string translation = model.DecodeTarget(ids[i]);
+            output.AppendLine(parse.GetValue(JsonOption)
+                ? JsonLine.Render(w => { w.WriteString("source", texts[i]); w.WriteString("translation", translation); })
+                : translation);
+        }
+        Console.Out.Write(output.ToString());
+        if (parse.GetValue(JsonOption))
+            JsonLine.Print(w =>
+            {
+                w.WriteNumber("sentences", texts.Length);
+                w.WriteNumber("seconds", Math.Round(seconds, 3));
+                w.WriteNumber("sentences_per_second", seconds > 0 ? Math.Round(texts.Length / seconds, 2) : 0);
+                w.WriteNumber("beam", options.Beam);
+                w.WriteNumber("batch", options.BatchSize);
+            });
+        else
+            Console.Error.WriteLine($"{texts.Length} sentences in {seconds:F2}s ({(seconds > 0 ? texts.Length / seconds : 0):F1} sentences/s, beam {options.Beam}, batch {options.BatchSize})");
+        return ExitCodes.Ok;
+    }
+}

@@ -1,0 +1,144 @@
+using TinyLM.Models;
+using TinyLM.Tensors;
+using TinyLM.Text;
+
+namespace TinyLM.Compression;
+
+/// <summary>What <see cref="ClassifierQuantizer.Quantize"/> does.</summary>
+public sealed record QuantizationOptions
+{
+    /// <summary>Storage of the quantized weights.</summary>
+    public QuantizationType Type { get; init; } = QuantizationType.Int8;
+    /// <summary>
+    /// Largest error one layer may cause before it stays float32: the relative logit error on the calibration
+    /// texts (default 0.05), or without them the relative weight error ‖W_q − W‖/‖W‖ (default 0.15).
+    /// </summary>
+    public double? MaxLayerError { get; init; }
+    /// <summary>Sample texts to measure each layer's effect on the logits; null or empty = judge by weight error.</summary>
+    public IReadOnlyList<string>? CalibrationTexts { get; init; }
+    /// <summary>Calibration texts used at most (the first ones).</summary>
+    public int MaxCalibrationTexts { get; init; } = 512;
+
+    internal double Threshold(bool calibrated) => MaxLayerError ?? (calibrated ? 0.05 : 0.15);
+}
+
+/// <summary>One row of the per-layer report.</summary>
+/// <param name="Name">Parameter name.</param>
+/// <param name="Shape">(rows, cols).</param>
+/// <param name="Format">What it is stored as: int8, q8_0, q4_0 or f32.</param>
+/// <param name="Error">Relative logit error with only this layer quantized (calibrated), else relative weight error.</param>
+/// <param name="Agreement">Share of calibration texts whose top label is unchanged (NaN without calibration).</param>
+/// <param name="Reason">Why the layer stayed float32, or empty.</param>
+public sealed record LayerReport(string Name, int[] Shape, string Format, double Error, double Agreement, string Reason);
+
+/// <summary>The quantized model (a new object; the input is untouched) and what it cost.</summary>
+/// <param name="Model">The quantized classifier: weights hold the dequantized values, prediction runs the engine.</param>
+/// <param name="Engine">The quantized inference engine attached to <paramref name="Model"/>.</param>
+/// <param name="Layers">One row per quantizable layer.</param>
+/// <param name="Calibrated">Whether errors are measured on calibration texts.</param>
+/// <param name="ModelError">Relative logit error of the whole quantized model (calibrated), else NaN.</param>
+/// <param name="ModelAgreement">Share of calibration texts whose top label is unchanged, else NaN.</param>
+public sealed record QuantizationResult(TextClassifier Model, QuantizedClassifier Engine, IReadOnlyList<LayerReport> Layers,
+    bool Calibrated, double ModelError, double ModelAgreement);
+
+/// <summary>
+/// Post-training quantization of a text classifier. Each quantizable layer is quantized alone and its effect is
+/// measured (on calibration texts when given: relative logit error and top-1 agreement against float32); a layer
+/// whose error exceeds the threshold stays float32. The input model is never modified.
+/// </summary>
+public static class ClassifierQuantizer
+{
+    public static QuantizationResult Quantize(TextClassifier model, QuantizationOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(options);
+        if (model.InferenceEngine is not null)
+            throw new InvalidOperationException(
+                $"quantize: the model is already quantized ({model.InferenceEngine.Scheme}); quantize its float32 original instead.");
+        if (options.CalibrationTexts is { } given && given.Count > 0 && given.All(string.IsNullOrWhiteSpace))
+            throw new ArgumentException("quantize: the calibration texts are all empty.");
+        var calibration = options.CalibrationTexts?.Where(s => !string.IsNullOrWhiteSpace(s)).Take(options.MaxCalibrationTexts).ToArray() ?? [];
+        bool calibrated = calibration.Length > 0;
+        double threshold = options.Threshold(calibrated);
+        var parameters = model.NamedParameters().ToDictionary(p => p.Key, p => p.Value);
+
+        var floatEngine = new QuantizedClassifier(model, new Dictionary<string, QuantizedWeight>(), options.Type);
+        var ids = calibrated ? model.Inputs.EncodeAll(calibration) : [];
+        var reference = calibrated ? Logits(floatEngine, ids) : [];
+
+        var reports = new List<LayerReport>();
+        var kept = new Dictionary<string, QuantizedWeight>();
+        foreach (var name in QuantizedClassifier.QuantizableNames(model))
+        {
+            var p = parameters[name];
+            int rows = p.Dim(0), cols = p.Dim(1);
+            var type = options.Type.Fits(cols) ? options.Type : QuantizationType.Int8;
+            var weight = new QuantizedWeight(name, type, type.Quantize(p.AsSpan(), rows, cols));
+            double error, agreement = double.NaN;
+            if (calibrated)
+            {
+                var single = new QuantizedClassifier(model, new Dictionary<string, QuantizedWeight> { [name] = weight }, options.Type);
+                (error, agreement) = Compare(reference, Logits(single, ids), model.Labels.Count);
+            }
+            else error = RelativeError(p.AsSpan(), weight.Dequantize());
+            bool keepFloat = error > threshold;
+            if (!keepFloat) kept[name] = weight;
+            string reason = keepFloat ? $"{(calibrated ? "logit" : "weight")} error {error:G3} > {threshold:G3}: kept float32"
+                : type != options.Type ? $"{cols} columns is not a multiple of 32: int8 instead"
+                : "";
+            string format = keepFloat ? "f32" : type.ToName();
+            reports.Add(new LayerReport(name, [rows, cols], format, error, agreement, reason));
+        }
+
+        // The returned model is a copy whose weights hold the dequantized values, so float code paths agree with the engine.
+        var copy = new TextClassifier(model.Config, model.Tokenizer, model.Labels);
+        foreach (var (name, target) in copy.NamedParameters())
+        {
+            if (kept.TryGetValue(name, out var q)) q.Dequantize().CopyTo(target.AsSpan());
+            else parameters[name].AsSpan().CopyTo(target.AsSpan());
+        }
+        var engine = new QuantizedClassifier(copy, kept, options.Type);
+        copy.InferenceEngine = engine;
+        double modelError = double.NaN, modelAgreement = double.NaN;
+        if (calibrated) (modelError, modelAgreement) = Compare(reference, Logits(engine, ids), model.Labels.Count);
+        return new QuantizationResult(copy, engine, reports, calibrated, modelError, modelAgreement);
+    }
+
+    private static float[] Logits(QuantizedClassifier engine, int[][] ids)
+    {
+        var result = new List<float>();
+        foreach (var indices in Batching.Sequential(ids.Length, 64))
+        {
+            using var scope = new TensorScope();
+            result.AddRange(engine.Forward(Batching.Pad(ids, indices)).ToArray());
+        }
+        return [.. result];
+    }
+
+    private static (double Error, double Agreement) Compare(float[] reference, float[] actual, int classes)
+    {
+        double diff = 0, norm = 0;
+        int same = 0, rows = reference.Length / classes;
+        for (int i = 0; i < reference.Length; i++)
+        {
+            diff += (double)(reference[i] - actual[i]) * (reference[i] - actual[i]);
+            norm += (double)reference[i] * reference[i];
+        }
+        for (int r = 0; r < rows; r++)
+            if (System.Numerics.Tensors.TensorPrimitives.IndexOfMax(reference.AsSpan(r * classes, classes))
+                == System.Numerics.Tensors.TensorPrimitives.IndexOfMax(actual.AsSpan(r * classes, classes)))
+                same++;
+        return (Math.Sqrt(diff / Math.Max(norm, 1e-30)), rows == 0 ? double.NaN : (double)same / rows);
+    }
+
+    private static double RelativeError(ReadOnlySpan<float> original, float[] quantized)
+    {
+        double diff = 0, norm = 0;
+        for (int i = 0; i < original.Length; i++)
+        {
+            diff += (double)(original[i] - quantized[i]) * (original[i] - quantized[i]);
+            norm += (double)original[i] * original[i];
+        }
+        return Math.Sqrt(diff / Math.Max(norm, 1e-30));
+    }
+}

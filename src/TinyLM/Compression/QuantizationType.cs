@@ -1,0 +1,53 @@
+using TinyLM.Kernels;
+
+namespace TinyLM.Compression;
+
+/// <summary>How quantized weights are stored.</summary>
+public enum QuantizationType
+{
+    /// <summary>Symmetric int8 per output row (one F32 scale per row), activations quantized per row at run time.</summary>
+    Int8,
+    /// <summary>llama.cpp Q8_0 blocks (32 values, f16 scale); rows need a multiple of 32 columns.</summary>
+    Q8_0,
+    /// <summary>llama.cpp Q4_0 blocks (32 values, f16 scale, 4-bit values); rows need a multiple of 32 columns.</summary>
+    Q4_0,
+}
+
+public static class QuantizationTypeExtensions
+{
+    /// <summary>The name used on the command line and in model files: int8, q8_0, q4_0.</summary>
+    public static string ToName(this QuantizationType type) => type switch
+    {
+        QuantizationType.Int8 => "int8",
+        QuantizationType.Q8_0 => "q8_0",
+        QuantizationType.Q4_0 => "q4_0",
+        _ => throw new ArgumentOutOfRangeException(nameof(type), type, "unknown quantization type"),
+    };
+
+    public static bool TryParse(string? name, out QuantizationType type)
+    {
+        foreach (var t in Enum.GetValues<QuantizationType>())
+            if (string.Equals(t.ToName(), name?.Trim(), StringComparison.OrdinalIgnoreCase))
+            {
+                type = t;
+                return true;
+            }
+        type = default;
+        return false;
+    }
+
+    /// <summary>The block layout of a block type; null for int8.</summary>
+    public static BlockFormat? Block(this QuantizationType type) => type switch
+    {
+        QuantizationType.Q8_0 => BlockFormat.Q8_0,
+        QuantizationType.Q4_0 => BlockFormat.Q4_0,
+        _ => null,
+    };
+
+    /// <summary>Quantizes a (rows, cols) matrix; block types need cols to be a multiple of 32.</summary>
+    public static IWeightMatrix Quantize(this QuantizationType type, ReadOnlySpan<float> weights, int rows, int cols) =>
+        type.Block() is { } block ? BlockMatrix.Quantize(block, weights, rows, cols) : Int8Matrix.Quantize(weights, rows, cols);
+
+    /// <summary>Whether <paramref name="type"/> can store rows of <paramref name="cols"/> values.</summary>
+    public static bool Fits(this QuantizationType type, int cols) => type == QuantizationType.Int8 || cols % BlockQuant.BlockSize == 0;
+}

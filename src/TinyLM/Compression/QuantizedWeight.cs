@@ -1,0 +1,41 @@
+using TinyLM.Kernels;
+
+namespace TinyLM.Compression;
+
+/// <summary>One quantized parameter: its PyTorch-style name, storage type and matrix.</summary>
+public sealed record QuantizedWeight(string Name, QuantizationType Type, IWeightMatrix Matrix)
+{
+    /// <summary>The weights as float32 (Rows, Cols).</summary>
+    public float[] Dequantize() => Matrix switch
+    {
+        Int8Matrix m => m.Dequantize(),
+        BlockMatrix m => m.Dequantize(),
+        _ => throw new InvalidOperationException($"QuantizedWeight '{Name}': {Matrix.GetType().Name} is not a quantized format."),
+    };
+
+    /// <summary>Row <paramref name="row"/> as floats (embedding lookup).</summary>
+    public void DequantizeRow(int row, Span<float> into)
+    {
+        switch (Matrix)
+        {
+            case Int8Matrix m:
+                float s = m.Scales[row];
+                var q = m.Data.AsSpan(row * m.Stride, m.Cols);
+                for (int c = 0; c < q.Length; c++) into[c] = q[c] * s;
+                break;
+            case BlockMatrix m:
+                BlockQuant.Dequantize(m.Format, m.Data.AsSpan(row * m.RowBytes, m.RowBytes), into[..m.Cols]);
+                break;
+            default:
+                throw new InvalidOperationException($"QuantizedWeight '{Name}': {Matrix.GetType().Name} is not a quantized format.");
+        }
+    }
+
+    /// <summary>Bytes this weight takes in a model file (values plus scales).</summary>
+    public long StoredBytes => Matrix switch
+    {
+        Int8Matrix m => (long)m.Rows * m.Cols + 4L * m.Rows,
+        BlockMatrix m => (long)m.Rows * m.RowBytes,
+        _ => 4L * Matrix.Rows * Matrix.Cols,
+    };
+}

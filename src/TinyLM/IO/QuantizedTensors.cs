@@ -1,0 +1,112 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using TinyLM.Compression;
+using TinyLM.Kernels;
+
+namespace TinyLM.IO;
+
+/// <summary>
+/// How quantized weights sit in a model file. int8: "NAME" as I8 (rows, cols) plus "NAME.scale" as F32 (rows).
+/// q8_0 / q4_0: "NAME" as U8 (rows, bytes per row) holding llama.cpp blocks verbatim. The metadata key
+/// <see cref="ModelFile.QuantizationKey"/> holds {"type": "int8", "tensors": {"NAME": "int8", …}}; any parameter
+/// not listed there is F32 as usual.
+/// </summary>
+internal static class QuantizedTensors
+{
+    public const string ScaleSuffix = ".scale";
+
+    /// <summary>The file's quantization header, or null for a float32 model.</summary>
+    public sealed record Header(QuantizationType Type, IReadOnlyDictionary<string, QuantizationType> Tensors);
+
+    public static string ToJson(QuantizedClassifier engine)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("type", engine.Type.ToName());
+            w.WriteStartObject("tensors");
+            foreach (var (name, weight) in engine.Weights) w.WriteString(name, weight.Type.ToName());
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    public static void Add(ModelFileContents contents, QuantizedWeight weight)
+    {
+        switch (weight.Matrix)
+        {
+            case Int8Matrix m:
+                contents.Tensors.Add(SafeTensor.FromSBytes(weight.Name, [m.Rows, m.Cols], m.Values()));
+                contents.AddFloats(weight.Name + ScaleSuffix, [m.Rows], m.Scales);
+                break;
+            case BlockMatrix m:
+                contents.Tensors.Add(SafeTensor.FromBytes(weight.Name, [m.Rows, m.RowBytes], m.Data));
+                break;
+            default:
+                throw new ArgumentException($"quantized weight '{weight.Name}' has no file form ({weight.Matrix.GetType().Name}).");
+        }
+    }
+
+    public static Header? ReadHeader(ModelFileContents contents, string path)
+    {
+        if (!contents.Metadata.TryGetValue(ModelFile.QuantizationKey, out var json)) return null;
+        try
+        {
+            using var doc = JsonDocument.Parse(json);
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("type", out var typeElement)
+                || !QuantizationTypeExtensions.TryParse(typeElement.GetString(), out var type)
+                || !root.TryGetProperty("tensors", out var tensors) || tensors.ValueKind != JsonValueKind.Object)
+                throw new ModelFormatException(path, $"'{ModelFile.QuantizationKey}' must be {{\"type\": \"int8|q8_0|q4_0\", \"tensors\": {{…}}}}, got {Shorten(json)}.");
+            var map = new Dictionary<string, QuantizationType>(StringComparer.Ordinal);
+            foreach (var property in tensors.EnumerateObject())
+            {
+                if (!QuantizationTypeExtensions.TryParse(property.Value.GetString(), out var t))
+                    throw new ModelFormatException(path, $"'{ModelFile.QuantizationKey}': tensor '{property.Name}' has unknown type {property.Value}.");
+                map[property.Name] = t;
+            }
+            return new Header(type, map);
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            throw new ModelFormatException(path, $"'{ModelFile.QuantizationKey}' is not valid: {e.Message}");
+        }
+    }
+
+    /// <summary>Reads one quantized weight that must have shape (rows, cols); every size is checked first.</summary>
+    public static QuantizedWeight Read(ModelFileContents contents, string path, string name, QuantizationType type, int rows, int cols)
+    {
+        if (!contents.TryGetTensor(name, out var stored))
+            throw new ModelFormatException(path, $"quantized weight '{name}' is missing.");
+        try
+        {
+            if (type.Block() is { } block)
+            {
+                int rowBytes = BlockQuant.RowBytes(block, cols);
+                Expect(stored, SafeTensorDType.U8, [rows, rowBytes], path, $"{type.ToName()} blocks of ({rows}, {cols})");
+                return new QuantizedWeight(name, type, BlockMatrix.FromBlocks(block, stored.Data.Span, rows, cols));
+            }
+            Expect(stored, SafeTensorDType.I8, [rows, cols], path, "int8 values");
+            if (!contents.TryGetTensor(name + ScaleSuffix, out var scales))
+                throw new ModelFormatException(path, $"int8 weight '{name}' has no '{name}{ScaleSuffix}'.");
+            Expect(scales, SafeTensorDType.F32, [rows], path, "one F32 scale per row");
+            var values = MemoryMarshal.Cast<byte, sbyte>(stored.Data.Span);
+            return new QuantizedWeight(name, type, Int8Matrix.FromQuantized(values, scales.ToFloatArray(), rows, cols));
+        }
+        catch (ArgumentException e)
+        {
+            throw new ModelFormatException(path, $"quantized weight '{name}': {e.Message}");
+        }
+    }
+
+    private static void Expect(SafeTensor tensor, SafeTensorDType dtype, int[] shape, string path, string what)
+    {
+        if (tensor.DType != dtype || !tensor.Shape.SequenceEqual(shape))
+            throw new ModelFormatException(path,
+                $"'{tensor.Name}' is {tensor.DType.ToHeaderName()} [{string.Join(", ", tensor.ShapeArray())}], expected {dtype.ToHeaderName()} [{string.Join(", ", shape)}] ({what}).");
+    }
+
+    private static string Shorten(string s) => s.Length <= 80 ? s : s[..80] + "…";
+}
