@@ -79,34 +79,63 @@ public static class ActivationKernels
     public static void GeluTanh(ReadOnlySpan<float> x, Span<float> d)
     {
         if (d.Length != x.Length) throw new ArgumentException("GeluTanh: span lengths differ.");
-        for (int i = 0; i < x.Length; i++)
+        // Blocks through TensorPrimitives (SIMD tanh); d may alias x: each block reads x before writing d.
+        Span<float> t = stackalloc float[Block];
+        for (int i = 0; i < x.Length; i += Block)
         {
-            float v = x[i];
-            d[i] = 0.5f * v * (1f + MathF.Tanh(GeluC * (v + GeluA * v * v * v)));
+            int n = Math.Min(Block, x.Length - i);
+            var xs = x.Slice(i, n);
+            var ts = t[..n];
+            GeluTanhInner(xs, ts);
+            TensorPrimitives.Add(ts, 1f, ts);
+            TensorPrimitives.Multiply(ts, xs, ts);
+            TensorPrimitives.Multiply(ts, 0.5f, d.Slice(i, n));
         }
     }
 
     /// <summary>d = g · GELU'(x) for the tanh approximation.</summary>
     public static void GeluTanhBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> g, Span<float> d)
     {
-        for (int i = 0; i < x.Length; i++)
+        Span<float> t = stackalloc float[Block];
+        for (int i = 0; i < x.Length; i += Block)
         {
-            float v = x[i];
-            float t = MathF.Tanh(GeluC * (v + GeluA * v * v * v));
-            float dt = (1f - t * t) * GeluC * (1f + 3f * GeluA * v * v);
-            d[i] = g[i] * (0.5f * (1f + t) + 0.5f * v * dt);
+            int n = Math.Min(Block, x.Length - i);
+            var xs = x.Slice(i, n);
+            var ts = t[..n];
+            GeluTanhInner(xs, ts);
+            for (int j = 0; j < n; j++)
+            {
+                float v = xs[j], tj = ts[j];
+                float dt = (1f - tj * tj) * GeluC * (1f + 3f * GeluA * v * v);
+                d[i + j] = g[i + j] * (0.5f * (1f + tj) + 0.5f * v * dt);
+            }
         }
+    }
+
+    private const int Block = 256;
+
+    // t = tanh(√(2/π)·(x + 0.044715·x³)).
+    private static void GeluTanhInner(ReadOnlySpan<float> x, Span<float> t)
+    {
+        TensorPrimitives.Multiply(x, x, t);
+        TensorPrimitives.Multiply(t, GeluA, t);
+        TensorPrimitives.Add(t, 1f, t);
+        TensorPrimitives.Multiply(t, x, t);
+        TensorPrimitives.Multiply(t, GeluC, t);
+        TensorPrimitives.Tanh(t, t);
     }
 
     /// <summary>SiLU (swish): x · sigmoid(x).</summary>
     public static void Silu(ReadOnlySpan<float> x, Span<float> d)
     {
         if (d.Length != x.Length) throw new ArgumentException("Silu: span lengths differ.");
-        // d may alias x, so keep x's value before overwriting.
-        for (int i = 0; i < x.Length; i++)
+        // d may alias x: each block's sigmoid is computed before d is written.
+        Span<float> s = stackalloc float[Block];
+        for (int i = 0; i < x.Length; i += Block)
         {
-            float v = x[i];
-            d[i] = v / (1f + MathF.Exp(-v));
+            int n = Math.Min(Block, x.Length - i);
+            TensorPrimitives.Sigmoid(x.Slice(i, n), s[..n]);
+            TensorPrimitives.Multiply(x.Slice(i, n), s[..n], d.Slice(i, n));
         }
     }
 
