@@ -41,8 +41,7 @@ public static class CausalLMFile
             TokenizerJson = lm.Tokenizer.ToJson(),
             Metadata = meta,
         };
-        foreach (var (name, tensor) in lm.Model.NamedParameters())
-            contents.AddFloats(name, tensor.Shape.ToArray(), tensor.Contiguous().AsSpan());
+        ModelFileParts.AddWeights(contents, lm.Model);
         return contents;
     }
 
@@ -50,31 +49,11 @@ public static class CausalLMFile
     public static LanguageModel FromContents(ModelFileContents contents, string path)
     {
         ArgumentNullException.ThrowIfNull(contents);
-        if (contents.Kind != ModelKind.CausalLm)
-            throw new ModelFormatException(path, $"holds a {contents.Kind.ToFileName()} model, not a causal language model.");
-        CausalLMConfig config;
-        try
-        {
-            config = JsonSerializer.Deserialize(contents.ConfigJson, CausalLMJsonContext.Default.CausalLMConfig)
-                     ?? throw new JsonException("null config");
-            config.Validate();
-        }
-        catch (Exception e) when (e is JsonException or ArgumentException)
-        {
-            throw new ModelFormatException(path, $"invalid causal-lm config: {e.Message}");
-        }
+        ModelFileParts.RequireKind(contents, path, ModelKind.CausalLm, "a causal language model");
+        var config = ModelFileParts.ReadConfig(contents, path, CausalLMJsonContext.Default.CausalLMConfig, c => c.Validate(), "causal-lm");
         var tokenizer = Tokenizers.FromJson(contents.TokenizerJson, path);
         var model = new CausalLM(config);
-        foreach (var (name, parameter) in model.NamedParameters())
-        {
-            if (!contents.TryGetTensor(name, out var stored))
-                throw new ModelFormatException(path, $"weight '{name}' is missing.");
-            var expected = parameter.Shape.ToArray();
-            if (!stored.Shape.SequenceEqual(expected))
-                throw new ModelFormatException(path,
-                    $"weight '{name}' has shape [{string.Join(", ", stored.ShapeArray())}], the config implies [{string.Join(", ", expected)}].");
-            stored.ToFloatArray().CopyTo(parameter.AsSpan());
-        }
+        ModelFileParts.LoadWeights(contents, path, model);
         try
         {
             return new LanguageModel(model, tokenizer, path) { BosId = OptionalId(contents, BosKey, path), EosId = OptionalId(contents, EosKey, path) };

@@ -27,8 +27,7 @@ public static class Seq2SeqFile
             TokenizerJson = model.SourceTokenizer.ToJson(),
             Metadata = metadata,
         };
-        foreach (var (name, tensor) in model.NamedParameters())
-            contents.AddFloats(name, tensor.Shape.ToArray(), tensor.Contiguous().AsSpan());
+        ModelFileParts.AddWeights(contents, model);
         ModelFile.Save(path, contents);
     }
 
@@ -36,19 +35,8 @@ public static class Seq2SeqFile
     public static Seq2SeqModel Load(string path)
     {
         var contents = ModelFile.Load(path);
-        if (contents.Kind != ModelKind.Seq2Seq)
-            throw new ModelFormatException(path, $"holds a {contents.Kind.ToFileName()} model, not a translation (seq2seq) model.");
-        Seq2SeqConfig config;
-        try
-        {
-            config = JsonSerializer.Deserialize(contents.ConfigJson, Seq2SeqJsonContext.Default.Seq2SeqConfig)
-                     ?? throw new JsonException("null config");
-            config.Validate();
-        }
-        catch (Exception e) when (e is JsonException or ArgumentException)
-        {
-            throw new ModelFormatException(path, $"invalid seq2seq config: {e.Message}");
-        }
+        ModelFileParts.RequireKind(contents, path, ModelKind.Seq2Seq, "a translation (seq2seq) model");
+        var config = ModelFileParts.ReadConfig(contents, path, Seq2SeqJsonContext.Default.Seq2SeqConfig, c => c.Validate(), "seq2seq");
         var source = ByteBpeTokenizer.FromJson(contents.TokenizerJson, path);
         ByteBpeTokenizer target = source;
         if (!config.SharedVocab)
@@ -58,16 +46,7 @@ public static class Seq2SeqFile
             target = ByteBpeTokenizer.FromJson(json, path);
         }
         var model = Seq2SeqModel.Create(config, source, target);
-        foreach (var (name, parameter) in model.NamedParameters())
-        {
-            if (!contents.TryGetTensor(name, out var stored))
-                throw new ModelFormatException(path, $"weight '{name}' is missing.");
-            var expected = parameter.Shape.ToArray();
-            if (!stored.Shape.SequenceEqual(expected))
-                throw new ModelFormatException(path,
-                    $"weight '{name}' has shape [{string.Join(", ", stored.ShapeArray())}], the config implies [{string.Join(", ", expected)}].");
-            stored.ToFloatArray().CopyTo(parameter.AsSpan());
-        }
+        ModelFileParts.LoadWeights(contents, path, model);
         model.Eval();
         return model;
     }

@@ -30,7 +30,7 @@ public static class TextClassifierFile
         foreach (var (name, tensor) in model.NamedParameters())
         {
             if (engine is not null && engine.Weights.TryGetValue(name, out var quantized)) QuantizedTensors.Add(contents, quantized);
-            else contents.AddFloats(name, tensor.Shape.ToArray(), tensor.Contiguous().AsSpan());
+            else ModelFileParts.AddWeight(contents, name, tensor);
         }
         ModelFile.Save(path, contents);
     }
@@ -39,19 +39,8 @@ public static class TextClassifierFile
     public static TextClassifier Load(string path)
     {
         var contents = ModelFile.Load(path);
-        if (contents.Kind != ModelKind.Classifier)
-            throw new ModelFormatException(path, $"holds a {contents.Kind.ToFileName()} model, not a text classifier.");
-        TextClassifierConfig config;
-        try
-        {
-            config = JsonSerializer.Deserialize(contents.ConfigJson, ModelsJsonContext.Default.TextClassifierConfig)
-                     ?? throw new JsonException("null config");
-            config.Validate();
-        }
-        catch (Exception e) when (e is JsonException or ArgumentException)
-        {
-            throw new ModelFormatException(path, $"invalid classifier config: {e.Message}");
-        }
+        ModelFileParts.RequireKind(contents, path, ModelKind.Classifier, "a text classifier");
+        var config = ModelFileParts.ReadConfig(contents, path, ModelsJsonContext.Default.TextClassifierConfig, c => c.Validate(), "classifier");
         var tokenizer = WordTokenizer.FromJson(contents.TokenizerJson, path);
         var labels = LabelMap.FromLabels(contents.Labels);
         var model = new TextClassifier(config, tokenizer, labels);
@@ -71,13 +60,7 @@ public static class TextClassifierFile
                 quantized[name] = weight;
                 continue;
             }
-            if (!contents.TryGetTensor(name, out var stored))
-                throw new ModelFormatException(path, $"weight '{name}' is missing.");
-            var expected = parameter.Shape.ToArray();
-            if (!stored.Shape.SequenceEqual(expected))
-                throw new ModelFormatException(path,
-                    $"weight '{name}' has shape [{string.Join(", ", stored.ShapeArray())}], the config implies [{string.Join(", ", expected)}].");
-            stored.ToFloatArray().CopyTo(parameter.AsSpan());
+            ModelFileParts.LoadWeight(contents, path, name, parameter);
         }
         if (quantization is not null)
         {
