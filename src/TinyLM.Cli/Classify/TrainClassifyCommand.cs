@@ -34,6 +34,9 @@ public static class TrainClassifyCommand
     private static readonly Option<int?> WarmStartOption = new("--warm-start-epochs") { Description = "Epochs of a bag-of-words pass whose embeddings initialise a sequence encoder (0 = off)" };
     private static readonly Option<int?> PatienceOption = new("--patience") { Description = "Stop after N epochs without validation improvement" };
     private static readonly Option<double> ValidFractionOption = new("--valid-fraction") { Description = "Hold out this stratified fraction of training data for validation when --valid is not given", DefaultValueFactory = _ => 0.0 };
+    private static readonly Option<string?> CheckpointOption = new("--checkpoint") { Description = "Checkpoint file written every --checkpoint-every steps" };
+    private static readonly Option<int> CheckpointEveryOption = new("--checkpoint-every") { Description = "Steps between checkpoints", DefaultValueFactory = _ => 200 };
+    private static readonly Option<string?> ResumeOption = new("--resume") { Description = "Continue from a checkpoint file (same data and options)" };
     private static readonly Option<ulong> SeedOption = new("--seed") { Description = "Seed: same seed and data give the same model, bit for bit", DefaultValueFactory = _ => 1UL };
     private static readonly Option<int?> ThreadsOption = new("--threads") { Description = "Threads (default: all cores)" };
     private static readonly Option<bool> SkipBadOption = new("--skip-bad") { Description = "Skip and count bad input lines instead of failing" };
@@ -47,7 +50,7 @@ public static class TrainClassifyCommand
                  {
                      TrainOption, ValidOption, TestOption, OutOption, EncoderOption, VocabOption, MaxLenOption, EmbedOption,
                      HiddenOption, LayersOption, PoolingOption, BucketsOption, EpochsOption, BatchOption, LrOption, DropoutOption,
-                     OptimizerOption, WeightDecayOption, LabelSmoothingOption, WarmStartOption, PatienceOption, ValidFractionOption, SeedOption, ThreadsOption,
+                     OptimizerOption, WeightDecayOption, LabelSmoothingOption, WarmStartOption, PatienceOption, ValidFractionOption, CheckpointOption, CheckpointEveryOption, ResumeOption, SeedOption, ThreadsOption,
                      SkipBadOption, DataDirOption, JsonOption,
                  })
             command.Options.Add(option);
@@ -87,6 +90,7 @@ public static class TrainClassifyCommand
             LabelSmoothing = parse.GetValue(LabelSmoothingOption) ?? options.LabelSmoothing,
             WarmStartEpochs = parse.GetValue(WarmStartOption) ?? options.WarmStartEpochs,
             Seed = seed,
+            CheckpointEvery = parse.GetValue(CheckpointOption) is null ? 0 : parse.GetValue(CheckpointEveryOption),
         };
         try
         {
@@ -112,10 +116,20 @@ public static class TrainClassifyCommand
         if (valid is null && validFraction > 0)
             (train, valid) = ClassifierData.HoldOut(train, validFraction, seed);
 
-        var model = TextClassifier.Create(config, train.Examples);
+        string? checkpointPath = parse.GetValue(CheckpointOption);
+        TrainCheckpoint? resume = null;
+        TextClassifier model;
+        if (parse.GetValue(ResumeOption) is string resumePath)
+            (model, resume) = ClassifierCheckpointFile.Load(resumePath);
+        else
+            model = TextClassifier.Create(config, train.Examples);
         Console.Error.WriteLine($"{train.Count} training texts, {model.Labels.Count} labels, vocabulary {model.Tokenizer.VocabSize}, " +
                                 $"{model.ParameterCount():N0} parameters, encoder {config.Encoder.ToString().ToLowerInvariant()}, {Threading.MaxThreads} threads");
-        var result = TrainingView.Run("train", progress => new ClassifierTrainer(model, options) { Progress = progress }.Fit(train, valid));
+        var result = TrainingView.Run("train", progress => new ClassifierTrainer(model, options)
+        {
+            Progress = progress, ResumeFrom = resume,
+            Checkpoint = checkpointPath is null ? null : c => ClassifierCheckpointFile.Save(model, c, checkpointPath),
+        }.Fit(train, valid));
 
         model.Save(outPath);
         long modelBytes = new FileInfo(outPath).Length;

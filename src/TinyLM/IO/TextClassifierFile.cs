@@ -13,7 +13,10 @@ namespace TinyLM.IO;
 public static class TextClassifierFile
 {
     /// <summary>Writes the model to <paramref name="path"/> (temporary file, then rename).</summary>
-    public static void Save(this TextClassifier model, string path)
+    public static void Save(this TextClassifier model, string path) => ModelFile.Save(path, ToContents(model));
+
+    /// <summary>The file contents of <paramref name="model"/>, with <paramref name="extraMetadata"/> added (e.g. checkpoint keys).</summary>
+    public static ModelFileContents ToContents(TextClassifier model, IReadOnlyDictionary<string, string>? extraMetadata = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         var engine = model.InferenceEngine as QuantizedClassifier;
@@ -25,20 +28,30 @@ public static class TextClassifierFile
             ConfigJson = JsonSerializer.Serialize(model.Config, ModelsJsonContext.Default.TextClassifierConfig),
             TokenizerJson = model.Tokenizer.ToJson(),
             Labels = model.Labels.Labels,
-            Metadata = engine is null ? new Dictionary<string, string>() : new() { [ModelFile.QuantizationKey] = QuantizedTensors.ToJson(engine) },
+            Metadata = Metadata(engine, extraMetadata),
         };
         foreach (var (name, tensor) in model.NamedParameters())
         {
             if (engine is not null && engine.Weights.TryGetValue(name, out var quantized)) QuantizedTensors.Add(contents, quantized);
             else ModelFileParts.AddWeight(contents, name, tensor);
         }
-        ModelFile.Save(path, contents);
+        return contents;
+    }
+
+    private static Dictionary<string, string> Metadata(QuantizedClassifier? engine, IReadOnlyDictionary<string, string>? extra)
+    {
+        var metadata = extra is null ? new Dictionary<string, string>() : new Dictionary<string, string>(extra);
+        if (engine is not null) metadata[ModelFile.QuantizationKey] = QuantizedTensors.ToJson(engine);
+        return metadata;
     }
 
     /// <summary>Reads a classifier; a truncated, foreign or mismatched file fails with a message naming it.</summary>
-    public static TextClassifier Load(string path)
+    public static TextClassifier Load(string path) => FromContents(ModelFile.Load(path), path);
+
+    /// <summary>Builds the classifier that <paramref name="contents"/> (read from <paramref name="path"/>) describes.</summary>
+    public static TextClassifier FromContents(ModelFileContents contents, string path)
     {
-        var contents = ModelFile.Load(path);
+        ArgumentNullException.ThrowIfNull(contents);
         ModelFileParts.RequireKind(contents, path, ModelKind.Classifier, "a text classifier");
         var config = ModelFileParts.ReadConfig(contents, path, ModelsJsonContext.Default.TextClassifierConfig, c => c.Validate(), "classifier");
         var tokenizer = WordTokenizer.FromJson(contents.TokenizerJson, path);

@@ -15,10 +15,13 @@ public sealed record MemoryKv(Tensor Keys, Tensor Values, Tensor? MaskBias);
 /// <see cref="MultiHeadAttention"/>: <c>wq</c>, <c>wk</c>, <c>wv</c>, <c>wo</c> (C, C). Composite of primitive ops,
 /// so it runs with or without autograd; the memory projection can be cached (<see cref="ProjectMemory"/>).
 /// </summary>
-public sealed class CrossAttention : Module
+public sealed class CrossAttention : Module, IReseedable
 {
     private const float MaskValue = -1e9f; // finite, so a fully masked row becomes uniform instead of NaN
     private readonly Rng _rng;
+
+    /// <inheritdoc />
+    public void Reseed(ulong seed) => _rng.Reseed(seed);
 
     /// <summary>Query projection (C, C).</summary>
     public Linear Wq { get; }

@@ -7,7 +7,7 @@ namespace TinyLM.Nn;
 /// in evaluation (<see cref="Module.Eval"/>) it is the identity. Masks come from the module's own
 /// <see cref="Rng"/> (a split of the one passed in), so runs are reproducible.
 /// </summary>
-public sealed class Dropout : Module, ILayer
+public sealed class Dropout : Module, ILayer, IReseedable
 {
     private readonly Rng _rng;
 
@@ -22,6 +22,9 @@ public sealed class Dropout : Module, ILayer
         P = p;
         _rng = rng.Split();
     }
+
+    /// <inheritdoc />
+    public void Reseed(ulong seed) => _rng.Reseed(seed);
 
     /// <summary>Same shape out as in.</summary>
     public Tensor Forward(Tensor input) => input.Dropout(P, _rng, Training);

@@ -26,6 +26,23 @@ public abstract class Module
     /// <summary>Switches this module and its children to evaluation mode.</summary>
     public Module Eval() => Train(false);
 
+    /// <summary>This module and all its descendants, depth first, in registration order.</summary>
+    public IEnumerable<Module> Modules()
+    {
+        yield return this;
+        foreach (var child in _children)
+            foreach (var m in child.Value.Modules())
+                yield return m;
+    }
+
+    /// <summary>Reseeds every random-drawing module from (<paramref name="seed"/>, <paramref name="step"/>) so a step's draws depend on nothing else.</summary>
+    public void ReseedForStep(ulong seed, long step)
+    {
+        ulong i = 0;
+        foreach (var m in Modules())
+            if (m is IReseedable r) r.Reseed(seed ^ (0x9E3779B97F4A7C15UL * (ulong)(step + 1)) ^ (0xD1B54A32D192ED03UL * ++i));
+    }
+
     /// <summary>Every parameter with its dotted name, own parameters first, then children's in registration order.</summary>
     public IEnumerable<KeyValuePair<string, Tensor>> NamedParameters()
     {

@@ -17,10 +17,13 @@ namespace TinyLM.Nn;
 /// (<see cref="ForwardCached(ReadOnlySpan{float}, int, int, KvCache, Span{float})"/>) runs on spans with GEMM
 /// calls and grow-only scratch, no autograd.</para>
 /// </summary>
-public sealed class MultiHeadAttention : Module
+public sealed class MultiHeadAttention : Module, IReseedable
 {
     private const float MaskValue = -1e9f; // finite, so a fully masked row becomes uniform instead of NaN
     private readonly Rng _rng;
+
+    /// <inheritdoc />
+    public void Reseed(ulong seed) => _rng.Reseed(seed);
 
     /// <summary>Query projection (H·D, C).</summary>
     public Linear Wq { get; }

@@ -13,8 +13,12 @@ public sealed class Rng
     private bool _hasSpare;
 
     /// <summary>A generator seeded with <paramref name="seed"/>.</summary>
-    public Rng(ulong seed)
+    public Rng(ulong seed) => Reseed(seed);
+
+    /// <summary>Restarts the stream as if freshly constructed with <paramref name="seed"/>.</summary>
+    public void Reseed(ulong seed)
     {
+        _hasSpare = false;
         ulong x = seed;
         _s0 = SplitMix64(ref x);
         _s1 = SplitMix64(ref x);

@@ -69,6 +69,7 @@ public sealed class ClassifierTrainer(TextClassifier model, TrainOptions options
             {
                 cancel.ThrowIfCancellationRequested();
                 var indices = batches[bi];
+                model.ReseedForStep(options.Seed, step);
                 float lr = schedule.LearningRate(step);
                 optimizer.LearningRate = lr;
                 using (var scope = new TensorScope())

@@ -110,4 +110,23 @@ public sealed class ClassifyCliTests : IDisposable
         Assert.Equal(1, exit);
         Assert.Contains("not a known dataset", stderr);
     }
+
+    [Fact]
+    public void Resuming_from_a_cli_checkpoint_reproduces_the_uninterrupted_model_byte_for_byte()
+    {
+        ToyTopics.WriteTsv(PathOf("train.tsv"), ToyTopics.Make(150, seed: 1));
+        string[] common = ["train", "classify", "--train", PathOf("train.tsv"), "--encoder", "bilstm", "--vocab", "100", "--embed", "8",
+            "--hidden", "6", "--max-len", "12", "--epochs", "2", "--batch", "16", "--warm-start-epochs", "1"];
+        var (exit, _, err) = CliRunner.Run([.. common, "--out", PathOf("straight.tlm"), "--checkpoint", PathOf("ckpt.tlm"), "--checkpoint-every", "7"]);
+        Assert.True(exit == 0, err);
+        Assert.True(File.Exists(PathOf("ckpt.tlm")));
+
+        var (exit2, _, err2) = CliRunner.Run([.. common, "--out", PathOf("resumed.tlm"), "--resume", PathOf("ckpt.tlm")]);
+        Assert.True(exit2 == 0, err2);
+        Assert.Equal(File.ReadAllBytes(PathOf("straight.tlm")), File.ReadAllBytes(PathOf("resumed.tlm")));
+
+        var (exit3, _, err3) = CliRunner.Run([.. common, "--out", PathOf("x.tlm"), "--resume", PathOf("straight.tlm")]);
+        Assert.Equal(1, exit3);
+        Assert.Contains("not a training checkpoint", err3);
+    }
 }
