@@ -125,7 +125,7 @@ public static class TrainLmCommand
             Progress = progress, ResumeFrom = resume,
             Checkpoint = checkpointPath is null ? null : c => LmCheckpointFile.Save(lm, c, checkpointPath),
         });
-        var result = LmTrainingView.Run("train", progress => trainer(progress).Fit(data));
+        var result = TrainingView.Run("train", (IProgress<LmTrainProgress> progress) => trainer(progress).Fit(data));
         lm.Save(outPath);
 
         double flopsPerToken = model.ForwardFlopsPerToken();
