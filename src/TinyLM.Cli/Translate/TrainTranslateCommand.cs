@@ -100,7 +100,11 @@ public static class TrainTranslateCommand
         var model = Seq2SeqModel.Create(config, train);
         Console.Error.WriteLine($"{train.Count} training pairs, vocabulary {model.SourceTokenizer.VocabSize}/{model.TargetTokenizer.VocabSize}" +
                                 $"{(config.SharedVocab ? " (shared)" : "")}, {model.ParameterCount():N0} parameters, arch {arch.ToString().ToLowerInvariant()}, {Threading.MaxThreads} threads");
+        var process = Process.GetCurrentProcess();
+        var cpuStart = process.TotalProcessorTime;
         var result = TrainingView.Run("train", progress => new Seq2SeqTrainer(model, options) { Progress = progress }.Fit(train, valid));
+        process.Refresh();
+        double trainCpuSeconds = (process.TotalProcessorTime - cpuStart).TotalSeconds; // less than threads × wall on a shared machine
         if (result.Filtered > 0) Console.Error.WriteLine($"left out {result.Filtered} training pairs longer than {options.MaxTrainLength} tokens");
 
         model.Save(outPath);
@@ -129,6 +133,7 @@ public static class TrainTranslateCommand
                 w.WriteNumber("train_loss", Math.Round(result.FinalTrainLoss, 4));
                 w.WriteNumber("train_seconds", Math.Round(result.TrainSeconds, 1));
                 w.WriteNumber("tokens_per_second", Math.Round(result.TokensPerSecond, 1));
+                w.WriteNumber("train_cpu_seconds", Math.Round(trainCpuSeconds, 1));
                 w.WriteNumber("epochs", result.EpochsRun);
                 w.WriteNumber("steps", result.Steps);
                 w.WriteNumber("best_epoch", result.BestEpoch);
