@@ -19,6 +19,7 @@ public static class TrainTranslateCommand
     private static readonly Option<string> OutOption = new("--out") { Description = "Where to write the model (.tlm)", Required = true };
     private static readonly Option<Seq2SeqArch?> ArchOption = new("--arch") { Description = "rnn | transformer (default transformer)" };
     private static readonly Option<RnnAttention?> AttentionOption = new("--attention") { Description = "RNN attention: dot (Luong) | additive (Bahdanau)" };
+    private static readonly Option<bool> InputFeedingOption = new("--input-feeding") { Description = "RNN, dot attention: feed the previous attentional vector into the decoder (slower per token)" };
     private static readonly Option<int?> LayersOption = new("--layers") { Description = "Encoder layers (and as many decoder layers)" };
     private static readonly Option<int?> EmbedOption = new("--embed") { Description = "Embedding width (Transformer: model width)" };
     private static readonly Option<int?> HiddenOption = new("--hidden") { Description = "RNN hidden width / Transformer MLP width" };
@@ -43,7 +44,7 @@ public static class TrainTranslateCommand
         var command = new Command("translate", "Train a translation model (encoder–decoder: BiGRU+attention or Transformer).");
         foreach (var option in new Option[]
                  {
-                     SrcOption, TgtOption, ValidSrcOption, ValidTgtOption, OutOption, ArchOption, AttentionOption, LayersOption, EmbedOption,
+                     SrcOption, TgtOption, ValidSrcOption, ValidTgtOption, OutOption, ArchOption, AttentionOption, InputFeedingOption, LayersOption, EmbedOption,
                      HiddenOption, HeadsOption, VocabOption, SeparateVocabOption, DropoutOption, EpochsOption, MinutesOption, BatchTokensOption,
                      LrOption, WarmupOption, MaxLenOption, BeamOption, SeedOption, ThreadsOption, DataDirOption, JsonOption,
                  })
@@ -64,6 +65,7 @@ public static class TrainTranslateCommand
         config = config with
         {
             Attention = parse.GetValue(AttentionOption) ?? config.Attention,
+            InputFeeding = parse.GetValue(InputFeedingOption),
             Layers = parse.GetValue(LayersOption) ?? config.Layers,
             EmbedDim = parse.GetValue(EmbedOption) ?? config.EmbedDim,
             Hidden = parse.GetValue(HiddenOption) ?? config.Hidden,

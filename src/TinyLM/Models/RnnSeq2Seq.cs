@@ -10,10 +10,10 @@ namespace TinyLM.Models;
 /// <see cref="RnnAttention.Dot"/> (Luong): at step t the GRU reads [embedding of y_{t−1}; h̃_{t−1}] (input feeding),
 /// its output h_t attends to the memory by dot product and h̃_t = tanh(W_c [h_t; context_t]) feeds the output layer
 /// and the next step. Without <see cref="Seq2SeqConfig.InputFeeding"/> the GRU reads only the embeddings and runs over
-/// the whole target at once (one fused op), which trains faster per step but has to count positions in its state
-/// alone: on position-driven tasks it sits at the unigram loss for a long time before the attention aligns.
+/// the whole target at once (one fused op, the default: faster per token).
 /// <see cref="RnnAttention.Additive"/> (Bahdanau): each step scores vᵀ tanh(W_q h + W_k m) with the previous top state
-/// and feeds the context into the GRU with the embedding; it finishes with tanh(W_c [h; context]) → output layer.
+/// and feeds the context into the GRU with the embedding. All finish with h̃ = tanh(LayerNorm(W_c [h; context])) →
+/// output layer; the norm keeps the tanh out of saturation (see <c>Combine</c>).
 /// </summary>
 public sealed class RnnSeq2Seq : Seq2SeqModel
 {
@@ -30,6 +30,7 @@ public sealed class RnnSeq2Seq : Seq2SeqModel
     private readonly Linear _output;
     private readonly Dropout _dropout;
     private readonly bool _inputFeeding;
+    private readonly LayerNorm _combineNorm;
 
     internal RnnSeq2Seq(Seq2SeqConfig config, ByteBpeTokenizer sourceTokenizer, ByteBpeTokenizer targetTokenizer)
         : base(config, sourceTokenizer, targetTokenizer)
@@ -53,6 +54,7 @@ public sealed class RnnSeq2Seq : Seq2SeqModel
             _attentionScore = RegisterModule("attn_v", new Linear(h, 1, rng, bias: false));
         }
         _combine = RegisterModule("combine", new Linear(2 * h, h, rng));
+        _combineNorm = RegisterModule("combine_norm", new LayerNorm(h));
         _output = RegisterModule("out", new Linear(h, targetTokenizer.VocabSize, rng));
         _dropout = RegisterModule("dropout", new Dropout(config.Dropout, rng));
     }
@@ -165,7 +167,7 @@ public sealed class RnnSeq2Seq : Seq2SeqModel
     {
         var r = _decoder.Forward(Tensor.Concat([emb, _dropout.Forward(feed)], 2), null, hidden); // (B, 1, H)
         var context = Attend(r.Output, enc);                                                    // (B, 1, H)
-        return (_combine.Forward(Tensor.Concat([r.Output, context], 2)).Tanh(), r.HiddenState); // (B, 1, H)
+        return (Combine(r.Output, context), r.HiddenState); // (B, 1, H)
     }
 
     // One Bahdanau step: attention from the previous top state, then the GRU over [embedding; context].
@@ -183,9 +185,14 @@ public sealed class RnnSeq2Seq : Seq2SeqModel
 
     private Tensor Output(Tensor dec, Tensor context)
     {
-        var combined = _combine.Forward(Tensor.Concat([dec, context], 2)).Tanh(); // (B, T, H)
-        return _output.Forward(_dropout.Forward(combined));                         // (B, T, V)
+        return _output.Forward(_dropout.Forward(Combine(dec, context))); // (B, T, V)
     }
+
+    // h̃ = tanh(LN(W_c [h; context])). Without the norm, Adam drives W_c [h; context] far into tanh's saturation while
+    // the model still only fits the unigram distribution; every gradient below the output layer then vanishes and the
+    // attention never aligns (the model sat at the unigram loss of the reversal task for 30 epochs).
+    private Tensor Combine(Tensor dec, Tensor context) =>
+        _combineNorm.Forward(_combine.Forward(Tensor.Concat([dec, context], 2))).Tanh(); // (B, T, H)
 
     private sealed record Encoded(Tensor Memory, Tensor? Keys, Tensor? Mask, Tensor Hidden);
 
