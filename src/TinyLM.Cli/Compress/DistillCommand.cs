@@ -20,6 +20,8 @@ public static class DistillCommand
     private static readonly Option<string> TeacherOption = new("--teacher") { Description = "The teacher: a .tlm text classifier (never modified)", Required = true };
     private static readonly Option<string> DataOption = new("--data") { Description = "Labelled training data: a file or a dataset name (its train.tsv)", Required = true };
     private static readonly Option<string?> UnlabeledOption = new("--unlabeled") { Description = "Extra texts (one per line, or a dataset whose labels are ignored) taught by the teacher only" };
+    private static readonly Option<int> AugmentOption = new("--augment") { Description = "Add N perturbed copies of each training text (words dropped, windows cut) labelled by the teacher only", DefaultValueFactory = _ => 0 };
+    private static readonly Option<float> AugmentDropOption = new("--augment-drop") { Description = "Word-drop probability of --augment copies", DefaultValueFactory = _ => 0.2f };
     private static readonly Option<string> OutOption = new("--out") { Description = "Where to write the student (.tlm)", Required = true };
     private static readonly Option<string?> StudentOption = new("--student") { Description = "Start from this .tlm student (same labels and vocabulary as the teacher) instead of --student-* settings" };
     private static readonly Option<EncoderKind?> EncoderOption = new("--student-encoder") { Description = "bag | cnn | bilstm | bigru | transformer (default bag)" };
@@ -47,7 +49,7 @@ public static class DistillCommand
         var command = new Command("distill", "Distill a text classifier into a smaller student and report what it costs and saves.");
         foreach (var option in new Option[]
                  {
-                     TeacherOption, DataOption, UnlabeledOption, OutOption, StudentOption, EncoderOption, EmbedOption, HiddenOption,
+                     TeacherOption, DataOption, UnlabeledOption, AugmentOption, AugmentDropOption, OutOption, StudentOption, EncoderOption, EmbedOption, HiddenOption,
                      LayersOption, MaxLenOption, VocabOption, PoolingOption, DropoutOption, TemperatureOption, AlphaOption, EpochsOption,
                      BatchOption, LrOption, SeedOption, NoBaselineOption, EvalOption, DataDirOption, ThreadsOption, JsonOption,
                  })
@@ -73,7 +75,12 @@ public static class DistillCommand
         var teacher = TextClassifierFile.Load(teacherPath);
         var train = TextDatasetReader.Read(DatasetArgument.Resolve(parse.GetValue(DataOption)!, "train.tsv", dataDir));
         if (train.Count == 0) throw new CliError($"{train.Source}: the training data holds no examples.");
-        var unlabeled = parse.GetValue(UnlabeledOption) is { } u ? ReadTexts(DatasetArgument.Resolve(u, "train.tsv", dataDir)) : null;
+        var unlabeled = parse.GetValue(UnlabeledOption) is { } u ? ReadTexts(DatasetArgument.Resolve(u, "train.tsv", dataDir)) : [];
+        int copies = parse.GetValue(AugmentOption);
+        float drop = parse.GetValue(AugmentDropOption);
+        if (copies < 0) throw new CliError($"--augment must be ≥ 0, got {copies}.", ExitCodes.Usage);
+        if (!(drop is >= 0f and < 1f)) throw new CliError($"--augment-drop must be in [0, 1), got {drop}.", ExitCodes.Usage);
+        unlabeled.AddRange(DistillAugmentation.Perturb([.. train.Texts], copies, drop, parse.GetValue(SeedOption)));
         string? evalArgument = parse.GetValue(EvalOption);
         var eval = evalArgument is null ? null : TextDatasetReader.Read(DatasetArgument.Resolve(evalArgument, "test.tsv", dataDir));
 
@@ -86,7 +93,7 @@ public static class DistillCommand
         var options = new DistillOptions { Temperature = temperature, Alpha = alpha, Training = training };
         Console.Error.WriteLine($"teacher {teacher.Config.Encoder.ToString().ToLowerInvariant()} {teacher.ParameterCount():N0} parameters → student " +
                                 $"{student.Config.Encoder.ToString().ToLowerInvariant()} {student.ParameterCount():N0} parameters " +
-                                $"({(double)student.ParameterCount() / teacher.ParameterCount():P1}); {train.Count} labelled + {unlabeled?.Count ?? 0} unlabeled texts, " +
+                                $"({(double)student.ParameterCount() / teacher.ParameterCount():P1}); {train.Count} labelled + {unlabeled.Count} unlabeled texts, " +
                                 $"T = {temperature}, alpha = {alpha}, {training.Epochs} epochs, {Threading.MaxThreads} threads");
 
         var distilled = TrainingView.Run("distill", progress => ClassifierDistiller.Distill(teacher, student, train, unlabeled, options, progress));
