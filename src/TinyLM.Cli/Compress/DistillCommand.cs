@@ -42,7 +42,7 @@ public static class DistillCommand
     private static readonly Option<string?> EvalOption = new("--eval") { Description = "Labelled data to compare teacher, student and baseline on: a file or a dataset name (its test.tsv)" };
     private static readonly Option<string?> DataDirOption = new("--data-dir") { Description = "Where named datasets live" };
     private static readonly Option<int?> ThreadsOption = new("--threads") { Description = "Threads (default: all cores)" };
-    private static readonly Option<bool> JsonOption = new("--json") { Description = "End with one JSON object: before (teacher), after (student), baseline" };
+    private static readonly Option<bool> JsonOption = new("--json") { Description = "End with one JSON object: teacher (= before), after (the student), baseline (the student without teacher)" };
 
     public static Command Create()
     {
@@ -84,6 +84,9 @@ public static class DistillCommand
         string? evalArgument = parse.GetValue(EvalOption);
         var eval = evalArgument is null ? null : TextDatasetReader.Read(DatasetArgument.Resolve(evalArgument, "test.tsv", dataDir));
 
+        if (studentPath is not null && new Option[] { EncoderOption, EmbedOption, HiddenOption, LayersOption, MaxLenOption, VocabOption, PoolingOption, DropoutOption }
+                .FirstOrDefault(o => parse.GetResult(o) is not null) is { } clash)
+            throw new CliError($"--student {studentPath} fixes the student's architecture; drop {clash.Name}.", ExitCodes.Usage);
         var (config, training) = StudentSettings(parse, teacher);
         Func<TextClassifier> newStudent = studentPath is null
             ? () => ClassifierDistiller.CreateStudent(teacher, config)
@@ -124,7 +127,7 @@ public static class DistillCommand
         if (parse.GetValue(JsonOption))
             JsonLine.Print(w =>
             {
-                w.WriteString("teacher", teacherPath);
+                w.WriteString("teacher_model", teacherPath);
                 w.WriteString("out", output);
                 w.WriteString("student_encoder", student.Config.Encoder.ToString().ToLowerInvariant());
                 w.WriteNumber("temperature", temperature);
@@ -137,6 +140,7 @@ public static class DistillCommand
                 w.WriteNumber("parameter_ratio", Math.Round((double)after.Parameters / before.Parameters, 6));
                 if (before.Accuracy is { } ta && after.Accuracy is { } sa && ta > 0)
                     w.WriteNumber("accuracy_retained", Math.Round(sa / ta, 6));
+                before.Write(w, "teacher");
                 before.Write(w, "before");
                 after.Write(w, "after");
                 if (baseline is not null) baseline.Write(w, "baseline");

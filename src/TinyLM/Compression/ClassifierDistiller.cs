@@ -99,19 +99,26 @@ public static class ClassifierDistiller
         unlabeled ??= [];
         if (train.Count == 0 && unlabeled.Count == 0) throw new ArgumentException($"distill: {train.Source} holds no training texts.");
 
-        var labels = new int[train.Count + unlabeled.Count];
-        ClassifierEvaluation.TrueLabels(teacher.Labels, train).CopyTo(labels, 0);
-        Array.Fill(labels, DistillationLoss.Unlabeled, train.Count, unlabeled.Count);
-        // Unlabeled texts carry a placeholder label for the trainer's bookkeeping; the loss ignores it.
-        var examples = new List<TextExample>(labels.Length);
-        examples.AddRange(train.Examples);
-        for (int i = 0; i < unlabeled.Count; i++) examples.Add(new TextExample(unlabeled[i], teacher.Labels[0], i + 1));
-        var all = new TextDataset(train.Source, examples);
-
+        var hard = ClassifierEvaluation.TrueLabels(teacher.Labels, train); // unknown labels fail before the teacher runs
         var clock = Stopwatch.StartNew();
         int c = teacher.Labels.Count;
-        var soft = DistillationLoss.SoftTargets(TeacherLogits(teacher, [.. all.Texts]), c, options.Temperature);
+        var teacherLogits = TeacherLogits(teacher, [.. train.Texts, .. unlabeled]);
+        var soft = DistillationLoss.SoftTargets(teacherLogits, c, options.Temperature);
         double teacherSeconds = clock.Elapsed.TotalSeconds;
+
+        var labels = new int[train.Count + unlabeled.Count];
+        hard.CopyTo(labels, 0);
+        Array.Fill(labels, DistillationLoss.Unlabeled, train.Count, unlabeled.Count);
+        // Unlabeled texts carry the teacher's top label for the trainer's bookkeeping (its running accuracy then
+        // reads as agreement with the teacher); the loss ignores it.
+        var examples = new List<TextExample>(labels.Length);
+        examples.AddRange(train.Examples);
+        for (int i = 0; i < unlabeled.Count; i++)
+        {
+            int top = System.Numerics.Tensors.TensorPrimitives.IndexOfMax(teacherLogits.AsSpan((train.Count + i) * c, c));
+            examples.Add(new TextExample(unlabeled[i], teacher.Labels[top], i + 1));
+        }
+        var all = new TextDataset(train.Source, examples);
 
         var training = options.Training;
         if (training.WarmStartEpochs > 0 && student.Config.Encoder != EncoderKind.Bag)

@@ -36,7 +36,7 @@ public sealed class DistillCliTests : IDisposable
         Assert.True(exit == 0, stderr);
         using var json = JsonDocument.Parse(stdout.TrimEnd().Split('\n')[^1]);
         var root = json.RootElement;
-        foreach (var name in new[] { "before", "after", "baseline" })
+        foreach (var name in new[] { "teacher", "before", "after", "baseline" })
             foreach (var key in new[] { "bytes", "parameters", "accuracy", "latency_ms_batch1", "throughput_batch64" })
                 Assert.True(root.GetProperty(name).GetProperty(key).ValueKind == JsonValueKind.Number, $"{name}.{key} in {stdout}");
         Assert.Equal(new FileInfo(teacher).Length, root.GetProperty("before").GetProperty("bytes").GetInt64());
@@ -51,6 +51,23 @@ public sealed class DistillCliTests : IDisposable
         Assert.True(evalExit == 0, evalErr);
         using var report = JsonDocument.Parse(evalOut);
         Assert.Equal(root.GetProperty("after").GetProperty("accuracy").GetDouble(), report.RootElement.GetProperty("accuracy").GetDouble(), 5);
+    }
+
+    [Fact]
+    public void A_student_model_with_the_teachers_tokenizer_and_labels_is_trained_further()
+    {
+        var teacher = Teacher();
+        var (exit, _, stderr) = CliRunner.Run("train", "classify", "--train", PathOf("train.tsv"), "--encoder", "bag", "--vocab", "100",
+            "--embed", "4", "--max-len", "16", "--epochs", "1", "--out", PathOf("start.tlm"));
+        Assert.True(exit == 0, stderr);
+        string[] args = ["distill", "--teacher", teacher, "--data", PathOf("train.tsv"), "--eval", PathOf("test.tsv"), "--student", PathOf("start.tlm"),
+            "--epochs", "8", "--lr", "0.02", "--batch", "16", "--out", PathOf("student.tlm"), "--json"];
+        (exit, var stdout, stderr) = CliRunner.Run(args);
+        Assert.True(exit == 0, stderr);
+        using var json = JsonDocument.Parse(stdout.TrimEnd().Split('\n')[^1]);
+        Assert.Equal(json.RootElement.GetProperty("after").GetProperty("parameters").GetInt64(),
+            json.RootElement.GetProperty("baseline").GetProperty("parameters").GetInt64());
+        Assert.True(json.RootElement.GetProperty("after").GetProperty("accuracy").GetDouble() >= 0.85, stdout);
     }
 
     [Theory]
@@ -86,9 +103,13 @@ public sealed class DistillCliTests : IDisposable
         ToyTopics.WriteTsv(PathOf("two.tsv"), new TinyLM.Text.TextDataset("two.tsv", [.. ToyTopics.Make(150, seed: 1).Examples.Where(e => e.Label != "acq")]));
         (exit, _, stderr) = CliRunner.Run("train", "classify", "--train", PathOf("two.tsv"), "--encoder", "bag", "--vocab", "100", "--epochs", "1", "--out", PathOf("other.tlm"));
         Assert.True(exit == 0, stderr);
-        (exit, _, stderr) = CliRunner.Run(Distill(teacher, "--student", PathOf("other.tlm")));
+        (exit, _, stderr) = CliRunner.Run("distill", "--teacher", teacher, "--data", PathOf("train.tsv"), "--student", PathOf("other.tlm"),
+            "--out", PathOf("student.tlm"));
         Assert.Equal(1, exit);
         Assert.Contains("label sets differ", stderr);
+        (exit, _, stderr) = CliRunner.Run(Distill(teacher, "--student", PathOf("other.tlm")));
+        Assert.Equal(2, exit);
+        Assert.Contains("drop --student-embed", stderr);
 
         (exit, _, stderr) = CliRunner.Run("distill", "--teacher", teacher, "--data", PathOf("train.tsv"), "--out", teacher);
         Assert.Equal(2, exit);
