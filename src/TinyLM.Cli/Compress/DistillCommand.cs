@@ -102,25 +102,30 @@ public static class DistillCommand
         var distilled = TrainingView.Run("distill", progress => ClassifierDistiller.Distill(teacher, student, train, unlabeled, options, progress));
         student.Save(output);
 
-        ClassifierMeasurement? baseline = null;
+        TextClassifier? alone = null;
         TrainResult? baselineRun = null;
         if (!parse.GetValue(NoBaselineOption))
         {
-            var alone = newStudent();
+            alone = newStudent();
             baselineRun = TrainingView.Run("baseline (no teacher)", progress => new ClassifierTrainer(alone, training) { Progress = progress }.Fit(train));
-            string baselineFile = output + ".baseline.tmp";
-            try
-            {
-                alone.Save(baselineFile);
-                baseline = ClassifierMeasurement.Measure(alone, baselineFile, eval);
-            }
-            finally
-            {
-                File.Delete(baselineFile);
-            }
         }
-        var before = ClassifierMeasurement.Measure(teacher, teacherPath, eval);
-        var after = ClassifierMeasurement.Measure(student, output, eval);
+
+        // All three are measured after all training, one after the other, so they run under the same conditions.
+        ClassifierMeasurement before, after;
+        ClassifierMeasurement? baseline = null;
+        string baselineFile = output + ".baseline.tmp";
+        try
+        {
+            alone?.Save(baselineFile);
+            GC.Collect();
+            before = ClassifierMeasurement.Measure(teacher, teacherPath, eval);
+            after = ClassifierMeasurement.Measure(student, output, eval);
+            if (alone is not null) baseline = ClassifierMeasurement.Measure(alone, baselineFile, eval);
+        }
+        finally
+        {
+            File.Delete(baselineFile);
+        }
         PrintComparison(before, after, baseline);
         Console.Error.WriteLine($"saved {output}; teacher logits {distilled.TeacherSeconds:F1}s, distillation {distilled.Training.TrainSeconds:F1}s" +
                                 (baselineRun is null ? "" : $", baseline {baselineRun.TrainSeconds:F1}s"));
