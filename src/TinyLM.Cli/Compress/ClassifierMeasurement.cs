@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Spectre.Console;
 using TinyLM.Models;
 using TinyLM.Text;
 using TinyLM.Training;
@@ -53,5 +54,21 @@ public sealed record ClassifierMeasurement(long Bytes, long Parameters, double? 
     {
         if (value is { } v) w.WriteNumber(name, Math.Round(v, 6));
         else w.WriteNull(name);
+    }
+
+    /// <summary>The before/after table every compression command ends with.</summary>
+    public static void PrintComparison(ClassifierMeasurement before, ClassifierMeasurement after, string beforeName, string afterName)
+    {
+        var table = new Table().Title("Before / after (same evaluation file, same run)");
+        table.AddColumns("", Markup.Escape(beforeName), Markup.Escape(afterName), "ratio");
+        table.AddRow("file bytes", $"{before.Bytes:N0}", $"{after.Bytes:N0}", $"{(double)before.Bytes / after.Bytes:F2}× smaller");
+        table.AddRow("parameters", $"{before.Parameters:N0}", $"{after.Parameters:N0}", "");
+        if (before.Accuracy is { } a0 && after.Accuracy is { } a1)
+            table.AddRow("accuracy", $"{100 * a0:F2} %", $"{100 * a1:F2} %", $"{100 * (a1 - a0):+0.00;-0.00;0.00} points");
+        if (before.LatencyMsBatch1 is { } l0 && after.LatencyMsBatch1 is { } l1)
+            table.AddRow("latency, batch 1", $"{l0:F3} ms", $"{l1:F3} ms", $"{l0 / l1:F2}× faster");
+        if (before.ThroughputBatch64 is { } t0 && after.ThroughputBatch64 is { } t1)
+            table.AddRow("throughput, batch 64", $"{t0:N0} /s", $"{t1:N0} /s", $"{t1 / t0:F2}×");
+        AnsiConsole.Write(table);
     }
 }
