@@ -27,7 +27,7 @@ public sealed record ClassifierMeasurement(long Bytes, long Parameters, double? 
         double accuracy = model.Evaluate(eval).Accuracy;
 
         var sample = texts.Take(LatencyTexts).ToArray();
-        for (int i = 0; i < Math.Min(20, sample.Length); i++) model.PredictProbabilities([sample[i]], 1);
+        for (int i = 0; i < Math.Min(100, sample.Length); i++) model.PredictProbabilities([sample[i]], 1);
         var watch = Stopwatch.StartNew();
         foreach (var text in sample) model.PredictProbabilities([text], 1);
         double latency = watch.Elapsed.TotalMilliseconds / sample.Length;

@@ -9,7 +9,10 @@ namespace TinyLM.Compression;
 /// <summary>What structured pruning removes.</summary>
 public enum StructuredPruning
 {
-    /// <summary>Hidden units of every layer: embedding width, recurrent units (all gate rows and columns), CNN filters.</summary>
+    /// <summary>
+    /// Hidden units of every layer: embedding width, recurrent units (all gate rows and columns), CNN filters;
+    /// for a Transformer the MLP units (its residual width stays).
+    /// </summary>
     Neurons,
     /// <summary>Attention heads of the Transformer encoder.</summary>
     Heads,
@@ -31,8 +34,6 @@ public static class StructuredPruner
         ArgumentNullException.ThrowIfNull(config);
         return kind switch
         {
-            StructuredPruning.Neurons when config.Encoder == EncoderKind.Transformer =>
-                "neuron pruning applies to bag, cnn, bilstm and bigru encoders; for a transformer use --structured heads or vocab",
             StructuredPruning.Heads when config.Encoder != EncoderKind.Transformer =>
                 $"head pruning needs a transformer encoder, this model's encoder is {config.Encoder.ToString().ToLowerInvariant()} (try --structured neurons or vocab)",
             StructuredPruning.Vocab when config.BigramBuckets > 0 =>
@@ -53,26 +54,31 @@ public static class StructuredPruner
         if (model.InferenceEngine is not null)
             throw new ArgumentException($"structured pruning: the model is quantized ({model.InferenceEngine.Scheme}); prune its float32 original.");
         var p = model.NamedParameters().ToDictionary(x => x.Key, x => x.Value);
-        return kind switch
-        {
-            StructuredPruning.Neurons => Neurons(model, p, sparsity),
-            StructuredPruning.Heads => PruningHeads.Prune(model, p, sparsity),
-            StructuredPruning.Vocab => Vocab(model, p, sparsity, corpus),
-            _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown structured pruning kind"),
-        };
+        return Build(model, p, Plan(model, p, kind, sparsity, corpus));
     }
 
-    /// <summary>A new model with <paramref name="config"/> whose parameters are the kept slices of the old ones.</summary>
-    internal static TextClassifier Build(TextClassifier model, Dictionary<string, Tensor> p, TextClassifierConfig config,
-        Dictionary<string, int[]?[]> keep, WordTokenizer? tokenizer = null)
+    /// <summary>Which slices of which parameters survive, and the smaller model's config (and tokenizer, for vocab).</summary>
+    internal sealed record PruningPlan(TextClassifierConfig Config, Dictionary<string, int[]?[]> Keep, WordTokenizer? Tokenizer = null);
+
+    internal static PruningPlan Plan(TextClassifier model, Dictionary<string, Tensor> p, StructuredPruning kind, double sparsity,
+        IReadOnlyList<string>? corpus) => kind switch
     {
-        var pruned = new TextClassifier(config, tokenizer ?? model.Tokenizer, model.Labels);
+        StructuredPruning.Neurons => Neurons(model, p, sparsity),
+        StructuredPruning.Heads => PruningHeads.Plan(model, p, sparsity),
+        StructuredPruning.Vocab => Vocab(model, p, sparsity, corpus),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown structured pruning kind"),
+    };
+
+    /// <summary>A new model with the plan's config whose parameters are the kept slices of the old ones.</summary>
+    internal static TextClassifier Build(TextClassifier model, Dictionary<string, Tensor> p, PruningPlan plan)
+    {
+        var pruned = new TextClassifier(plan.Config, plan.Tokenizer ?? model.Tokenizer, model.Labels);
         foreach (var (name, target) in pruned.NamedParameters())
-            Gather(p[name], target, keep.TryGetValue(name, out var k) ? k : new int[]?[target.Rank]);
+            Gather(p[name], target, plan.Keep.TryGetValue(name, out var k) ? k : new int[]?[target.Rank]);
         return pruned;
     }
 
-    private static TextClassifier Neurons(TextClassifier model, Dictionary<string, Tensor> p, double sparsity)
+    private static PruningPlan Neurons(TextClassifier model, Dictionary<string, Tensor> p, double sparsity)
     {
         var c = model.Config;
         var emb = p["embedding.weight"].AsSpan();
@@ -99,10 +105,12 @@ public static class StructuredPruner
             case EncoderKind.BiLstm or EncoderKind.BiGru:
                 config = Recurrent(c, p, sparsity, embedScore, keep);
                 break;
+            case EncoderKind.Transformer:
+                return PruningHeads.MlpPlan(model, p, sparsity);
             default:
-                throw new ArgumentException($"structured pruning: {NotApplicable(c, StructuredPruning.Neurons)}.");
+                throw new ArgumentOutOfRangeException(nameof(model), c.Encoder, "unknown encoder");
         }
-        return Build(model, p, config, keep);
+        return new PruningPlan(config, keep);
     }
 
     private static TextClassifierConfig Cnn(TextClassifierConfig c, Dictionary<string, Tensor> p, double sparsity, double[] embedScore,
@@ -189,7 +197,7 @@ public static class StructuredPruner
         return c with { EmbedDim = keepE.Length, Hidden = keptH };
     }
 
-    private static TextClassifier Vocab(TextClassifier model, Dictionary<string, Tensor> p, double sparsity, IReadOnlyList<string>? corpus)
+    private static PruningPlan Vocab(TextClassifier model, Dictionary<string, Tensor> p, double sparsity, IReadOnlyList<string>? corpus)
     {
         var tokenizer = model.Tokenizer;
         int first = tokenizer.OovId is null ? 1 : 2, words = tokenizer.VocabSize - first;
@@ -214,6 +222,6 @@ public static class StructuredPruner
         state.NumWords = first + kept.Length;
         var reduced = WordTokenizer.FromJson(JsonSerializer.Serialize(state, TextJsonContext.Default.WordTokenizerState));
         var keep = new Dictionary<string, int[]?[]> { ["embedding.weight"] = [rows, null] };
-        return Build(model, p, model.Config with { VocabSize = first + kept.Length }, keep, reduced);
+        return new PruningPlan(model.Config with { VocabSize = first + kept.Length }, keep, reduced);
     }
 }
