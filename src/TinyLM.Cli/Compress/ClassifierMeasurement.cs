@@ -39,6 +39,20 @@ public sealed record ClassifierMeasurement(long Bytes, long Parameters, double? 
         return new(bytes, parameters, accuracy, latency, throughput);
     }
 
+    /// <summary>
+    /// The faster of two measurements of the same model (shorter latency, higher throughput): on a shared machine the
+    /// slower run mostly measures the neighbours.
+    /// </summary>
+    public ClassifierMeasurement Best(ClassifierMeasurement other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return this with
+        {
+            LatencyMsBatch1 = LatencyMsBatch1 is { } a && other.LatencyMsBatch1 is { } b ? Math.Min(a, b) : LatencyMsBatch1,
+            ThroughputBatch64 = ThroughputBatch64 is { } c && other.ThroughputBatch64 is { } d ? Math.Max(c, d) : ThroughputBatch64,
+        };
+    }
+
     public void Write(Utf8JsonWriter w, string name)
     {
         w.WriteStartObject(name);

@@ -72,8 +72,15 @@ public static class PruneCommand
                 progress => ClassifierPruner.Prune(model, options with { Progress = progress }));
         result.Model.Save(output);
 
+        // Alternating before/after twice and keeping each one's faster run keeps a busy neighbour from deciding the ratio.
         var before = ClassifierMeasurement.Measure(model, input, eval);
-        var after = ClassifierMeasurement.Measure(result.Model, output, eval) with { Parameters = result.NonZeroParameters };
+        var after = ClassifierMeasurement.Measure(result.Model, output, eval);
+        if (eval is not null)
+        {
+            before = before.Best(ClassifierMeasurement.Measure(model, input, eval));
+            after = after.Best(ClassifierMeasurement.Measure(result.Model, output, eval));
+        }
+        after = after with { Parameters = result.NonZeroParameters };
         PrintLayers(result);
         ClassifierMeasurement.PrintComparison(before, after, "original", "pruned");
         if (parse.GetValue(JsonOption))
