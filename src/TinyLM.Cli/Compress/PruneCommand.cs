@@ -80,7 +80,8 @@ public static class PruneCommand
             before = before.Best(ClassifierMeasurement.Measure(model, input, eval));
             after = after.Best(ClassifierMeasurement.Measure(result.Model, output, eval));
         }
-        after = after with { Parameters = result.NonZeroParameters };
+        // A sparse file stores only the non-zeros; a structured model is dense, so all its parameters count.
+        if (structured is null) after = after with { Parameters = result.NonZeroParameters };
         PrintLayers(result);
         ClassifierMeasurement.PrintComparison(before, after, "original", "pruned");
         if (parse.GetValue(JsonOption))
