@@ -112,6 +112,33 @@ public static unsafe class AttentionKernels
             int j = 0;
             if (Simd == GemmSimd.V512)
             {
+                // Four column blocks at once: four independent FMA chains per broadcast of x[c].
+                for (; j + 64 <= n; j += 64)
+                {
+                    Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+                    for (int c = 0; c < D; c++)
+                    {
+                        var xc = Vector512.Create(x[c]);
+                        float* m = mt + c * Tp + j;
+                        a0 = Vector512.FusedMultiplyAdd(xc, Vector512.Load(m), a0);
+                        a1 = Vector512.FusedMultiplyAdd(xc, Vector512.Load(m + 16), a1);
+                        a2 = Vector512.FusedMultiplyAdd(xc, Vector512.Load(m + 32), a2);
+                        a3 = Vector512.FusedMultiplyAdd(xc, Vector512.Load(m + 48), a3);
+                    }
+                    a0.Store(s + j); a1.Store(s + j + 16); a2.Store(s + j + 32); a3.Store(s + j + 48);
+                }
+                for (; j + 32 <= n; j += 32)
+                {
+                    Vector512<float> a0 = default, a1 = default;
+                    for (int c = 0; c < D; c++)
+                    {
+                        var xc = Vector512.Create(x[c]);
+                        float* m = mt + c * Tp + j;
+                        a0 = Vector512.FusedMultiplyAdd(xc, Vector512.Load(m), a0);
+                        a1 = Vector512.FusedMultiplyAdd(xc, Vector512.Load(m + 16), a1);
+                    }
+                    a0.Store(s + j); a1.Store(s + j + 16);
+                }
                 for (; j < n; j += 16)
                 {
                     var acc = Vector512<float>.Zero;
@@ -143,12 +170,46 @@ public static unsafe class AttentionKernels
         {
             int c = 0;
             if (Simd == GemmSimd.V512)
+            {
+                // 32 columns and two rows per iteration: four independent FMA chains.
+                for (; c + 32 <= D; c += 32)
+                {
+                    Vector512<float> a0 = default, a1 = default, b0 = default, b1 = default;
+                    int j = 0;
+                    for (; j + 2 <= n; j += 2)
+                    {
+                        float* r0 = rows + (long)j * ld + c, r1 = r0 + ld;
+                        var w0 = Vector512.Create(w[j]);
+                        var w1 = Vector512.Create(w[j + 1]);
+                        a0 = Vector512.FusedMultiplyAdd(w0, Vector512.Load(r0), a0);
+                        a1 = Vector512.FusedMultiplyAdd(w0, Vector512.Load(r0 + 16), a1);
+                        b0 = Vector512.FusedMultiplyAdd(w1, Vector512.Load(r1), b0);
+                        b1 = Vector512.FusedMultiplyAdd(w1, Vector512.Load(r1 + 16), b1);
+                    }
+                    if (j < n)
+                    {
+                        float* r0 = rows + (long)j * ld + c;
+                        var w0 = Vector512.Create(w[j]);
+                        a0 = Vector512.FusedMultiplyAdd(w0, Vector512.Load(r0), a0);
+                        a1 = Vector512.FusedMultiplyAdd(w0, Vector512.Load(r0 + 16), a1);
+                    }
+                    a0 += b0;
+                    a1 += b1;
+                    if (accumulate)
+                    {
+                        a0 += Vector512.Load(y + c);
+                        a1 += Vector512.Load(y + c + 16);
+                    }
+                    a0.Store(y + c);
+                    a1.Store(y + c + 16);
+                }
                 for (; c + 16 <= D; c += 16)
                 {
                     var acc = accumulate ? Vector512.Load(y + c) : Vector512<float>.Zero;
                     for (int j = 0; j < n; j++) acc = Vector512.FusedMultiplyAdd(Vector512.Create(w[j]), Vector512.Load(rows + (long)j * ld + c), acc);
                     acc.Store(y + c);
                 }
+            }
             if (Simd != GemmSimd.Scalar)
                 for (; c + 8 <= D; c += 8)
                 {
