@@ -162,7 +162,7 @@ public sealed unsafe class CausalLMRunState
                 var mlp = (FeedForward)block.FeedForward;
                 var h1 = _h1.AsSpan(0, n * _f);
                 Project(n, xb, mlp.Fc, h1);
-                ActivationKernels.GeluTanh(h1, h1);
+                if (mlp.Activation == ActivationKind.GeluExact) GeluKernels.Forward(h1, h1); else ActivationKernels.GeluTanh(h1, h1);
                 Project(n, h1, mlp.Proj, proj);
             }
             TensorPrimitives.Add(x, proj, x);
