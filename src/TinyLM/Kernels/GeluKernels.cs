@@ -16,12 +16,61 @@ public static class GeluKernels
     private const float A1 = 0.254829592f, A2 = -0.284496736f, A3 = 1.421413741f, A4 = -1.453152027f, A5 = 1.061405429f;
     private const float InvSqrt2Pi = 0.3989422804014327f;
 
-    /// <summary>y = GELU(x); y may alias x.</summary>
-    public static void Forward(ReadOnlySpan<float> x, Span<float> y) => Forward(x, y, GemmOptions.Default.ResolvedSimd);
+    // Elements per parallel chunk; elementwise work, so the split never changes a bit.
+    private const int Chunk = 16_384;
 
-    /// <summary>dx (= or +=) g·GELU'(x).</summary>
-    public static void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> g, Span<float> dx, bool accumulate) =>
-        Backward(x, g, dx, accumulate, GemmOptions.Default.ResolvedSimd);
+    [ThreadStatic] private static ChunkJob? _job;
+
+    /// <summary>y = GELU(x); y may alias x. Large spans are split over threads.</summary>
+    public static unsafe void Forward(ReadOnlySpan<float> x, Span<float> y)
+    {
+        if (y.Length != x.Length) throw new ArgumentException($"GeluKernels.Forward: x has {x.Length} floats, y {y.Length}.");
+        fixed (float* px = x, py = y)
+            Run(px, null, py, x.Length, backward: false, accumulate: false);
+    }
+
+    /// <summary>dx (= or +=) g·GELU'(x). Large spans are split over threads.</summary>
+    public static unsafe void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> g, Span<float> dx, bool accumulate)
+    {
+        if (g.Length != x.Length || dx.Length != x.Length)
+            throw new ArgumentException($"GeluKernels.Backward: x {x.Length}, g {g.Length}, dx {dx.Length} floats differ.");
+        fixed (float* px = x, pg = g, pd = dx)
+            Run(px, pg, pd, x.Length, backward: true, accumulate);
+    }
+
+    private static unsafe void Run(float* x, float* g, float* d, int n, bool backward, bool accumulate)
+    {
+        var simd = GemmOptions.Default.ResolvedSimd;
+        int chunks = (n + Chunk - 1) / Chunk;
+        if (chunks <= 1)
+        {
+            Slice(x, g, d, n, backward, accumulate, simd);
+            return;
+        }
+        var job = _job ??= new ChunkJob();
+        (job.X, job.G, job.D, job.N, job.Backward, job.Accumulate, job.Simd) = ((nint)x, (nint)g, (nint)d, n, backward, accumulate, simd);
+        Threading.For(chunks, job);
+    }
+
+    private static unsafe void Slice(float* x, float* g, float* d, int n, bool backward, bool accumulate, GemmSimd simd)
+    {
+        if (backward) Backward(new ReadOnlySpan<float>(x, n), new ReadOnlySpan<float>(g, n), new Span<float>(d, n), accumulate, simd);
+        else Forward(new ReadOnlySpan<float>(x, n), new Span<float>(d, n), simd);
+    }
+
+    private sealed unsafe class ChunkJob : ParallelJob
+    {
+        public nint X, G, D;
+        public int N;
+        public bool Backward, Accumulate;
+        public GemmSimd Simd;
+
+        public override void Run(int index)
+        {
+            int start = index * Chunk, len = Math.Min(Chunk, N - start);
+            Slice((float*)X + start, G == 0 ? null : (float*)G + start, (float*)D + start, len, Backward, Accumulate, Simd);
+        }
+    }
 
     internal static unsafe void Forward(ReadOnlySpan<float> x, Span<float> y, GemmSimd simd)
     {

@@ -1,12 +1,14 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace TinyLM.Kernels;
 
 /// <summary>
 /// Matrix–vector products y = W·x (+ b) for row-major W (rows, cols): the decode step of a language model, which is
 /// bound by reading W once. Four rows are dotted at a time against the same x (each row's FMA chain runs
-/// independently), with Vector512/Vector256 and a scalar fallback (TINYLM_SIMD forces a path). Work is split over
+/// independently) while the next four rows are prefetched, so the memory system always has the coming block in
+/// flight, with Vector512/Vector256 and a scalar fallback (TINYLM_SIMD forces a path). Work is split over
 /// blocks of output rows on <see cref="Threading"/>; each output is summed by one thread in a fixed order, so
 /// results are identical at every thread count. Several products can share one parallel dispatch
 /// (<see cref="MultiplyMany"/>), which saves a wake-up per matrix.
@@ -21,6 +23,10 @@ public static unsafe class Gemv
     }
 
     [ThreadStatic] private static GemvJob? _job;
+
+    // Rows ahead that Dot4 prefetches: the next block of four, so each load stream runs one block (4.6 KB at
+    // 288 columns) ahead of the FMAs; out-of-bounds prefetches past the last row are harmless hints.
+    private const int PrefetchRows = 4;
 
     /// <summary>y (rows) = W (rows, cols) · x (cols) + bias (rows, or empty).</summary>
     public static void Multiply(ReadOnlySpan<float> w, ReadOnlySpan<float> x, ReadOnlySpan<float> bias, Span<float> y, int rows, int cols)
@@ -132,8 +138,17 @@ public static unsafe class Gemv
             // Two accumulators per row: eight independent FMA chains cover the FMA latency.
             Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
             Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default;
+            long pf = (long)PrefetchRows * n;
+            bool prefetch = Sse.IsSupported;
             for (; i + 32 <= n; i += 32)
             {
+                if (prefetch)
+                {
+                    Sse.Prefetch0(w0 + pf + i); Sse.Prefetch0(w0 + pf + i + 16);
+                    Sse.Prefetch0(w1 + pf + i); Sse.Prefetch0(w1 + pf + i + 16);
+                    Sse.Prefetch0(w2 + pf + i); Sse.Prefetch0(w2 + pf + i + 16);
+                    Sse.Prefetch0(w3 + pf + i); Sse.Prefetch0(w3 + pf + i + 16);
+                }
                 var xv = Vector512.Load(x + i);
                 var xw = Vector512.Load(x + i + 16);
                 a0 = Vector512.FusedMultiplyAdd(Vector512.Load(w0 + i), xv, a0);
@@ -159,8 +174,14 @@ public static unsafe class Gemv
         {
             Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
             Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;
+            long pf = (long)PrefetchRows * n;
+            bool prefetch = Sse.IsSupported;
             for (; i + 16 <= n; i += 16)
             {
+                if (prefetch)
+                {
+                    Sse.Prefetch0(w0 + pf + i); Sse.Prefetch0(w1 + pf + i); Sse.Prefetch0(w2 + pf + i); Sse.Prefetch0(w3 + pf + i);
+                }
                 var xv = Vector256.Load(x + i);
                 var xw = Vector256.Load(x + i + 8);
                 a0 = Vector256.FusedMultiplyAdd(Vector256.Load(w0 + i), xv, a0);

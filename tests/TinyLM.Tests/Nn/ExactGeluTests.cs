@@ -36,6 +36,26 @@ public class ExactGeluTests
     }
 
     [Fact]
+    public void Threaded_chunks_give_the_same_bits_as_one_pass()
+    {
+        var rng = new Rng(2);
+        var x = new float[50_001];
+        var g = new float[x.Length];
+        rng.Normal(x, 0f, 3f);
+        rng.Normal(g);
+        var y1 = new float[x.Length];
+        var y2 = new float[x.Length];
+        var d1 = new float[x.Length];
+        var d2 = new float[x.Length];
+        GeluKernels.Forward(x, y1);
+        GeluKernels.Forward(x, y2, GemmOptions.Default.ResolvedSimd);
+        GeluKernels.Backward(x, g, d1, accumulate: false);
+        GeluKernels.Backward(x, g, d2, accumulate: false, GemmOptions.Default.ResolvedSimd);
+        Assert.Equal(y2, y1);
+        Assert.Equal(d2, d1);
+    }
+
+    [Fact]
     public void Op_gradient_matches_finite_differences_and_differs_from_tanh_form()
     {
         var rng = new Rng(8);
