@@ -131,6 +131,8 @@ public static class TrainClassifyCommand
             Console.Error.WriteLine("choosing bigrams and the naive Bayes weight on 20% of the training data…");
             choice = ClassifierAutoRecipe.Choose(train, config, options);
             config = choice.Model;
+            foreach (var (bigrams, weight, accuracy) in choice.Candidates)
+                Console.Error.WriteLine($"  {(bigrams ? "bigrams" : "words  ")} naive Bayes {weight:0.00}: held-out accuracy {accuracy * 100:F2}%");
             Console.Error.WriteLine($"recipe: {choice.Summary}");
         }
 

@@ -32,7 +32,7 @@ public sealed class TextClassifier : Module
         Labels = labels;
         Inputs = new ClassifierInputs(config, tokenizer);
         var rng = new Rng(config.Seed);
-        _embedding = RegisterModule("embedding", new Embedding(Inputs.EmbeddingRows, config.EmbedDim, rng.Split(), paddingIndex: 0, std: config.EmbedInitStd));
+        _embedding = RegisterModule("embedding", new Embedding(Inputs.EmbeddingRows, config.EmbedDim, rng.Split(), paddingIndex: 0, std: config.EmbedInitStd ?? 1f));
         _encoder = RegisterModule("encoder", TextEncoder.Create(config, rng.Split()));
         _dropout = RegisterModule("dropout", new Dropout(config.Dropout, rng.Split()));
         _output = RegisterModule("output", new Linear(_encoder.OutputSize, labels.Count, rng.Split()));

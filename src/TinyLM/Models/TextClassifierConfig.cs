@@ -20,10 +20,11 @@ public sealed record TextClassifierConfig
     /// <summary>Embedding width.</summary>
     public int EmbedDim { get; init; } = 64;
     /// <summary>
-    /// Standard deviation of the initial embeddings (N(0, σ²)). 1 suits sequence encoders; the bag wants them
-    /// small, as fastText does, or the random start of rare words and bigrams outweighs what a few updates teach them.
+    /// Standard deviation of the initial embeddings (N(0, σ²)); null means 1, which suits sequence encoders (and
+    /// is what files written before this field hold). The bag wants them small, as fastText does, or the random
+    /// start of rare words and bigrams outweighs what a few updates teach them.
     /// </summary>
-    public float EmbedInitStd { get; init; } = 1f;
+    public float? EmbedInitStd { get; init; }
     /// <summary>Hidden width per direction (recurrent), filters per width (CNN), model width (Transformer: must equal EmbedDim).</summary>
     public int Hidden { get; init; } = 64;
     /// <summary>Stacked recurrent layers or Transformer blocks.</summary>
@@ -78,7 +79,7 @@ public sealed record TextClassifierConfig
         Require(VocabSize >= 3, $"VocabSize must be ≥ 3, got {VocabSize}.");
         Require(MaxLength >= 1, $"MaxLength must be ≥ 1, got {MaxLength}.");
         Require(EmbedDim >= 1, $"EmbedDim must be ≥ 1, got {EmbedDim}.");
-        Require(EmbedInitStd > 0f && float.IsFinite(EmbedInitStd), $"EmbedInitStd must be positive, got {EmbedInitStd}.");
+        Require(EmbedInitStd is null or (> 0f and < float.PositiveInfinity), $"EmbedInitStd must be positive, got {EmbedInitStd}.");
         Require(Hidden >= 1, $"Hidden must be ≥ 1, got {Hidden}.");
         Require(Layers >= 1, $"Layers must be ≥ 1, got {Layers}.");
         Require(Dropout is >= 0f and < 1f, $"Dropout must be in [0, 1), got {Dropout}.");

@@ -37,7 +37,7 @@ public static class ClassifierAutoRecipe
     /// <summary>
     /// Trains a unigram and a bigram bag on (1 − <paramref name="holdOut"/>) of <paramref name="train"/> with
     /// <paramref name="options"/>, scores each with every naive Bayes weight on the rest, and returns the best
-    /// (ties go to the simpler model: no bigrams, then less naive Bayes).
+    /// (bigrams only when they win by more than a standard error; ties go to less naive Bayes).
     /// </summary>
     public static ClassifierAutoChoice Choose(TextDataset train, TextClassifierConfig config, TrainOptions options,
         double holdOut = 0.2, CancellationToken cancel = default)
@@ -58,10 +58,23 @@ public static class ClassifierAutoRecipe
             var accuracies = HeldOutAccuracies(model, valid);
             for (int i = 0; i < accuracies.Length; i++) candidates.Add((bigrams, NaiveBayesWeights[i], accuracies[i]));
         }
-        var best = candidates[0];
-        foreach (var c in candidates)
-            if (c.Accuracy > best.Accuracy) best = c;
+        var words = Best(candidates, bigrams: false);
+        var withBigrams = Best(candidates, bigrams: true);
+        // The bigram vocabulary is several times larger and slower: take it only when it wins by more than one
+        // standard error of the held-out accuracy (long news articles gain nothing from it; sentiment does).
+        double standardError = Math.Sqrt(words.Accuracy * (1 - words.Accuracy) / valid.Count);
+        var best = withBigrams.Accuracy - words.Accuracy > standardError ? withBigrams : words;
         return new ClassifierAutoChoice(config with { WordBigrams = best.Bigrams, BigramBuckets = 0, NaiveBayesWeight = best.NaiveBayesWeight }, options, candidates);
+    }
+
+    // The most accurate candidate of one kind; ties go to less naive Bayes (candidates come in ascending weight).
+    private static (bool Bigrams, float NaiveBayesWeight, double Accuracy) Best(
+        List<(bool Bigrams, float NaiveBayesWeight, double Accuracy)> candidates, bool bigrams)
+    {
+        var best = candidates.First(c => c.Bigrams == bigrams);
+        foreach (var c in candidates)
+            if (c.Bigrams == bigrams && c.Accuracy > best.Accuracy) best = c;
+        return best;
     }
 
     // Accuracy on the held-out texts for every weight in NaiveBayesWeights, from one pass of the network and the head.
