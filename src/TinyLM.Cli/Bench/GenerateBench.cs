@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using TinyLM.Cli.Common;
+using TinyLM.Compression;
 using TinyLM.IO;
 using TinyLM.Kernels;
 using TinyLM.Models;
@@ -18,7 +19,9 @@ public sealed record GenerateBenchResult(
     [property: JsonPropertyName("threads")] int Threads,
     [property: JsonPropertyName("ours_tokens_per_second")] double OursTokensPerSecond,
     [property: JsonPropertyName("llamacpp_tokens_per_second")] double? LlamaCppTokensPerSecond,
-    [property: JsonPropertyName("ratio")] double? Ratio);
+    [property: JsonPropertyName("ratio")] double? Ratio,
+    [property: JsonPropertyName("type")] string Type = "f32",
+    [property: JsonPropertyName("speedup_vs_f32")] double? SpeedupVsF32 = null);
 
 [JsonSerializable(typeof(List<GenerateBenchResult>))]
 [JsonSourceGenerationOptions(WriteIndented = true)]
@@ -110,10 +113,34 @@ public static class GenerateBench
             return;
         }
         var ci = CultureInfo.InvariantCulture;
-        Console.WriteLine(string.Format(ci, "{0,6} {1,8} {2,14} {3,16} {4,7}", "shape", "threads", "TinyLM tok/s", "llama.cpp tok/s", "ratio"));
+        Console.WriteLine(string.Format(ci, "{0,6} {1,5} {2,8} {3,14} {4,9} {5,16} {6,7}", "shape", "type", "threads", "TinyLM tok/s", "vs f32", "llama.cpp tok/s", "ratio"));
         foreach (GenerateBenchResult r in results)
-            Console.WriteLine(string.Format(ci, "{0,6} {1,8} {2,14:F1} {3,16} {4,7}", r.Shape, r.Threads, r.OursTokensPerSecond,
+            Console.WriteLine(string.Format(ci, "{0,6} {1,5} {2,8} {3,14:F1} {4,9} {5,16} {6,7}", r.Shape, r.Type, r.Threads, r.OursTokensPerSecond,
+                r.SpeedupVsF32 is { } s ? s.ToString("F2", ci) + "×" : "-",
                 r.LlamaCppTokensPerSecond is { } l ? l.ToString("F1", ci) : "-", r.Ratio is { } x ? x.ToString("F2", ci) : "-"));
+    }
+
+    /// <summary>The model in each requested storage type (f32 first, so quantized rows can be compared with it).</summary>
+    public static List<(string Type, CausalLM Model)> QuantizedVariants(CausalLM model, string types)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(types);
+        var names = types.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(n => n.ToLowerInvariant()).Distinct().ToList();
+        if (names.Count == 0) throw new CliError("bench generate: --type names no storage type.", ExitCodes.Usage);
+        var result = new List<(string, CausalLM)>();
+        foreach (var type in names.OrderBy(n => n == "f32" ? 0 : 1))
+        {
+            if (type == "f32")
+            {
+                result.Add((type, model));
+                continue;
+            }
+            if (!QuantizationTypeExtensions.TryParse(type, out var q) || q.Block() is null)
+                throw new CliError($"bench generate: --type must list f32, q8_0 or q4_0, got \"{type}\".", ExitCodes.Usage);
+            var lm = new LanguageModel(model, SyntheticTokenizer(model.Config.VocabSize));
+            result.Add((type, CausalLMQuantizer.Quantize(lm, new LmQuantizationOptions { Type = q, MaxLayerError = double.PositiveInfinity }).Model.Model));
+        }
+        return result;
     }
 
     internal static Command CreateCommand()
@@ -121,19 +148,30 @@ public static class GenerateBench
         var shape = new Option<string>("--shape") { Description = "Model shape: 15m (dim 288, 6 layers) or 110m (dim 768, 12 layers).", DefaultValueFactory = _ => "15m" };
         var json = new Option<bool>("--json") { Description = "Print a JSON array (shape, threads, ours_tokens_per_second, llamacpp_tokens_per_second, ratio)." };
         var trials = new Option<int>("--trials") { Description = "Timed runs per thread count; the best counts.", DefaultValueFactory = _ => 3 };
+        var types = new Option<string>("--type") { Description = "Weight storage to time, comma-separated: f32, q8_0, q4_0 (e.g. f32,q8_0,q4_0; quantized rows also give the speed-up over f32 from the same run).", DefaultValueFactory = _ => "f32" };
         var command = new Command("generate", $"Greedy float32 decode tokens/s of a random llama2.c-shaped model on 1 thread and all cores. llama.cpp on the same weights: `{PeerCommand}`.");
         command.Options.Add(shape);
         command.Options.Add(json);
         command.Options.Add(trials);
+        command.Options.Add(types);
         command.SetRunner(p =>
         {
             string name = p.GetValue(shape)!.ToLowerInvariant();
             int t = p.GetValue(trials);
             if (t < 1) throw new CliError($"bench generate: --trials must be at least 1, got {t}.", ExitCodes.Usage);
             CausalLM model = LlamaConversion.ToModel(LlamaWeights.Random(Shape(name), Seed));
+            var models = QuantizedVariants(model, p.GetValue(types)!);
             var results = new List<GenerateBenchResult>();
             foreach (int threads in ThreadCounts())
-                results.Add(new GenerateBenchResult(name, threads, MeasureOurs(model, threads, t), null, null));
+            {
+                double? f32 = null;
+                foreach (var (type, variant) in models)
+                {
+                    double ours = MeasureOurs(variant, threads, t);
+                    if (type == "f32") f32 = ours;
+                    results.Add(new GenerateBenchResult(name, threads, ours, null, null, type, type != "f32" && f32 is { } baseline ? ours / baseline : null));
+                }
+            }
             Print(results, p.GetValue(json));
             if (!p.GetValue(json))
                 Console.Error.WriteLine($"llama.cpp is a benchmark-only peer, not part of the tinylm tool; for its figures and the ratio run: {PeerCommand} --shape {name}");

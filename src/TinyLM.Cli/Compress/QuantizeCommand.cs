@@ -19,15 +19,17 @@ public static class QuantizeCommand
     private static readonly Option<string> TypeOption = new("--type") { Description = "int8 (per-row int8), q8_0 or q4_0 (llama.cpp blocks)", DefaultValueFactory = _ => "int8" };
     private static readonly Option<string?> CalibrateOption = new("--calibrate") { Description = "Sample texts (TSV dataset or one per line) to measure each layer's error on" };
     private static readonly Option<double?> MaxErrorOption = new("--max-error") { Description = "A layer whose error exceeds this stays float32 (default 0.05 logit error calibrated, 0.15 weight error otherwise)" };
-    private static readonly Option<string?> EvalOption = new("--eval") { Description = "Labelled data to compare before/after on: a file or a dataset name (its test.tsv)" };
+    private static readonly Option<string?> EvalOption = new("--eval") { Description = "Data to compare before/after on: a file or a dataset name (classifier: its test.tsv; language model: raw text, all of it)" };
+    private static readonly Option<string?> LmDataOption = new("--data") { Description = "Language model: its training text (file or dataset name); before/after are compared on its validation split (the last 10%)" };
+    private static readonly Option<bool> EmbeddingsOption = new("--quantize-embeddings") { Description = "Language model: also quantize an untied token embedding table" };
     private static readonly Option<string?> DataDirOption = new("--data-dir") { Description = "Where named datasets live" };
     private static readonly Option<bool> JsonOption = new("--json") { Description = "End with one JSON object: before/after bytes, parameters, accuracy, latency, throughput" };
 
     public static Command Create()
     {
-        var command = new Command("quantize", "Quantize a classifier to int8 / q8_0 / q4_0 and report what it costs and saves.");
+        var command = new Command("quantize", "Quantize a classifier (int8 / q8_0 / q4_0) or a language model (q8_0 / q4_0) and report what it costs and saves.");
         command.Arguments.Add(ModelArgument);
-        foreach (var option in new Option[] { OutOption, TypeOption, CalibrateOption, MaxErrorOption, EvalOption, DataDirOption, JsonOption })
+        foreach (var option in new Option[] { OutOption, TypeOption, CalibrateOption, MaxErrorOption, EvalOption, LmDataOption, EmbeddingsOption, DataDirOption, JsonOption })
             command.Options.Add(option);
         command.SetRunner(Run);
         return command;
@@ -43,7 +45,12 @@ public static class QuantizeCommand
         double? maxError = parse.GetValue(MaxErrorOption);
         if (maxError is < 0 or double.NaN) throw new CliError($"--max-error must be ≥ 0, got {maxError}.", ExitCodes.Usage);
 
-        var model = TextClassifierFile.Load(input);
+        var contents = ModelFile.Load(input);
+        if (contents.Kind == ModelKind.CausalLm)
+            return QuantizeLm.Run(CausalLMFile.FromContents(contents, input), input, output, type, new QuantizeLm.Settings(
+                maxError, parse.GetValue(EvalOption), parse.GetValue(LmDataOption), parse.GetValue(DataDirOption),
+                parse.GetValue(EmbeddingsOption), parse.GetValue(JsonOption)));
+        var model = TextClassifierFile.FromContents(contents, input);
         var calibration = parse.GetValue(CalibrateOption) is { } calibrateFile ? ReadTexts(calibrateFile) : null;
         string? evalArgument = parse.GetValue(EvalOption);
         var eval = evalArgument is null ? null
@@ -55,7 +62,7 @@ public static class QuantizeCommand
         var before = ClassifierMeasurement.Measure(model, input, eval);
         var after = ClassifierMeasurement.Measure(result.Model, output, eval);
         PrintLayers(result);
-        PrintComparison(before, after);
+        ClassifierMeasurement.PrintComparison(before, after, "float32", "quantized");
         if (parse.GetValue(JsonOption))
             JsonLine.Print(w =>
             {
@@ -98,21 +105,6 @@ public static class QuantizeCommand
                 double.IsNaN(layer.Agreement) ? "-" : $"{100 * layer.Agreement:F2} %", Markup.Escape(layer.Reason));
         if (result.Calibrated)
             table.AddRow("[bold]whole model[/]", "", "", $"{result.ModelError:F4}", $"{100 * result.ModelAgreement:F2} %", "");
-        AnsiConsole.Write(table);
-    }
-
-    private static void PrintComparison(ClassifierMeasurement before, ClassifierMeasurement after)
-    {
-        var table = new Table().Title("Before / after (same evaluation file, same run)");
-        table.AddColumns("", "float32", "quantized", "ratio");
-        table.AddRow("file bytes", $"{before.Bytes:N0}", $"{after.Bytes:N0}", $"{(double)before.Bytes / after.Bytes:F2}× smaller");
-        table.AddRow("parameters", $"{before.Parameters:N0}", $"{after.Parameters:N0}", "");
-        if (before.Accuracy is { } a0 && after.Accuracy is { } a1)
-            table.AddRow("accuracy", $"{100 * a0:F2} %", $"{100 * a1:F2} %", $"{100 * (a1 - a0):+0.00;-0.00;0.00} points");
-        if (before.LatencyMsBatch1 is { } l0 && after.LatencyMsBatch1 is { } l1)
-            table.AddRow("latency, batch 1", $"{l0:F3} ms", $"{l1:F3} ms", $"{l0 / l1:F2}× faster");
-        if (before.ThroughputBatch64 is { } t0 && after.ThroughputBatch64 is { } t1)
-            table.AddRow("throughput, batch 64", $"{t0:N0} /s", $"{t1:N0} /s", $"{t1 / t0:F2}×");
         AnsiConsole.Write(table);
     }
 }

@@ -20,7 +20,7 @@ public static class ExportCommand
     {
         var model = new Argument<string>("MODEL") { Description = "Language model: a .tlm, a llama2.c .bin (with --tokenizer) or a GGUF." };
         var output = new Option<string>("--out") { Description = "GGUF file to write (atomically).", Required = true };
-        var type = new Option<string>("--type") { Description = "Storage type of the weight matrices: f32, f16 or q8_0 (norms stay f32).", DefaultValueFactory = _ => "f32" };
+        var type = new Option<string?>("--type") { Description = "Storage type of the weight matrices: f32, f16, q8_0 or q4_0 (norms stay f32). Default: f32, or for a quantized .tlm its own blocks, written as they are (other tensors f32)." };
         var tokenizer = new Option<string?>("--tokenizer") { Description = "llama2.c tokenizer.bin for a llama2.c checkpoint." };
         var json = new Option<bool>("--json") { Description = "Print one JSON line (out, type, bytes, tensors, parameters)." };
         var gguf = new Command("gguf", "Write a llama-architecture model (RMSNorm, RoPE, SwiGLU, no biases) as GGUF for llama.cpp.");
@@ -29,20 +29,32 @@ public static class ExportCommand
         gguf.Options.Add(type);
         gguf.Options.Add(tokenizer);
         gguf.Options.Add(json);
-        gguf.SetRunner(p => RunGguf(p.GetValue(model)!, p.GetValue(output)!, p.GetValue(type)!, p.GetValue(tokenizer), p.GetValue(json)));
+        gguf.SetRunner(p => RunGguf(p.GetValue(model)!, p.GetValue(output)!, p.GetValue(type), p.GetValue(tokenizer), p.GetValue(json)));
         return gguf;
     }
 
-    private static int RunGguf(string modelPath, string outPath, string typeName, string? tokenizerPath, bool json)
+    private static int RunGguf(string modelPath, string outPath, string? requested, string? tokenizerPath, bool json)
     {
-        GgmlType type = typeName.ToLowerInvariant() switch
+        GgmlType? asked = requested?.ToLowerInvariant() switch
         {
+            null => null,
             "f32" => GgmlType.F32,
             "f16" => GgmlType.F16,
             "q8_0" or "q8" => GgmlType.Q8_0,
-            _ => throw new CliError($"export gguf: --type must be f32, f16 or q8_0, got \"{typeName}\".", ExitCodes.Usage),
+            "q4_0" => GgmlType.Q4_0,
+            _ => throw new CliError($"export gguf: --type must be f32, f16, q8_0 or q4_0, got \"{requested}\".", ExitCodes.Usage),
         };
         LanguageModel lm = CausalLMLoader.Load(modelPath, tokenizerPath);
+        GgmlType type = asked ?? GgmlType.F32;
+        if (lm.Model.InferenceMatrices is { Count: > 0 } matrices)
+        {
+            // A quantized model's blocks go out verbatim; asking for another format would quantize twice.
+            var own = Compression.CausalLMQuantizer.TypeOf(matrices) == Compression.QuantizationType.Q4_0 ? GgmlType.Q4_0 : GgmlType.Q8_0;
+            if (asked is { } a && a != own)
+                throw new CliError($"export gguf: {modelPath} is quantized to {own.ToString().ToLowerInvariant()}; --type {requested} would quantize it twice. Export its float32 original instead, or leave --type out.", ExitCodes.Usage);
+            type = own;
+        }
+        string typeName = type.ToString();
         LlamaModelFiles.ExportGguf(lm, outPath, type);
         long bytes = new FileInfo(outPath).Length;
         int tensors = GgufFile.Read(outPath).Tensors.Count;

@@ -131,7 +131,7 @@ public static class ClassifierQuantizer
         return (Math.Sqrt(diff / Math.Max(norm, 1e-30)), rows == 0 ? double.NaN : (double)same / rows);
     }
 
-    private static double RelativeError(ReadOnlySpan<float> original, float[] quantized)
+    internal static double RelativeError(ReadOnlySpan<float> original, float[] quantized)
     {
         double diff = 0, norm = 0;
         for (int i = 0; i < original.Length; i++)

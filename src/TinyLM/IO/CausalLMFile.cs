@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using TinyLM.Compression;
 using TinyLM.Models;
 using TinyLM.Text;
 
@@ -41,8 +42,53 @@ public static class CausalLMFile
             TokenizerJson = lm.Tokenizer.ToJson(),
             Metadata = meta,
         };
-        ModelFileParts.AddWeights(contents, lm.Model);
+        if (lm.Model.InferenceMatrices is not { Count: > 0 } matrices)
+        {
+            ModelFileParts.AddWeights(contents, lm.Model);
+            return contents;
+        }
+        var stored = new List<(string, QuantizationType)>();
+        foreach (var (name, tensor) in lm.Model.NamedParameters())
+        {
+            if (matrices.TryGetValue(name, out var matrix) && TypeOf(matrix) is { } type)
+            {
+                QuantizedTensors.Add(contents, new QuantizedWeight(name, type, matrix));
+                stored.Add((name, type));
+            }
+            else ModelFileParts.AddWeight(contents, name, tensor);
+        }
+        meta[ModelFile.QuantizationKey] = QuantizedTensors.ToJson(CausalLMQuantizer.TypeOf(matrices), stored);
         return contents;
+    }
+
+    private static QuantizationType? TypeOf(Kernels.IWeightMatrix matrix) => matrix switch
+    {
+        Kernels.BlockMatrix { Format: Kernels.BlockFormat.Q8_0 } => QuantizationType.Q8_0,
+        Kernels.BlockMatrix { Format: Kernels.BlockFormat.Q4_0 } => QuantizationType.Q4_0,
+        Kernels.Int8Matrix => QuantizationType.Int8,
+        _ => null,
+    };
+
+    // Quantized tensors are read as blocks (the kernels run them) and dequantized into the float weights, so every
+    // code path sees the same model.
+    private static void LoadQuantized(ModelFileContents contents, string path, CausalLM model, QuantizedTensors.Header header)
+    {
+        var quantizable = CausalLMQuantizer.QuantizableNames(model, embeddings: true);
+        foreach (var name in header.Tensors.Keys)
+            if (!quantizable.Contains(name))
+                throw new ModelFormatException(path, $"'{ModelFile.QuantizationKey}' lists '{name}', which is not a quantizable matrix of this model.");
+        var matrices = new Dictionary<string, Kernels.IWeightMatrix>(StringComparer.Ordinal);
+        foreach (var (name, parameter) in model.NamedParameters())
+        {
+            if (header.Tensors.TryGetValue(name, out var type))
+            {
+                var weight = QuantizedTensors.Read(contents, path, name, type, parameter.Dim(0), parameter.Dim(1));
+                weight.Dequantize().CopyTo(parameter.AsSpan());
+                matrices[name] = weight.Matrix;
+            }
+            else ModelFileParts.LoadWeight(contents, path, name, parameter);
+        }
+        model.InferenceMatrices = matrices;
     }
 
     /// <summary>Builds the model that <paramref name="contents"/> (read from <paramref name="path"/>) describes.</summary>
@@ -53,7 +99,8 @@ public static class CausalLMFile
         var config = ModelFileParts.ReadConfig(contents, path, CausalLMJsonContext.Default.CausalLMConfig, c => c.Validate(), "causal-lm");
         var tokenizer = Tokenizers.FromJson(contents.TokenizerJson, path);
         var model = new CausalLM(config);
-        ModelFileParts.LoadWeights(contents, path, model);
+        if (QuantizedTensors.ReadHeader(contents, path) is { } quantization) LoadQuantized(contents, path, model, quantization);
+        else ModelFileParts.LoadWeights(contents, path, model);
         try
         {
             return new LanguageModel(model, tokenizer, path) { BosId = OptionalId(contents, BosKey, path), EosId = OptionalId(contents, EosKey, path) };

@@ -18,15 +18,19 @@ internal static class QuantizedTensors
     /// <summary>The file's quantization header, or null for a float32 model.</summary>
     public sealed record Header(QuantizationType Type, IReadOnlyDictionary<string, QuantizationType> Tensors);
 
-    public static string ToJson(QuantizedClassifier engine)
+    public static string ToJson(QuantizedClassifier engine) =>
+        ToJson(engine.Type, engine.Weights.Select(p => (p.Key, p.Value.Type)));
+
+    /// <summary>The header for a model of <paramref name="type"/> whose listed tensors are stored quantized.</summary>
+    public static string ToJson(QuantizationType type, IEnumerable<(string Name, QuantizationType Type)> tensors)
     {
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer))
         {
             w.WriteStartObject();
-            w.WriteString("type", engine.Type.ToName());
+            w.WriteString("type", type.ToName());
             w.WriteStartObject("tensors");
-            foreach (var (name, weight) in engine.Weights) w.WriteString(name, weight.Type.ToName());
+            foreach (var (name, t) in tensors) w.WriteString(name, t.ToName());
             w.WriteEndObject();
             w.WriteEndObject();
         }

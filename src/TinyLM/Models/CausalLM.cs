@@ -68,6 +68,8 @@ public sealed class CausalLM : Module
     public Module FinalNorm { get; }
     /// <summary>Output projection, or null when tied to <see cref="TokenEmbeddings"/>.</summary>
     public Linear? Output { get; }
+    /// <summary>Quantized forms of weight matrices by parameter name, run by <see cref="CreateRunState"/> (null: all float32).</summary>
+    public IReadOnlyDictionary<string, Kernels.IWeightMatrix>? InferenceMatrices { get; set; }
     /// <summary>The (V, C) matrix that maps the final hidden state to logits.</summary>
     public Tensor OutputWeight => Output?.Weight ?? TokenEmbeddings.Weight;
 

@@ -11,6 +11,9 @@ namespace TinyLM.Models;
 /// input projections share one dispatch); <see cref="Prefill"/> runs prompt chunks as GEMMs. Attention is computed
 /// per (position, head) over the cache, threaded over heads. Results equal the rows of <see cref="CausalLM.Forward"/>
 /// in evaluation mode (up to float rounding), at any thread count bit for bit.
+/// <para>When the model carries <see cref="CausalLM.InferenceMatrices"/>, those matrices run instead of the float
+/// weights: Q8_0/Q4_0 blocks through <see cref="BlockGemv"/> (activations quantized to Q8_0 once per input and
+/// shared by the projections that read it), any other <see cref="IWeightMatrix"/> through its own Multiply.</para>
 /// </summary>
 public sealed unsafe class CausalLMRunState
 {
@@ -23,6 +26,10 @@ public sealed unsafe class CausalLMRunState
     private readonly float[] _x, _xb, _q, _k, _v2, _att, _proj, _h1, _h3, _scores, _logits, _stats1, _stats2;
     private readonly float[][] _keyCache, _valueCache; // per layer (maxT, Hkv·D)
     private readonly AttentionJob _attention;
+    private readonly LayerMatrices[] _layers;
+    private readonly Projection _output;
+    private readonly BlockActivations _activations = new();
+    private float[] _rowLogits = [];
 
     internal CausalLMRunState(CausalLM model)
     {
@@ -58,6 +65,21 @@ public sealed unsafe class CausalLMRunState
             _valueCache[l] = Pinned(_maxT * _kvDim);
         }
         _attention = new AttentionJob(this);
+        var matrices = model.InferenceMatrices;
+        var names = new Dictionary<Tensors.Tensor, string>(ReferenceEqualityComparer.Instance);
+        foreach (var (name, p) in model.NamedParameters()) names[p] = name;
+        Projection P(Linear layer) => new(layer, layer.Weight, matrices?.GetValueOrDefault(names[layer.Weight]));
+        _layers = new LayerMatrices[_config.Layers];
+        for (int l = 0; l < _config.Layers; l++)
+        {
+            var block = model.Blocks[l];
+            var attn = block.Attention;
+            _layers[l] = block.FeedForward is SwiGluFeedForward swiglu
+                ? new LayerMatrices(P(attn.Wq), P(attn.Wk), P(attn.Wv), P(attn.Wo), P(swiglu.W1), P(swiglu.W2), P(swiglu.W3))
+                : new LayerMatrices(P(attn.Wq), P(attn.Wk), P(attn.Wv), P(attn.Wo), P(((FeedForward)block.FeedForward).Fc),
+                    P(((FeedForward)block.FeedForward).Proj), null);
+        }
+        _output = new Projection(model.Output, model.OutputWeight, matrices?.GetValueOrDefault(model.Output is null ? "tok_embeddings.weight" : "output.weight"));
     }
 
     /// <summary>Positions already in the cache (the next token goes at this position).</summary>
@@ -108,8 +130,39 @@ public sealed unsafe class CausalLMRunState
                 throw new ArgumentOutOfRangeException(nameof(tokens), $"CausalLMRunState: token id {t} is outside the vocabulary [0, {_v}).");
     }
 
-    // Runs n new positions through every layer; the first is at Position.
-    private void Run(ReadOnlySpan<int> tokens, bool computeLogits)
+    /// <summary>
+    /// Starts a new sequence with <paramref name="tokens"/> and returns Σ −log p(tokens[i+1] | tokens[..i]) over its
+    /// positions (natural log): the language-model loss of the sequence, computed on the inference path (quantized
+    /// matrices included). At most context length + 1 tokens.
+    /// </summary>
+    public double NegativeLogLikelihood(ReadOnlySpan<int> tokens)
+    {
+        if (tokens.Length < 2) throw new ArgumentException($"CausalLMRunState.NegativeLogLikelihood: need at least 2 tokens, got {tokens.Length}.");
+        if (tokens.Length - 1 > _maxT)
+            throw new ArgumentException($"CausalLMRunState.NegativeLogLikelihood: {tokens.Length} tokens predict {tokens.Length - 1} positions, more than the context length {_maxT}.");
+        CheckTokens(tokens);
+        Reset();
+        if (_rowLogits.Length < _chunk * _v) _rowLogits = Pinned(_chunk * _v);
+        double total = 0;
+        for (int start = 0; start < tokens.Length - 1; start += _chunk)
+        {
+            int n = Math.Min(_chunk, tokens.Length - 1 - start);
+            Run(tokens.Slice(start, n), computeLogits: false, allRows: true);
+            for (int r = 0; r < n; r++)
+            {
+                var row = _rowLogits.AsSpan(r * _v, _v);
+                float max = TensorPrimitives.Max(row);
+                double sum = 0;
+                foreach (float z in row) sum += Math.Exp(z - max);
+                total += Math.Log(sum) + max - row[tokens[start + r + 1]];
+            }
+        }
+        return total;
+    }
+
+    // Runs n new positions through every layer; the first is at Position. Logits: of the last row, or (allRows) of
+    // every row into _rowLogits.
+    private void Run(ReadOnlySpan<int> tokens, bool computeLogits, bool allRows = false)
     {
         int n = tokens.Length, p0 = Position, c = _c;
         var x = _x.AsSpan(0, n * c);
@@ -127,13 +180,13 @@ public sealed unsafe class CausalLMRunState
         for (int l = 0; l < blocks.Count; l++)
         {
             var block = blocks[l];
-            var attn = block.Attention;
+            var m = _layers[l];
             Norm(block.AttentionNorm, x, xb, n);
             var q = _q.AsSpan(0, n * _h * _d);
             var k = _k.AsSpan(0, n * _kvDim);
             var v = _v2.AsSpan(0, n * _kvDim);
-            Project(n, xb, attn.Wq, q, attn.Wk, k, attn.Wv, v);
-            if (attn.Rope is { } rope)
+            Project(n, xb, m.Q, q, m.K, k, m.V, v);
+            if (block.Attention.Rope is { } rope)
             {
                 rope.Rotate(q, 1, n, _h, p0);
                 rope.Rotate(k, 1, n, _hkv, p0);
@@ -144,34 +197,37 @@ public sealed unsafe class CausalLMRunState
             _attention.Start = p0;
             Threading.For(n * _h, _attention, n * _h * (p0 + n) * _d < 16_384 ? 1 : Threading.MaxThreads);
             var proj = _proj.AsSpan(0, n * c);
-            Project(n, _att.AsSpan(0, n * _h * _d), attn.Wo, proj);
+            Project(n, _att.AsSpan(0, n * _h * _d), m.O, proj);
             TensorPrimitives.Add(x, proj, x);
 
             Norm(block.FfnNorm, x, xb, n);
-            if (block.FeedForward is SwiGluFeedForward swiglu)
+            var h1 = _h1.AsSpan(0, n * _f);
+            if (m.Up is { } up)
             {
-                var h1 = _h1.AsSpan(0, n * _f);
                 var h3 = _h3.AsSpan(0, n * _f);
-                Project(n, xb, swiglu.W1, h1, swiglu.W3, h3);
+                Project(n, xb, m.In, h1, up, h3);
                 ActivationKernels.Silu(h1, h1);
                 TensorPrimitives.Multiply(h1, h3, h1);
-                Project(n, h1, swiglu.W2, proj);
             }
             else
             {
-                var mlp = (FeedForward)block.FeedForward;
-                var h1 = _h1.AsSpan(0, n * _f);
-                Project(n, xb, mlp.Fc, h1);
+                Project(n, xb, m.In, h1);
                 ActivationKernels.GeluTanh(h1, h1);
-                Project(n, h1, mlp.Proj, proj);
             }
+            Project(n, h1, m.Out, proj);
             TensorPrimitives.Add(x, proj, x);
         }
         Position = p0 + n;
+        if (allRows)
+        {
+            Norm(_model.FinalNorm, x, xb, n);
+            Project(n, xb, _output, _rowLogits.AsSpan(0, n * _v));
+            return;
+        }
         if (!computeLogits) return;
         var last = xb.Slice((n - 1) * c, c);
         Norm(_model.FinalNorm, x.Slice((n - 1) * c, c), last, 1);
-        Gemv.Multiply(_model.OutputWeight.AsSpan(), last, default, _logits, _v, c);
+        Project(1, last, _output, _logits);
     }
 
     private void Norm(Module norm, ReadOnlySpan<float> x, Span<float> y, int rows)
@@ -186,41 +242,77 @@ public sealed unsafe class CausalLMRunState
         }
     }
 
-    // y = x·Wᵀ + b for up to three layers sharing the input x (rows, in). One row: GEMV in one dispatch; more: GEMM.
-    private static void Project(int rows, ReadOnlySpan<float> x, Linear a, Span<float> ya, Linear? b = null, Span<float> yb = default,
-        Linear? c = null, Span<float> yc = default)
+    // y = x·Wᵀ + b for up to three projections sharing the input x (rows, in). All block-quantized: the input is
+    // quantized once and every product runs in one dispatch. All float32: one row is one GEMV dispatch, more rows GEMMs.
+    // A mix runs each projection on its own.
+    private void Project(int rows, ReadOnlySpan<float> x, Projection a, Span<float> ya, Projection? b = null, Span<float> yb = default,
+        Projection? c = null, Span<float> yc = default)
     {
-        if (rows > 1)
+        if (a.Block is not null && (b is null || b.Block is not null) && (c is null || c.Block is not null))
         {
-            Gemm(rows, x, a, ya);
-            if (b is not null) Gemm(rows, x, b, yb);
-            if (c is not null) Gemm(rows, x, c, yc);
+            _activations.Quantize(rows, x, a.Block.Cols);
+            fixed (float* ba = a.Bias, pa = ya, bb = b is null ? default : b.Bias, pb = yb, bc = c is null ? default : c.Bias, pc = yc)
+            {
+                Span<BlockProduct> products = [new BlockProduct(a.Block, ba, pa), default, default];
+                int count = 1;
+                if (b is not null) products[count++] = new BlockProduct(b.Block!, bb, pb);
+                if (c is not null) products[count++] = new BlockProduct(c.Block!, bc, pc);
+                BlockGemv.MultiplyMany(_activations, products[..count]);
+            }
+            return;
+        }
+        if (rows > 1 || a.Matrix is not null || b?.Matrix is not null || c?.Matrix is not null)
+        {
+            a.Multiply(rows, x, ya);
+            b?.Multiply(rows, x, yb);
+            c?.Multiply(rows, x, yc);
             return;
         }
         fixed (float* px = x)
-        fixed (float* wa = a.Weight.AsSpan(), ba = BiasOf(a), pa = ya)
-        fixed (float* wb = b is null ? default : b.Weight.AsSpan(), bb = BiasOf(b), pb = yb)
-        fixed (float* wc = c is null ? default : c.Weight.AsSpan(), bc = BiasOf(c), pc = yc)
+        fixed (float* wa = a.Weight, ba = a.Bias, pa = ya)
+        fixed (float* wb = b is null ? default : b.Weight, bb = b is null ? default : b.Bias, pb = yb)
+        fixed (float* wc = c is null ? default : c.Weight, bc = c is null ? default : c.Bias, pc = yc)
         {
             Span<Gemv.Product> products = stackalloc Gemv.Product[3];
             int count = 0;
-            products[count++] = new Gemv.Product(wa, px, pa, ba, a.OutFeatures, a.InFeatures);
-            if (b is not null) products[count++] = new Gemv.Product(wb, px, pb, bb, b.OutFeatures, b.InFeatures);
-            if (c is not null) products[count++] = new Gemv.Product(wc, px, pc, bc, c.OutFeatures, c.InFeatures);
+            products[count++] = new Gemv.Product(wa, px, pa, ba, a.Rows, a.Cols);
+            if (b is not null) products[count++] = new Gemv.Product(wb, px, pb, bb, b.Rows, b.Cols);
+            if (c is not null) products[count++] = new Gemv.Product(wc, px, pc, bc, c.Rows, c.Cols);
             Gemv.MultiplyMany(products[..count]);
         }
     }
 
-    private static Span<float> BiasOf(Linear? layer) => layer?.Bias is null ? default : layer.Bias.AsSpan();
-
-    private static void Gemm(int rows, ReadOnlySpan<float> x, Linear layer, Span<float> y)
+    // One weight matrix of the network: its float32 layer (null for a tied output) and, when quantized, the matrix that runs.
+    private sealed class Projection(Linear? layer, Tensors.Tensor weight, IWeightMatrix? matrix)
     {
-        int n = layer.OutFeatures, k = layer.InFeatures;
-        Kernels.Gemm.Multiply(false, true, rows, n, k, 1f, x, k, layer.Weight.AsSpan(), k, 0f, y, n);
-        if (layer.Bias is null) return;
-        var bias = layer.Bias.AsSpan();
-        for (int r = 0; r < rows; r++) TensorPrimitives.Add(y.Slice(r * n, n), bias, y.Slice(r * n, n));
+        public IWeightMatrix? Matrix { get; } = matrix;
+        public BlockMatrix? Block { get; } = matrix as BlockMatrix;
+        public int Rows { get; } = weight.Dim(0);
+        public int Cols { get; } = weight.Dim(1);
+        public Span<float> Weight => weight.AsSpan();
+        public Span<float> Bias => layer?.Bias is null ? default : layer.Bias.AsSpan();
+
+        public void Multiply(int rows, ReadOnlySpan<float> x, Span<float> y)
+        {
+            if (Matrix is not null)
+            {
+                Matrix.Multiply(rows, x, Bias, y);
+                return;
+            }
+            var bias = Bias;
+            if (rows == 1)
+            {
+                Gemv.Multiply(Weight, x, bias, y, Rows, Cols);
+                return;
+            }
+            Gemm.Multiply(false, true, rows, Rows, Cols, 1f, x, Cols, Weight, Cols, 0f, y, Rows);
+            if (bias.IsEmpty) return;
+            for (int r = 0; r < rows; r++) TensorPrimitives.Add(y.Slice(r * Rows, Rows), bias, y.Slice(r * Rows, Rows));
+        }
     }
+
+    // The projections of one decoder block; Up is null for a GELU MLP (In = c_fc, Out = c_proj).
+    private sealed record LayerMatrices(Projection Q, Projection K, Projection V, Projection O, Projection In, Projection Out, Projection? Up);
 
     private static float[] Pinned(int length) => GC.AllocateArray<float>(Math.Max(1, length), pinned: true);
 

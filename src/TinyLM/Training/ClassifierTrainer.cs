@@ -20,8 +20,17 @@ public sealed class ClassifierTrainer(TextClassifier model, TrainOptions options
     /// <summary>Called every <see cref="TrainOptions.CheckpointEvery"/> steps with the state to save.</summary>
     public Action<TrainCheckpoint>? Checkpoint { get; init; }
 
+    /// <summary>Called after every optimizer step with the step's index (e.g. pruning re-applies its masks here).</summary>
+    public Action<int>? AfterStep { get; init; }
+
     /// <summary>A checkpoint to continue from (same model shape, options and data).</summary>
     public TrainCheckpoint? ResumeFrom { get; init; }
+
+    /// <summary>
+    /// Replaces the loss of training steps (validation keeps the plain one): (logits (B, C), indices of the batch's
+    /// examples in the training set) → scalar loss. Distillation uses it to add the teacher's soft targets.
+    /// </summary>
+    public Func<Tensor, int[], Tensor>? TrainingLoss { get; init; }
 
     public TrainResult Fit(TextDataset train, TextDataset? validation = null, CancellationToken cancel = default)
     {
@@ -80,7 +89,7 @@ public sealed class ClassifierTrainer(TextClassifier model, TrainOptions options
                     var batch = Batching.Pad(ids, indices);
                     sparse?.SetRows(batch, model.Embedding.PaddingIndex);
                     var logits = model.Forward(batch);                        // (B, C)
-                    var loss = Loss(logits, indices, targets);                  // ()
+                    var loss = TrainingLoss?.Invoke(logits, indices) ?? Loss(logits, indices, targets); // ()
                     float lossValue = loss.Item();
                     if (!float.IsFinite(lossValue))
                         throw new InvalidOperationException($"ClassifierTrainer: loss became {lossValue} at step {step} (epoch {epoch + 1}); lower the learning rate.");
@@ -91,6 +100,7 @@ public sealed class ClassifierTrainer(TextClassifier model, TrainOptions options
                         else sparse.ClipGlobalNorm(options.ClipNorm);
                     }
                     optimizer.Step();
+                    AfterStep?.Invoke(step);
                     if (sparse is null) model.ZeroGrad();
                     else sparse.ZeroGradients();
                     lossSum += lossValue * indices.Length;

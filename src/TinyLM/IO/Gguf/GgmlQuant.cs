@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 
 namespace TinyLM.IO;
 
-/// <summary>Conversions between float32 and the ggml storage types (f16, q8_0), byte-compatible with ggml.</summary>
+/// <summary>Conversions between float32 and the ggml storage types (f16, q8_0, q4_0), byte-compatible with ggml.</summary>
 public static class GgmlQuant
 {
     /// <summary>Values per q8_0 block.</summary>
@@ -19,6 +19,9 @@ public static class GgmlQuant
         GgmlType.Q8_0 => count % Q8BlockSize == 0
             ? count / Q8BlockSize * Q8BlockBytes
             : throw new ArgumentException($"q8_0: {count} values is not a multiple of the block size {Q8BlockSize}."),
+        GgmlType.Q4_0 => count % Q8BlockSize == 0
+            ? count / Q8BlockSize * Kernels.BlockQuant.BlockBytes(Kernels.BlockFormat.Q4_0)
+            : throw new ArgumentException($"q4_0: {count} values is not a multiple of the block size {Q8BlockSize}."),
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, "unsupported ggml type"),
     };
 
@@ -39,6 +42,9 @@ public static class GgmlQuant
             case GgmlType.Q8_0:
                 for (int b = 0; b < values.Length / Q8BlockSize; b++)
                     EncodeQ8Block(values.Slice(b * Q8BlockSize, Q8BlockSize), destination.Slice(b * Q8BlockBytes, Q8BlockBytes));
+                break;
+            case GgmlType.Q4_0:
+                Kernels.BlockQuant.Quantize(Kernels.BlockFormat.Q4_0, values, destination);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(type), type, "unsupported ggml type");
@@ -66,6 +72,9 @@ public static class GgmlQuant
                     float d = (float)BinaryPrimitives.ReadHalfLittleEndian(block);
                     for (int i = 0; i < Q8BlockSize; i++) values[b * Q8BlockSize + i] = d * (sbyte)block[2 + i];
                 }
+                break;
+            case GgmlType.Q4_0:
+                Kernels.BlockQuant.Dequantize(Kernels.BlockFormat.Q4_0, source, values);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(type), type, "unsupported ggml type");

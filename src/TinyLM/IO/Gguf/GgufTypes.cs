@@ -27,6 +27,9 @@ public enum GgmlType : uint
     /// <summary>IEEE half precision.</summary>
     F16 = 1,
 
+    /// <summary>Blocks of 32 4-bit values with one f16 scale d = x_maxabs / −8, value = (q − 8)·d (18 bytes a block).</summary>
+    Q4_0 = 2,
+
     /// <summary>Blocks of 32 int8 values with one f16 scale d = max|x| / 127 (34 bytes a block).</summary>
     Q8_0 = 8,
 }

@@ -15,7 +15,7 @@ public sealed class GgufWriter
     public const int DefaultAlignment = 32;
 
     private readonly List<(string Key, object Value)> _metadata = [];
-    private readonly List<(string Name, long[] Shape, GgmlType Type, float[] Values)> _tensors = [];
+    private readonly List<(string Name, long[] Shape, GgmlType Type, float[]? Values, byte[]? Encoded)> _tensors = [];
     private readonly HashSet<string> _keys = new(StringComparer.Ordinal);
     private readonly HashSet<string> _names = new(StringComparer.Ordinal);
 
@@ -49,10 +49,28 @@ public sealed class GgufWriter
         }
         if (shape.Length is < 1 or > 4 || n != values.Length)
             throw new ArgumentException($"GgufWriter: tensor '{name}' shape ({string.Join(", ", shape.ToArray())}) does not match its {values.Length} values (1 to 4 dims).");
-        if (type == GgmlType.Q8_0 && shape[^1] % GgmlQuant.Q8BlockSize != 0)
-            throw new ArgumentException($"GgufWriter: tensor '{name}' rows of {shape[^1]} values cannot be stored as q8_0 (blocks of {GgmlQuant.Q8BlockSize}).");
+        if (type is GgmlType.Q8_0 or GgmlType.Q4_0 && shape[^1] % GgmlQuant.Q8BlockSize != 0)
+            throw new ArgumentException($"GgufWriter: tensor '{name}' rows of {shape[^1]} values cannot be stored as {type} (blocks of {GgmlQuant.Q8BlockSize}).");
         if (!_names.Add(name)) throw new ArgumentException($"GgufWriter: tensor '{name}' added twice.");
-        _tensors.Add((name, shape.ToArray(), type, values));
+        _tensors.Add((name, shape.ToArray(), type, values, null));
+        return this;
+    }
+
+    /// <summary>Adds a tensor already encoded as <paramref name="type"/> (e.g. q4_0 blocks of a quantized model), written verbatim.</summary>
+    public GgufWriter AddEncodedTensor(string name, ReadOnlySpan<long> shape, GgmlType type, byte[] data)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(data);
+        long n = 1;
+        foreach (long d in shape)
+        {
+            if (d <= 0) throw new ArgumentException($"GgufWriter: tensor '{name}' has a non-positive dimension in ({string.Join(", ", shape.ToArray())}).");
+            n *= d;
+        }
+        if (shape.Length is < 1 or > 4 || GgmlQuant.ByteCount(type, n) != data.Length)
+            throw new ArgumentException($"GgufWriter: tensor '{name}' ({string.Join(", ", shape.ToArray())}) as {type} needs {GgmlQuant.ByteCount(type, n)} bytes, got {data.Length}.");
+        if (!_names.Add(name)) throw new ArgumentException($"GgufWriter: tensor '{name}' added twice.");
+        _tensors.Add((name, shape.ToArray(), type, null, data));
         return this;
     }
 
@@ -81,22 +99,22 @@ public sealed class GgufWriter
             WriteValue(w, value);
         }
         long offset = 0;
-        foreach ((string name, long[] shape, GgmlType type, float[] values) in _tensors)
+        foreach ((string name, long[] shape, GgmlType type, float[]? values, byte[]? encoded) in _tensors)
         {
             WriteString(w, name);
             w.Write((uint)shape.Length);
             for (int i = shape.Length - 1; i >= 0; i--) w.Write((ulong)shape[i]);
             w.Write((uint)type);
             w.Write((ulong)offset);
-            offset = Align(offset + GgmlQuant.ByteCount(type, values.Length), Alignment);
+            offset = Align(offset + (encoded?.Length ?? GgmlQuant.ByteCount(type, values!.Length)), Alignment);
         }
         w.Flush();
         long dataStart = Align(stream.Position, Alignment);
         Pad(stream, dataStart - stream.Position);
-        foreach ((_, _, GgmlType type, float[] values) in _tensors)
+        foreach ((_, _, GgmlType type, float[]? values, byte[]? encoded) in _tensors)
         {
-            var bytes = new byte[GgmlQuant.ByteCount(type, values.Length)];
-            GgmlQuant.Encode(type, values, bytes);
+            var bytes = encoded ?? new byte[GgmlQuant.ByteCount(type, values!.Length)];
+            if (encoded is null) GgmlQuant.Encode(type, values!, bytes);
             stream.Write(bytes);
             Pad(stream, Align(bytes.Length, Alignment) - bytes.Length);
         }

@@ -9,11 +9,12 @@ namespace TinyLM.IO;
 /// </summary>
 public static class LlamaGguf
 {
-    /// <summary>llama.cpp's general.file_type for each storage type (LLAMA_FTYPE_ALL_F32, MOSTLY_F16, MOSTLY_Q8_0).</summary>
+    /// <summary>llama.cpp's general.file_type for each storage type (LLAMA_FTYPE_ALL_F32, MOSTLY_F16, MOSTLY_Q4_0, MOSTLY_Q8_0).</summary>
     private static uint FileType(GgmlType type) => type switch
     {
         GgmlType.F32 => 0,
         GgmlType.F16 => 1,
+        GgmlType.Q4_0 => 2,
         GgmlType.Q8_0 => 7,
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, "unsupported ggml type"),
     };
@@ -21,16 +22,20 @@ public static class LlamaGguf
     /// <summary>
     /// Builds the GGUF of <paramref name="weights"/>: matrices stored as <paramref name="type"/>, norm gains always f32
     /// (as llama.cpp's own converters do). <paramref name="vocabulary"/> may be null for a model without tokenizer.
+    /// <paramref name="encoded"/> holds tensors already quantized (by GGUF name: type and ggml bytes), written verbatim
+    /// instead of encoding their float values, so a quantized model is exported without quantizing twice; its other
+    /// tensors (kept float on purpose) are then written f32 and <paramref name="type"/> only names the file type.
     /// </summary>
-    public static GgufWriter CreateWriter(LlamaWeights weights, GgufVocabulary? vocabulary, GgmlType type = GgmlType.F32, string name = "tinylm")
+    public static GgufWriter CreateWriter(LlamaWeights weights, GgufVocabulary? vocabulary, GgmlType type = GgmlType.F32, string name = "tinylm",
+        IReadOnlyDictionary<string, (GgmlType Type, byte[] Data)>? encoded = null)
     {
         ArgumentNullException.ThrowIfNull(weights);
         LlamaShape s = weights.Shape;
         if (vocabulary is not null && vocabulary.Tokens.Length != s.VocabSize)
             throw new ArgumentException($"GGUF export: the tokenizer has {vocabulary.Tokens.Length} tokens but the model's vocabulary is {s.VocabSize}.");
-        if (type == GgmlType.Q8_0 && (s.Dim % GgmlQuant.Q8BlockSize != 0 || s.HiddenDim % GgmlQuant.Q8BlockSize != 0))
-            throw new ArgumentException($"GGUF export: q8_0 needs dim {s.Dim} and hidden dim {s.HiddenDim} to be multiples of {GgmlQuant.Q8BlockSize}.");
-        var w = new GgufWriter();
+        if (type is GgmlType.Q8_0 or GgmlType.Q4_0 && (s.Dim % GgmlQuant.Q8BlockSize != 0 || s.HiddenDim % GgmlQuant.Q8BlockSize != 0))
+            throw new ArgumentException($"GGUF export: {type} needs dim {s.Dim} and hidden dim {s.HiddenDim} to be multiples of {GgmlQuant.Q8BlockSize}.");
+        var w = new Writer(new GgufWriter(), encoded);
         w.Add("general.architecture", "llama");
         w.Add("general.name", name);
         w.Add("general.file_type", FileType(type));
@@ -44,7 +49,7 @@ public static class LlamaGguf
         w.Add("llama.rope.dimension_count", (uint)s.HeadDim);
         w.Add("llama.attention.layer_norm_rms_epsilon", s.NormEpsilon);
         w.Add("llama.rope.freq_base", s.RopeTheta);
-        vocabulary?.AddTo(w);
+        vocabulary?.AddTo(w.Inner);
 
         long c = s.Dim, f = s.HiddenDim, q = (long)s.Heads * s.HeadDim, kv = (long)s.KvHeads * s.HeadDim;
         w.AddTensor("token_embd.weight", [s.VocabSize, c], weights.TokenEmbedding, type);
@@ -63,12 +68,27 @@ public static class LlamaGguf
         w.AddTensor("output_norm.weight", [c], weights.FinalNorm, GgmlType.F32);
         // A tied classifier is left out: llama.cpp then reuses token_embd.weight.
         if (weights.Classifier is { } cls) w.AddTensor("output.weight", [s.VocabSize, c], cls, type);
-        return w;
+        return w.Inner;
+    }
+
+    // Adds each tensor from its float values, or verbatim when an encoded form was given.
+    private sealed class Writer(GgufWriter inner, IReadOnlyDictionary<string, (GgmlType Type, byte[] Data)>? encoded)
+    {
+        public GgufWriter Inner { get; } = inner;
+
+        public void Add(string key, object value) => Inner.Add(key, value);
+
+        public void AddTensor(string name, long[] shape, float[] values, GgmlType type)
+        {
+            if (encoded is not null && encoded.TryGetValue(name, out var e)) Inner.AddEncodedTensor(name, shape, e.Type, e.Data);
+            else Inner.AddTensor(name, shape, values, encoded is null ? type : GgmlType.F32);
+        }
     }
 
     /// <summary>Writes the GGUF of <paramref name="weights"/> atomically.</summary>
-    public static void Write(string path, LlamaWeights weights, GgufVocabulary? vocabulary, GgmlType type = GgmlType.F32, string name = "tinylm") =>
-        CreateWriter(weights, vocabulary, type, name).Write(path);
+    public static void Write(string path, LlamaWeights weights, GgufVocabulary? vocabulary, GgmlType type = GgmlType.F32, string name = "tinylm",
+        IReadOnlyDictionary<string, (GgmlType Type, byte[] Data)>? encoded = null) =>
+        CreateWriter(weights, vocabulary, type, name, encoded).Write(path);
 
     /// <summary>Reads a llama-architecture GGUF back (quantized tensors dequantized to float32).</summary>
     public static (LlamaWeights Weights, GgufVocabulary? Vocabulary) Read(string path) => Read(GgufFile.Read(path));

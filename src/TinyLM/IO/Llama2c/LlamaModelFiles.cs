@@ -68,6 +68,41 @@ public static class LlamaModelFiles
     {
         ArgumentNullException.ThrowIfNull(lm);
         LlamaWeights weights = LlamaConversion.FromModel(lm.Model);
-        LlamaGguf.Write(path, weights, ToGgufVocabulary(lm.Tokenizer), type, Path.GetFileNameWithoutExtension(path));
+        LlamaGguf.Write(path, weights, ToGgufVocabulary(lm.Tokenizer), type, Path.GetFileNameWithoutExtension(path), EncodedTensors(lm.Model));
+    }
+
+    /// <summary>
+    /// The block-quantized matrices of <paramref name="model"/> by GGUF tensor name, as ggml bytes (TinyLM stores
+    /// llama.cpp's Q8_0/Q4_0 blocks verbatim), or null for a float model.
+    /// </summary>
+    public static Dictionary<string, (GgmlType Type, byte[] Data)>? EncodedTensors(CausalLM model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (model.InferenceMatrices is not { Count: > 0 } matrices) return null;
+        var result = new Dictionary<string, (GgmlType, byte[])>(StringComparer.Ordinal);
+        foreach (var (name, matrix) in matrices)
+            if (matrix is Kernels.BlockMatrix block && GgufName(name) is { } gguf)
+                result[gguf] = (block.Format == Kernels.BlockFormat.Q8_0 ? GgmlType.Q8_0 : GgmlType.Q4_0, block.Data);
+        return result;
+    }
+
+    private static readonly Dictionary<string, string> LayerTensorNames = new(StringComparer.Ordinal)
+    {
+        ["attention.wq.weight"] = "attn_q.weight",
+        ["attention.wk.weight"] = "attn_k.weight",
+        ["attention.wv.weight"] = "attn_v.weight",
+        ["attention.wo.weight"] = "attn_output.weight",
+        ["feed_forward.w1.weight"] = "ffn_gate.weight",
+        ["feed_forward.w2.weight"] = "ffn_down.weight",
+        ["feed_forward.w3.weight"] = "ffn_up.weight",
+    };
+
+    // TinyLM (Meta llama) parameter name → GGUF tensor name; null for a name GGUF's llama arch has no tensor for.
+    private static string? GgufName(string name)
+    {
+        if (name == "tok_embeddings.weight") return "token_embd.weight";
+        if (name == "output.weight") return name;
+        var parts = name.Split('.', 3);
+        return parts.Length == 3 && parts[0] == "layers" && LayerTensorNames.TryGetValue(parts[2], out var suffix) ? $"blk.{parts[1]}.{suffix}" : null;
     }
 }

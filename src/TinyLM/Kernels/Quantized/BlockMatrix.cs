@@ -1,14 +1,16 @@
 namespace TinyLM.Kernels;
 
 /// <summary>
-/// A weight matrix W (Rows, Cols) stored row by row in a <see cref="BlockFormat"/> (Cols a multiple of 32).
+/// A weight matrix W (Rows, Cols) stored row by row in a <see cref="BlockFormat"/> (Cols a multiple of 32), byte for
+/// byte as ggml stores it, plus the block scales as float (so the kernels skip an f16 conversion per block).
 /// <see cref="Multiply"/> quantizes the activations to Q8_0 per row, as llama.cpp does, and takes block dot
-/// products; work is split over blocks of output columns, so threaded results equal serial ones.
+/// products (<see cref="BlockDot"/>); work is split over blocks of output rows, so threaded results equal serial ones.
 /// </summary>
 public sealed unsafe class BlockMatrix : IWeightMatrix
 {
-    private const int ColumnBlock = 16;
-    private const long ParallelVolume = 1L << 17;
+    [ThreadStatic] private static BlockActivations? _scratch;
+
+    private readonly float[] _scales;
 
     private BlockMatrix(BlockFormat format, int rows, int cols, byte[] data)
     {
@@ -16,7 +18,12 @@ public sealed unsafe class BlockMatrix : IWeightMatrix
         Rows = rows;
         Cols = cols;
         RowBytes = BlockQuant.RowBytes(format, cols);
-        Data = data;
+        // Pinned: the kernels hold raw pointers across a parallel dispatch.
+        Data = GC.AllocateArray<byte>(data.Length, pinned: true);
+        data.CopyTo(Data, 0);
+        int blocks = cols / BlockQuant.BlockSize, blockBytes = BlockQuant.BlockBytes(format);
+        _scales = GC.AllocateArray<float>(Math.Max(1, rows * blocks), pinned: true);
+        for (int i = 0; i < rows * blocks; i++) _scales[i] = BlockQuant.Scale(Data.AsSpan(i * blockBytes));
     }
 
     public BlockFormat Format { get; }
@@ -47,7 +54,7 @@ public sealed unsafe class BlockMatrix : IWeightMatrix
         int blockBytes = BlockQuant.BlockBytes(format);
         for (int o = 0; o < blocks.Length; o += blockBytes)
         {
-            float d = (float)BitConverter.UInt16BitsToHalf((ushort)(blocks[o] | (blocks[o + 1] << 8)));
+            float d = BlockQuant.Scale(blocks[o..]);
             if (!float.IsFinite(d)) throw new ArgumentException($"BlockMatrix: block at byte {o} has scale {d}.");
         }
         return new BlockMatrix(format, rows, cols, blocks.ToArray());
@@ -68,38 +75,22 @@ public sealed unsafe class BlockMatrix : IWeightMatrix
     {
         WeightMatrixChecks.Check("BlockMatrix.Multiply", m, Rows, Cols, x.Length, bias.Length, y.Length);
         if (m == 0 || Rows == 0) return;
-        int aRowBytes = BlockQuant.RowBytes(BlockFormat.Q8_0, Cols);
-        var activations = new byte[(long)m * aRowBytes];
-        for (int i = 0; i < m; i++)
-            BlockQuant.Quantize(BlockFormat.Q8_0, x.Slice(i * Cols, Cols), activations.AsSpan(i * aRowBytes, aRowBytes));
-        simd = BlockQuant.ResolveBlockPath(simd);
-        int blocks = (Rows + ColumnBlock - 1) / ColumnBlock;
+        var activations = _scratch ??= new BlockActivations();
+        activations.Quantize(m, x, Cols, simd);
         fixed (float* py = y, pb = bias)
         {
-            var job = new Job(this, m, activations, aRowBytes, pb, py, simd);
-            if ((long)m * Rows * Cols < ParallelVolume || threads <= 1)
-                for (int b = 0; b < blocks; b++) job.Run(b);
-            else
-                Threading.For(blocks, job, threads);
+            ReadOnlySpan<BlockProduct> one = [new BlockProduct(this, pb, py)];
+            BlockGemv.MultiplyMany(activations, one, simd, threads);
         }
     }
 
-    private sealed class Job(BlockMatrix w, int m, byte[] activations, int aRowBytes, float* bias, float* y, QuantSimd simd) : ParallelJob
+    internal float* ScalesOf(int row)
     {
-        public override void Run(int index)
-        {
-            int j0 = index * ColumnBlock, j1 = Math.Min(w.Rows, j0 + ColumnBlock), blocks = w.Cols / BlockQuant.BlockSize;
-            fixed (byte* pw = w.Data, pa = activations)
-                for (int i = 0; i < m; i++)
-                {
-                    byte* a = pa + (long)i * aRowBytes;
-                    float* yi = y + (long)i * w.Rows;
-                    for (int j = j0; j < j1; j++)
-                    {
-                        float value = BlockQuant.DotRow(w.Format, blocks, pw + (long)j * w.RowBytes, a, simd);
-                        yi[j] = bias == null ? value : value + bias[j];
-                    }
-                }
-        }
+        fixed (float* p = _scales) return p + (long)row * (Cols / BlockQuant.BlockSize);
+    }
+
+    internal byte* RowOf(int row)
+    {
+        fixed (byte* p = Data) return p + (long)row * RowBytes;
     }
 }

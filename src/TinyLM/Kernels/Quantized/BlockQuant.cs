@@ -1,6 +1,4 @@
 using System.Buffers.Binary;
-using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
 namespace TinyLM.Kernels;
@@ -17,7 +15,7 @@ public enum BlockFormat
 /// <summary>
 /// Quantize, dequantize and dot products for <see cref="BlockFormat"/> rows. Rounding follows ggml's reference
 /// quantizers (Q8_0: d = max|x|/127, q = round-half-away(x/d); Q4_0: d = x_maxabs/−8, q = min(15, ⌊x/d + 8.5⌋)).
-/// Dot products sum each block's exact integer dot times d_a·d_b in block order, so every path gives the same bits.
+/// Dot products: see BlockDot (every path gives the same bits).
 /// </summary>
 public static unsafe class BlockQuant
 {
@@ -83,29 +81,37 @@ public static unsafe class BlockQuant
         int wBytes = RowBytes(format, count), aBytes = RowBytes(BlockFormat.Q8_0, count);
         if (w.Length < wBytes || a.Length < aBytes)
             throw new ArgumentException($"BlockQuant.Dot: {count} values need {wBytes} {format} and {aBytes} Q8_0 bytes, got {w.Length} and {a.Length}.");
-        fixed (byte* pw = w, pa = a)
-            return DotRow(format, count / BlockSize, pw, pa, ResolveBlockPath(simd));
-    }
-
-    /// <summary>Block dots have a scalar and an AVX2 path; wider requests run the AVX2 one.</summary>
-    internal static QuantSimd ResolveBlockPath(QuantSimd simd) =>
-        QuantPaths.Resolve(simd) == QuantSimd.Scalar || !Avx2.IsSupported ? QuantSimd.Scalar : QuantSimd.V256;
-
-    internal static float DotRow(BlockFormat format, int blocks, byte* w, byte* a, QuantSimd simd)
-    {
-        int wb = BlockBytes(format);
-        const int ab = 2 + BlockSize;
-        float sum = 0f;
+        if (count == 0) return 0f;
+        // The kernels take activations as separate values, scales and sums; unpack the Q8_0 blocks into that form.
+        int blocks = count / BlockSize;
+        var values = new sbyte[count];
+        var scales = new float[blocks];
+        var weightScales = new float[blocks];
+        var sums = new int[blocks];
         for (int b = 0; b < blocks; b++)
         {
-            byte* wBlock = w + (long)b * wb, aBlock = a + (long)b * ab;
-            int isum = format == BlockFormat.Q8_0
-                ? (simd == QuantSimd.V256 ? DotQ8V256(wBlock + 2, aBlock + 2) : DotQ8Scalar(wBlock + 2, aBlock + 2))
-                : (simd == QuantSimd.V256 ? DotQ4V256(wBlock + 2, aBlock + 2) : DotQ4Scalar(wBlock + 2, aBlock + 2));
-            sum += isum * (HalfAt(wBlock) * HalfAt(aBlock));
+            var ab = a.Slice(b * (2 + BlockSize), 2 + BlockSize);
+            scales[b] = Scale(ab);
+            weightScales[b] = Scale(w[(b * BlockBytes(format))..]);
+            for (int j = 0; j < BlockSize; j++)
+            {
+                values[b * BlockSize + j] = (sbyte)ab[2 + j];
+                sums[b] += (sbyte)ab[2 + j];
+            }
         }
-        return sum;
+        fixed (byte* pw = w)
+        fixed (sbyte* pa = values)
+        fixed (float* ps = scales, pws = weightScales)
+        fixed (int* pn = sums)
+            return BlockDot.Row(format, blocks, pw, pws, pa, ps, pn, ResolveBlockPath(simd));
     }
+
+    /// <summary>Block dots have a scalar and an AVX2 (+FMA) path; wider requests run the AVX2 one.</summary>
+    internal static QuantSimd ResolveBlockPath(QuantSimd simd) =>
+        QuantPaths.Resolve(simd) == QuantSimd.Scalar || !Avx2.IsSupported || !Fma.IsSupported ? QuantSimd.Scalar : QuantSimd.V256;
+
+    /// <summary>The float scale of the block starting at <paramref name="block"/>.</summary>
+    internal static float Scale(ReadOnlySpan<byte> block) => (float)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(block));
 
     private static void QuantizeQ8Block(ReadOnlySpan<float> x, Span<byte> dst)
     {
@@ -141,44 +147,4 @@ public static unsafe class BlockQuant
 
     private static void WriteScale(Span<byte> block, float d) =>
         BinaryPrimitives.WriteUInt16LittleEndian(block, BitConverter.HalfToUInt16Bits((Half)d));
-
-    private static float Scale(ReadOnlySpan<byte> block) => (float)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(block));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float HalfAt(byte* p) => (float)BitConverter.UInt16BitsToHalf((ushort)(p[0] | (p[1] << 8)));
-
-    private static int DotQ8Scalar(byte* w, byte* a)
-    {
-        int s = 0;
-        for (int j = 0; j < BlockSize; j++) s += (sbyte)w[j] * (sbyte)a[j];
-        return s;
-    }
-
-    private static int DotQ4Scalar(byte* w, byte* a)
-    {
-        int s = 0;
-        for (int j = 0; j < BlockSize / 2; j++)
-            s += ((w[j] & 0x0F) - 8) * (sbyte)a[j] + ((w[j] >> 4) - 8) * (sbyte)a[j + BlockSize / 2];
-        return s;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int DotQ8V256(byte* w, byte* a)
-    {
-        var s = Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Vector128.Load((sbyte*)w)), Avx2.ConvertToVector256Int16(Vector128.Load((sbyte*)a)))
-              + Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Vector128.Load((sbyte*)w + 16)), Avx2.ConvertToVector256Int16(Vector128.Load((sbyte*)a + 16)));
-        return Vector256.Sum(s);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int DotQ4V256(byte* w, byte* a)
-    {
-        var packed = Vector128.Load(w);
-        var eight = Vector128.Create((sbyte)8);
-        var lo = (packed & Vector128.Create((byte)0x0F)).AsSByte() - eight;  // values 0..15
-        var hi = Vector128.ShiftRightLogical(packed, 4).AsSByte() - eight;    // values 16..31
-        var s = Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(lo), Avx2.ConvertToVector256Int16(Vector128.Load((sbyte*)a)))
-              + Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(hi), Avx2.ConvertToVector256Int16(Vector128.Load((sbyte*)a + 16)));
-        return Vector256.Sum(s);
-    }
 }

@@ -1,0 +1,109 @@
+using Spectre.Console;
+using TinyLM.Cli.Common;
+using TinyLM.Compression;
+using TinyLM.IO;
+using TinyLM.Models;
+using TinyLM.Text;
+
+namespace TinyLM.Cli.Compress;
+
+/// <summary>
+/// The language-model branch of <c>tinylm quantize</c>: Q8_0/Q4_0 blocks for the attention, MLP and output
+/// matrices, a per-matrix report and a before/after comparison (size, validation loss, decode latency, 64-row
+/// scoring throughput) measured in the same run on the same token windows.
+/// </summary>
+internal static class QuantizeLm
+{
+    public sealed record Settings(double? MaxError, string? Eval, string? Data, string? DataDir, bool Embeddings, bool Json);
+
+    public static int Run(LanguageModel lm, string input, string output, QuantizationType type, Settings settings)
+    {
+        if (type.Block() is null)
+            throw new CliError($"--type {type.ToName()}: language models are quantized to q8_0 or q4_0 (llama.cpp blocks).", ExitCodes.Usage);
+        if (settings.Eval is not null && settings.Data is not null)
+            throw new CliError("give --eval (score all of a text) or --data (score the validation split of the training text), not both.", ExitCodes.Usage);
+        if (lm.Model.InferenceMatrices is { Count: > 0 })
+            throw new CliError($"{input}: the model is already quantized; quantize its float32 original instead.");
+        var evalIds = EvalTokens(lm, settings);
+
+        var result = CausalLMQuantizer.Quantize(lm, new LmQuantizationOptions
+        {
+            Type = type, QuantizeEmbeddings = settings.Embeddings, MaxLayerError = settings.MaxError ?? 0.15,
+        });
+        result.Model.Save(output);
+
+        var before = LmMeasurement.Measure(lm, input, evalIds);
+        var after = LmMeasurement.Measure(result.Model, output, evalIds);
+        PrintLayers(result.Layers);
+        PrintComparison(before, after);
+        if (settings.Json)
+            JsonLine.Print(w =>
+            {
+                w.WriteString("type", type.ToName());
+                w.WriteString("out", output);
+                w.WriteNumber("threads", Kernels.Threading.MaxThreads);
+                before.Write(w, "before");
+                after.Write(w, "after");
+                w.WriteNumber("decode_speedup", Math.Round(after.DecodeTokensPerSecond / before.DecodeTokensPerSecond, 4));
+                w.WriteStartArray("layers");
+                foreach (var layer in result.Layers)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("name", layer.Name);
+                    w.WriteString("format", layer.Format);
+                    if (!double.IsNaN(layer.Error)) w.WriteNumber("error", Math.Round(layer.Error, 6));
+                    w.WriteString("reason", layer.Reason);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+            });
+        return ExitCodes.Ok;
+    }
+
+    private static int[]? EvalTokens(LanguageModel lm, Settings settings)
+    {
+        string? argument = settings.Eval ?? settings.Data;
+        if (argument is null) return null;
+        string path = DatasetArgument.Resolve(argument, "input.txt", settings.DataDir);
+        string text = TextFile.ReadAllText(path);
+        if (text.Length == 0) throw new CliError($"{path}: the evaluation text is empty.");
+        int[] ids;
+        try
+        {
+            ids = lm.Tokenizer.Encode(text);
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliError($"{path}: cannot be tokenized with the model's tokenizer: {e.Message}");
+        }
+        // --data: the trainer's split (the last 10% of the tokens is validation).
+        if (settings.Data is not null) ids = ids[(int)(ids.Length * 0.9)..];
+        if (ids.Length < 2) throw new CliError($"{path}: the evaluation text holds fewer than 2 tokens.");
+        return ids;
+    }
+
+    private static void PrintLayers(IReadOnlyList<LayerReport> layers)
+    {
+        var table = new Table().Title("Matrices (error = relative weight error ‖W_q − W‖ / ‖W‖)");
+        table.AddColumns("matrix", "shape", "stored as", "error", "note");
+        foreach (var layer in layers)
+            table.AddRow(Markup.Escape(layer.Name), string.Join("×", layer.Shape), layer.Format,
+                double.IsNaN(layer.Error) ? "-" : $"{layer.Error:F4}", Markup.Escape(layer.Reason));
+        AnsiConsole.Write(table);
+    }
+
+    private static void PrintComparison(LmMeasurement before, LmMeasurement after)
+    {
+        var table = new Table().Title("Before / after (same windows, same run)");
+        table.AddColumns("", "float32", "quantized", "ratio");
+        table.AddRow("file bytes", $"{before.Bytes:N0}", $"{after.Bytes:N0}", $"{(double)before.Bytes / after.Bytes:F2}× smaller");
+        table.AddRow("parameters", $"{before.Parameters:N0}", $"{after.Parameters:N0}", "");
+        if (before.ValLoss is { } l0 && after.ValLoss is { } l1)
+            table.AddRow("validation loss", $"{l0:F4}", $"{l1:F4}", $"{100 * (l1 / l0 - 1):+0.00;-0.00;0.00} %");
+        table.AddRow("decode, batch 1", $"{before.LatencyMsBatch1:F3} ms/token", $"{after.LatencyMsBatch1:F3} ms/token",
+            $"{before.LatencyMsBatch1 / after.LatencyMsBatch1:F2}× faster");
+        if (before.ThroughputBatch64 is { } t0 && after.ThroughputBatch64 is { } t1)
+            table.AddRow("scoring, 64 rows", $"{t0:N0} tok/s", $"{t1:N0} tok/s", $"{t1 / t0:F2}×");
+        AnsiConsole.Write(table);
+    }
+}

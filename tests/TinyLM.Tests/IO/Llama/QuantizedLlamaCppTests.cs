@@ -1,0 +1,66 @@
+using System.Numerics.Tensors;
+using TinyLM.Bench.LlamaCpp;
+using TinyLM.Compression;
+using TinyLM.IO;
+using TinyLM.Models;
+using TinyLM.Text;
+using Xunit.Abstractions;
+
+namespace TinyLM.Tests.IO.Llama;
+
+/// <summary>
+/// A model quantized here (q8_0 / q4_0 blocks in the .tlm), exported to GGUF without re-quantizing and run by
+/// llama.cpp (LLamaSharp 0.30.0): llama.cpp's greedy tokens must equal those of our quantized kernels. Both sides
+/// quantize the activations to Q8_0 and take block dot products of the same bytes. TINYLM_SKIP_LLAMACPP=1 leaves
+/// the check out where LLamaSharp ships no native library.
+/// </summary>
+public class QuantizedLlamaCppTests(ITestOutputHelper output)
+{
+    private const string Prompt = "the cat sat on the mat and one cat";
+    private const int GreedyTokens = 64;
+
+    [Theory]
+    [InlineData(QuantizationType.Q8_0)]
+    [InlineData(QuantizationType.Q4_0)]
+    public void Quantized_tlm_exported_to_gguf_gives_llama_cpp_our_greedy_tokens(QuantizationType type)
+    {
+        if (Environment.GetEnvironmentVariable("TINYLM_SKIP_LLAMACPP") == "1") return;
+        if (LlamaCppSession.LoadError() is { } error) Assert.Fail(error + " (set TINYLM_SKIP_LLAMACPP=1 to leave the llama.cpp checks out)");
+        using var dir = new ScratchDir();
+        LlamaTokenizer tok = LlamaFixtures.Tokenizer();
+        var lm = new LanguageModel(LlamaFixtures.Trained(tok, layers: 2, steps: 40).Model, tok) { BosId = 1 };
+        string tlm = dir.File("q.tlm"), gguf = dir.File("q.gguf");
+        CausalLMQuantizer.Quantize(lm, new LmQuantizationOptions { Type = type }).Model.Save(tlm);
+        LanguageModel ours = CausalLMFile.Load(tlm);
+        LlamaModelFiles.ExportGguf(ours, gguf, type == QuantizationType.Q8_0 ? GgmlType.Q8_0 : GgmlType.Q4_0);
+
+        using var peer = new LlamaCppSession(gguf, ours.Model.Config.ContextLength, threads: 1);
+        int[] prompt = tok.Encode(Prompt, addBos: true, addEos: false);
+        CausalLMRunState state = ours.Model.CreateRunState();
+        float[] theirs = peer.Prefill(prompt);
+        ReadOnlySpan<float> mine = state.Prefill(prompt);
+        double worst = 0;
+        var generated = new int[GreedyTokens];
+        for (int i = 0; i < GreedyTokens; i++)
+        {
+            worst = Math.Max(worst, RelativeDifference(mine, theirs));
+            int a = TensorPrimitives.IndexOfMax(mine), b = TensorPrimitives.IndexOfMax(theirs);
+            generated[i] = a;
+            Assert.True(a == b, $"{type} greedy step {i}: ours {a}, llama.cpp {b} (worst relative logit difference so far {worst:E2})");
+            mine = state.DecodeStep(a);
+            theirs = peer.DecodeStep(b).ToArray();
+        }
+        output.WriteLine($"{type}: worst relative logit difference {worst:E2}; {GreedyTokens} greedy tokens identical: {tok.Decode([.. prompt, .. generated])}");
+    }
+
+    private static double RelativeDifference(ReadOnlySpan<float> ours, ReadOnlySpan<float> theirs)
+    {
+        double maxDiff = 0, scale = 0;
+        for (int i = 0; i < theirs.Length; i++)
+        {
+            maxDiff = Math.Max(maxDiff, Math.Abs(ours[i] - theirs[i]));
+            scale = Math.Max(scale, Math.Abs(theirs[i]));
+        }
+        return maxDiff / scale;
+    }
+}
