@@ -18,6 +18,7 @@ public static class Program
         root.Subcommands.Add(Lm.GenerateCommand.Create());
         root.Subcommands.Add(Export.ExportCommand.Create());
         root.Subcommands.Add(Compress.QuantizeCommand.Create());
+        root.Subcommands.Add(Compress.PruneCommand.Create());
         root.Subcommands.Add(Translate.TranslateCommand.Create());
         root.Subcommands.Add(Translate.BleuCommand.Create());
         return root;

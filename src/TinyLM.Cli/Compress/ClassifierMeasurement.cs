@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Spectre.Console;
 using TinyLM.Models;
 using TinyLM.Text;
 using TinyLM.Training;
@@ -26,7 +27,7 @@ public sealed record ClassifierMeasurement(long Bytes, long Parameters, double? 
         double accuracy = model.Evaluate(eval).Accuracy;
 
         var sample = texts.Take(LatencyTexts).ToArray();
-        for (int i = 0; i < Math.Min(20, sample.Length); i++) model.PredictProbabilities([sample[i]], 1);
+        for (int i = 0; i < Math.Min(100, sample.Length); i++) model.PredictProbabilities([sample[i]], 1);
         var watch = Stopwatch.StartNew();
         foreach (var text in sample) model.PredictProbabilities([text], 1);
         double latency = watch.Elapsed.TotalMilliseconds / sample.Length;
@@ -36,6 +37,20 @@ public sealed record ClassifierMeasurement(long Bytes, long Parameters, double? 
         model.PredictProbabilities(texts, 64);
         double throughput = texts.Length / watch.Elapsed.TotalSeconds;
         return new(bytes, parameters, accuracy, latency, throughput);
+    }
+
+    /// <summary>
+    /// The faster of two measurements of the same model (shorter latency, higher throughput): on a shared machine the
+    /// slower run mostly measures the neighbours.
+    /// </summary>
+    public ClassifierMeasurement Best(ClassifierMeasurement other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return this with
+        {
+            LatencyMsBatch1 = LatencyMsBatch1 is { } a && other.LatencyMsBatch1 is { } b ? Math.Min(a, b) : LatencyMsBatch1,
+            ThroughputBatch64 = ThroughputBatch64 is { } c && other.ThroughputBatch64 is { } d ? Math.Max(c, d) : ThroughputBatch64,
+        };
     }
 
     public void Write(Utf8JsonWriter w, string name)
@@ -53,5 +68,21 @@ public sealed record ClassifierMeasurement(long Bytes, long Parameters, double? 
     {
         if (value is { } v) w.WriteNumber(name, Math.Round(v, 6));
         else w.WriteNull(name);
+    }
+
+    /// <summary>The before/after table every compression command ends with.</summary>
+    public static void PrintComparison(ClassifierMeasurement before, ClassifierMeasurement after, string beforeName, string afterName)
+    {
+        var table = new Table().Title("Before / after (same evaluation file, same run)");
+        table.AddColumns("", Markup.Escape(beforeName), Markup.Escape(afterName), "ratio");
+        table.AddRow("file bytes", $"{before.Bytes:N0}", $"{after.Bytes:N0}", $"{(double)before.Bytes / after.Bytes:F2}× smaller");
+        table.AddRow("parameters", $"{before.Parameters:N0}", $"{after.Parameters:N0}", "");
+        if (before.Accuracy is { } a0 && after.Accuracy is { } a1)
+            table.AddRow("accuracy", $"{100 * a0:F2} %", $"{100 * a1:F2} %", $"{100 * (a1 - a0):+0.00;-0.00;0.00} points");
+        if (before.LatencyMsBatch1 is { } l0 && after.LatencyMsBatch1 is { } l1)
+            table.AddRow("latency, batch 1", $"{l0:F3} ms", $"{l1:F3} ms", $"{l0 / l1:F2}× faster");
+        if (before.ThroughputBatch64 is { } t0 && after.ThroughputBatch64 is { } t1)
+            table.AddRow("throughput, batch 64", $"{t0:N0} /s", $"{t1:N0} /s", $"{t1 / t0:F2}×");
+        AnsiConsole.Write(table);
     }
 }

@@ -62,7 +62,7 @@ public static class QuantizeCommand
         var before = ClassifierMeasurement.Measure(model, input, eval);
         var after = ClassifierMeasurement.Measure(result.Model, output, eval);
         PrintLayers(result);
-        PrintComparison(before, after);
+        ClassifierMeasurement.PrintComparison(before, after, "float32", "quantized");
         if (parse.GetValue(JsonOption))
             JsonLine.Print(w =>
             {
@@ -105,21 +105,6 @@ public static class QuantizeCommand
                 double.IsNaN(layer.Agreement) ? "-" : $"{100 * layer.Agreement:F2} %", Markup.Escape(layer.Reason));
         if (result.Calibrated)
             table.AddRow("[bold]whole model[/]", "", "", $"{result.ModelError:F4}", $"{100 * result.ModelAgreement:F2} %", "");
-        AnsiConsole.Write(table);
-    }
-
-    private static void PrintComparison(ClassifierMeasurement before, ClassifierMeasurement after)
-    {
-        var table = new Table().Title("Before / after (same evaluation file, same run)");
-        table.AddColumns("", "float32", "quantized", "ratio");
-        table.AddRow("file bytes", $"{before.Bytes:N0}", $"{after.Bytes:N0}", $"{(double)before.Bytes / after.Bytes:F2}× smaller");
-        table.AddRow("parameters", $"{before.Parameters:N0}", $"{after.Parameters:N0}", "");
-        if (before.Accuracy is { } a0 && after.Accuracy is { } a1)
-            table.AddRow("accuracy", $"{100 * a0:F2} %", $"{100 * a1:F2} %", $"{100 * (a1 - a0):+0.00;-0.00;0.00} points");
-        if (before.LatencyMsBatch1 is { } l0 && after.LatencyMsBatch1 is { } l1)
-            table.AddRow("latency, batch 1", $"{l0:F3} ms", $"{l1:F3} ms", $"{l0 / l1:F2}× faster");
-        if (before.ThroughputBatch64 is { } t0 && after.ThroughputBatch64 is { } t1)
-            table.AddRow("throughput, batch 64", $"{t0:N0} /s", $"{t1:N0} /s", $"{t1 / t0:F2}×");
         AnsiConsole.Write(table);
     }
 }

@@ -33,7 +33,7 @@ public static class TextClassifierFile
         foreach (var (name, tensor) in model.NamedParameters())
         {
             if (engine is not null && engine.Weights.TryGetValue(name, out var quantized)) QuantizedTensors.Add(contents, quantized);
-            else ModelFileParts.AddWeight(contents, name, tensor);
+            else if (!SparseTensors.TryAdd(contents, name, tensor)) ModelFileParts.AddWeight(contents, name, tensor);
         }
         return contents;
     }
@@ -73,7 +73,7 @@ public static class TextClassifierFile
                 quantized[name] = weight;
                 continue;
             }
-            ModelFileParts.LoadWeight(contents, path, name, parameter);
+            if (!SparseTensors.TryLoad(contents, path, name, parameter)) ModelFileParts.LoadWeight(contents, path, name, parameter);
         }
         if (quantization is not null)
         {

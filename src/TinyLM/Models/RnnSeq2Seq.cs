@@ -7,10 +7,13 @@ namespace TinyLM.Models;
 /// <summary>
 /// Bidirectional GRU encoder + GRU decoder with attention. The decoder's initial state of layer l is
 /// tanh(bridge([h_fwd; h_bwd])) of encoder layer l; the memory is the encoder output projected to the decoder width.
-/// <see cref="RnnAttention.Dot"/> (Luong): the decoder GRU runs over the whole target at once (one fused op), then
-/// every output attends to the memory by dot product. <see cref="RnnAttention.Additive"/> (Bahdanau): each step
-/// scores vᵀ tanh(W_q h + W_k m) with the previous top state and feeds the context into the GRU with the embedding.
-/// Both finish with tanh(W_c [h; context]) → output layer.
+/// <see cref="RnnAttention.Dot"/> (Luong): at step t the GRU reads [embedding of y_{t−1}; h̃_{t−1}] (input feeding),
+/// its output h_t attends to the memory by dot product and h̃_t = tanh(W_c [h_t; context_t]) feeds the output layer
+/// and the next step. Without <see cref="Seq2SeqConfig.InputFeeding"/> the GRU reads only the embeddings and runs over
+/// the whole target at once (one fused op), which trains faster per step but has to count positions in its state
+/// alone: on position-driven tasks it sits at the unigram loss for a long time before the attention aligns.
+/// <see cref="RnnAttention.Additive"/> (Bahdanau): each step scores vᵀ tanh(W_q h + W_k m) with the previous top state
+/// and feeds the context into the GRU with the embedding; it finishes with tanh(W_c [h; context]) → output layer.
 /// </summary>
 public sealed class RnnSeq2Seq : Seq2SeqModel
 {
@@ -26,6 +29,7 @@ public sealed class RnnSeq2Seq : Seq2SeqModel
     private readonly Linear _combine;
     private readonly Linear _output;
     private readonly Dropout _dropout;
+    private readonly bool _inputFeeding;
 
     internal RnnSeq2Seq(Seq2SeqConfig config, ByteBpeTokenizer sourceTokenizer, ByteBpeTokenizer targetTokenizer)
         : base(config, sourceTokenizer, targetTokenizer)
@@ -40,7 +44,8 @@ public sealed class RnnSeq2Seq : Seq2SeqModel
         _encoder = RegisterModule("encoder", new Gru(e, h, rng, config.Layers, bidirectional: true));
         _bridge = RegisterModule("bridge", new Linear(2 * h, h, rng));
         _memoryProjection = RegisterModule("memory_proj", new Linear(2 * h, h, rng));
-        _decoder = RegisterModule("decoder", new Gru(additive ? e + h : e, h, rng, config.Layers));
+        _inputFeeding = !additive && config.InputFeeding;
+        _decoder = RegisterModule("decoder", new Gru(additive || _inputFeeding ? e + h : e, h, rng, config.Layers));
         if (additive)
         {
             _attentionQuery = RegisterModule("attn_q", new Linear(h, h, rng, bias: false));
@@ -59,6 +64,18 @@ public sealed class RnnSeq2Seq : Seq2SeqModel
         ArgumentNullException.ThrowIfNull(targetInput);
         var enc = Encode(source);
         var emb = _dropout.Forward(_targetEmbedding.Forward(targetInput.Ids, targetInput.B, targetInput.T)); // (B, T, E)
+        if (_inputFeeding)
+        {
+            var attentional = new Tensor[targetInput.T];
+            var hiddenState = enc.Hidden;
+            var feed = Tensor.Zeros(targetInput.B, 1, Config.Hidden); // (B, 1, H): nothing attended before the first step
+            for (int t = 0; t < targetInput.T; t++)
+            {
+                (attentional[t], hiddenState) = FeedingStep(emb.Narrow(1, t, 1), feed, hiddenState, enc);
+                feed = attentional[t];
+            }
+            return _output.Forward(_dropout.Forward(Tensor.Concat(attentional, 1))); // (B, T, V)
+        }
         if (_attentionQuery is null)
         {
             var dec = _decoder.Forward(emb, targetInput.Lengths, enc.Hidden).Output; // (B, T, H)
@@ -78,7 +95,8 @@ public sealed class RnnSeq2Seq : Seq2SeqModel
         ArgumentNullException.ThrowIfNull(source);
         using var _ = Tensor.NoGrad();
         var enc = Encode(Repeat(source, repeat));
-        return new State { Rows = enc.Memory.Dim(0), Encoded = enc, Hidden = enc.Hidden };
+        int rows = enc.Memory.Dim(0);
+        return new State { Rows = rows, Encoded = enc, Hidden = enc.Hidden, Feed = _inputFeeding ? Tensor.Zeros(rows, 1, Config.Hidden) : null };
     }
 
     /// <inheritdoc/>
@@ -89,7 +107,13 @@ public sealed class RnnSeq2Seq : Seq2SeqModel
         using var _ = Tensor.NoGrad();
         var emb = _targetEmbedding.Forward(tokens, s.Rows, 1); // (R, 1, E)
         Tensor logits;
-        if (_attentionQuery is null)
+        if (_inputFeeding)
+        {
+            (var attentional, s.Hidden) = FeedingStep(emb, s.Feed!, s.Hidden, s.Encoded);
+            s.Feed = attentional;
+            logits = _output.Forward(attentional);
+        }
+        else if (_attentionQuery is null)
         {
             var r = _decoder.Forward(emb, null, s.Hidden);
             s.Hidden = r.HiddenState;
@@ -109,7 +133,9 @@ public sealed class RnnSeq2Seq : Seq2SeqModel
     {
         var s = (State)state;
         using var _ = Tensor.NoGrad();
-        s.Hidden = s.Hidden.IndexSelect(1, new IntTensor(rows, rows.Length)); // (L, R, H)
+        var index = new IntTensor(rows, rows.Length);
+        s.Hidden = s.Hidden.IndexSelect(1, index);           // (L, R, H)
+        if (s.Feed is not null) s.Feed = s.Feed.IndexSelect(0, index); // (R, 1, H)
     }
 
     private Encoded Encode(PaddedBatch source)
@@ -132,6 +158,14 @@ public sealed class RnnSeq2Seq : Seq2SeqModel
         var scores = queries.MatMul(enc.Memory.Transpose(1, 2)); // (B, T, S)
         if (enc.Mask is not null) scores = scores.Add(enc.Mask);
         return scores.Softmax(-1).MatMul(enc.Memory);             // (B, T, H)
+    }
+
+    // One input-feeding Luong step: GRU over [embedding; previous h̃], attention from its output, h̃ = tanh(W_c [h; c]).
+    private (Tensor Attentional, Tensor Hidden) FeedingStep(Tensor emb, Tensor feed, Tensor hidden, Encoded enc)
+    {
+        var r = _decoder.Forward(Tensor.Concat([emb, _dropout.Forward(feed)], 2), null, hidden); // (B, 1, H)
+        var context = Attend(r.Output, enc);                                                    // (B, 1, H)
+        return (_combine.Forward(Tensor.Concat([r.Output, context], 2)).Tanh(), r.HiddenState); // (B, 1, H)
     }
 
     // One Bahdanau step: attention from the previous top state, then the GRU over [embedding; context].
@@ -159,5 +193,6 @@ public sealed class RnnSeq2Seq : Seq2SeqModel
     {
         public required Encoded Encoded { get; init; }
         public required Tensor Hidden { get; set; }
+        public Tensor? Feed { get; set; }
     }
 }

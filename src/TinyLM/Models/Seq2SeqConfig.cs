@@ -14,7 +14,7 @@ public enum Seq2SeqArch
 /// <summary>Attention of the RNN decoder.</summary>
 public enum RnnAttention
 {
-    /// <summary>Luong's dot product on the decoder output; the decoder GRU runs over the whole target at once.</summary>
+    /// <summary>Luong's dot product on the decoder output (with input feeding unless turned off).</summary>
     Dot,
     /// <summary>Bahdanau's additive attention on the previous state, its context fed into the GRU step.</summary>
     Additive,
@@ -30,6 +30,11 @@ public sealed record Seq2SeqConfig
     public Seq2SeqArch Arch { get; init; } = Seq2SeqArch.Transformer;
     /// <summary>RNN only: attention kind.</summary>
     public RnnAttention Attention { get; init; } = RnnAttention.Dot;
+    /// <summary>
+    /// RNN with <see cref="RnnAttention.Dot"/>: feed the previous attentional vector into the decoder GRU (Luong's input
+    /// feeding). Costs a decoder op per target position, but lets the decoder know what it attended to last.
+    /// </summary>
+    public bool InputFeeding { get; init; } = true;
     /// <summary>Byte-level BPE vocabulary size to train (per side when not shared).</summary>
     public int VocabSize { get; init; } = 8000;
     /// <summary>One tokenizer and embedding table for source and target (also ties the output layer).</summary>

@@ -35,6 +35,16 @@ public sealed record TextClassifierConfig
     public int Heads { get; init; } = 4;
     /// <summary>Transformer: MLP width as a multiple of the model width.</summary>
     public int MlpRatio { get; init; } = 4;
+    /// <summary>Transformer: width of each attention head; 0 = EmbedDim / Heads (pruned heads make it differ).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public int HeadDim { get; init; }
+    /// <summary>Transformer: MLP width; 0 = EmbedDim · MlpRatio (pruned neurons make it differ).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public int MlpHidden { get; init; }
+
+    /// <summary>The MLP width a Transformer block gets.</summary>
+    [JsonIgnore]
+    public int ResolvedMlpHidden => MlpHidden > 0 ? MlpHidden : EmbedDim * MlpRatio;
     /// <summary>Several labels per text (sigmoid outputs) instead of one (softmax).</summary>
     public bool MultiLabel { get; init; }
     /// <summary>Seed for weight initialisation and dropout.</summary>
@@ -68,7 +78,8 @@ public sealed record TextClassifierConfig
         Require(Dropout is >= 0f and < 1f, $"Dropout must be in [0, 1), got {Dropout}.");
         Require(BigramBuckets >= 0, $"BigramBuckets must be ≥ 0, got {BigramBuckets}.");
         Require(KernelWidths.Length > 0 && Array.TrueForAll(KernelWidths, w => w >= 1), "KernelWidths must be a non-empty list of positive widths.");
-        Require(Heads >= 1 && (Encoder != EncoderKind.Transformer || EmbedDim % Heads == 0),
+        Require(HeadDim >= 0 && MlpHidden >= 0, $"HeadDim ({HeadDim}) and MlpHidden ({MlpHidden}) must be ≥ 0.");
+        Require(Heads >= 1 && (Encoder != EncoderKind.Transformer || HeadDim > 0 || EmbedDim % Heads == 0),
             $"Transformer needs EmbedDim ({EmbedDim}) divisible by Heads ({Heads}).");
         Require(MlpRatio >= 1, $"MlpRatio must be ≥ 1, got {MlpRatio}.");
     }

@@ -55,11 +55,11 @@ public sealed class MultiHeadAttention : Module, IReseedable
     /// <paramref name="maxPositions"/> are supported.
     /// </summary>
     public MultiHeadAttention(int modelDim, int heads, Rng rng, int kvHeads = 0, bool causal = false, bool bias = true,
-        float dropout = 0f, bool rope = false, int maxPositions = 2048, float ropeTheta = 10000f)
+        float dropout = 0f, bool rope = false, int maxPositions = 2048, float ropeTheta = 10000f, int headDim = 0)
     {
         ArgumentNullException.ThrowIfNull(rng);
         if (kvHeads <= 0) kvHeads = heads;
-        if (modelDim <= 0 || heads <= 0 || modelDim % heads != 0)
+        if (modelDim <= 0 || heads <= 0 || (headDim <= 0 && modelDim % heads != 0))
             throw new ArgumentException($"MultiHeadAttention: model dim {modelDim} must be a positive multiple of heads {heads}.");
         if (kvHeads > heads || heads % kvHeads != 0)
             throw new ArgumentException($"MultiHeadAttention: kv heads {kvHeads} must divide heads {heads}.");
@@ -67,7 +67,7 @@ public sealed class MultiHeadAttention : Module, IReseedable
         ModelDim = modelDim;
         Heads = heads;
         KvHeads = kvHeads;
-        HeadDim = modelDim / heads;
+        HeadDim = headDim > 0 ? headDim : modelDim / heads; // headDim: head-pruned models have H·D < C
         Causal = causal;
         DropoutRate = dropout;
         Wq = RegisterModule("wq", new Linear(modelDim, heads * HeadDim, rng, bias));

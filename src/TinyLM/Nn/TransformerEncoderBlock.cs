@@ -26,12 +26,12 @@ public sealed class TransformerEncoderBlock : Module
     /// <paramref name="dropout"/> applies to both residual branches and the attention probabilities.
     /// </summary>
     public TransformerEncoderBlock(int modelDim, int heads, Rng rng, int hiddenDim = 0, float dropout = 0.1f, int kvHeads = 0,
-        bool causal = false, bool rope = false, int maxPositions = 2048, bool bias = true)
+        bool causal = false, bool rope = false, int maxPositions = 2048, bool bias = true, int headDim = 0)
     {
         ArgumentNullException.ThrowIfNull(rng);
         if (hiddenDim <= 0) hiddenDim = 4 * modelDim;
         Ln1 = RegisterModule("ln_1", new LayerNorm(modelDim));
-        Attention = RegisterModule("attn", new MultiHeadAttention(modelDim, heads, rng, kvHeads, causal, bias, dropout, rope, maxPositions));
+        Attention = RegisterModule("attn", new MultiHeadAttention(modelDim, heads, rng, kvHeads, causal, bias, dropout, rope, maxPositions, headDim: headDim));
         Ln2 = RegisterModule("ln_2", new LayerNorm(modelDim));
         Mlp = RegisterModule("mlp", new FeedForward(modelDim, hiddenDim, rng, ActivationKind.Gelu, bias));
         _dropout = RegisterModule("dropout", new Dropout(dropout, rng));

@@ -20,6 +20,9 @@ public sealed class ClassifierTrainer(TextClassifier model, TrainOptions options
     /// <summary>Called every <see cref="TrainOptions.CheckpointEvery"/> steps with the state to save.</summary>
     public Action<TrainCheckpoint>? Checkpoint { get; init; }
 
+    /// <summary>Called after every optimizer step with the step's index (e.g. pruning re-applies its masks here).</summary>
+    public Action<int>? AfterStep { get; init; }
+
     /// <summary>A checkpoint to continue from (same model shape, options and data).</summary>
     public TrainCheckpoint? ResumeFrom { get; init; }
 
@@ -83,6 +86,7 @@ public sealed class ClassifierTrainer(TextClassifier model, TrainOptions options
                     loss.Backward();
                     if (options.ClipNorm > 0) GradClip.ClipGlobalNorm(parameters, options.ClipNorm);
                     optimizer.Step();
+                    AfterStep?.Invoke(step);
                     model.ZeroGrad();
                     lossSum += lossValue * indices.Length;
                     correct += CountCorrect(logits, indices, targets);

@@ -12,8 +12,11 @@ public class Seq2SeqTests
 {
     private static readonly ByteBpeTokenizer Bytes = ByteBpeTokenizer.BytesOnly();
 
-    private static Seq2SeqModel Tiny(Seq2SeqArch arch, RnnAttention attention = RnnAttention.Dot, ulong seed = 5) =>
-        Seq2SeqModel.Create(Seq2SeqConfig.Tiny with { Arch = arch, Attention = attention, Seed = seed, Hidden = arch == Seq2SeqArch.Rnn ? 16 : 32 }, Bytes, Bytes);
+    private static Seq2SeqModel Tiny(Seq2SeqArch arch, RnnAttention attention = RnnAttention.Dot, ulong seed = 5, bool inputFeeding = true) =>
+        Seq2SeqModel.Create(Seq2SeqConfig.Tiny with
+        {
+            Arch = arch, Attention = attention, Seed = seed, Hidden = arch == Seq2SeqArch.Rnn ? 16 : 32, InputFeeding = inputFeeding,
+        }, Bytes, Bytes);
 
     private static PaddedBatch Pad(params int[][] rows) => Batching.Pad(rows, Enumerable.Range(0, rows.Length).ToArray());
 
@@ -24,12 +27,13 @@ public class Seq2SeqTests
     }
 
     [Theory]
-    [InlineData(Seq2SeqArch.Transformer, RnnAttention.Dot)]
-    [InlineData(Seq2SeqArch.Rnn, RnnAttention.Dot)]
-    [InlineData(Seq2SeqArch.Rnn, RnnAttention.Additive)]
-    public void Step_decoding_equals_teacher_forced_logits(Seq2SeqArch arch, RnnAttention attention)
+    [InlineData(Seq2SeqArch.Transformer, RnnAttention.Dot, true)]
+    [InlineData(Seq2SeqArch.Rnn, RnnAttention.Dot, true)]
+    [InlineData(Seq2SeqArch.Rnn, RnnAttention.Dot, false)]
+    [InlineData(Seq2SeqArch.Rnn, RnnAttention.Additive, true)]
+    public void Step_decoding_equals_teacher_forced_logits(Seq2SeqArch arch, RnnAttention attention, bool inputFeeding)
     {
-        var model = Tiny(arch, attention);
+        var model = Tiny(arch, attention, inputFeeding: inputFeeding);
         Randomize(model, 7);
         model.Eval();
         var source = Pad([100, 101, 102, 2], [103, 2]);
@@ -48,11 +52,12 @@ public class Seq2SeqTests
     }
 
     [Theory]
-    [InlineData(RnnAttention.Dot)]
-    [InlineData(RnnAttention.Additive)]
-    public void Rnn_attention_gradients(RnnAttention attention)
+    [InlineData(RnnAttention.Dot, true)]
+    [InlineData(RnnAttention.Dot, false)]
+    [InlineData(RnnAttention.Additive, true)]
+    public void Rnn_attention_gradients(RnnAttention attention, bool inputFeeding)
     {
-        var model = Seq2SeqModel.Create(Seq2SeqConfig.Tiny with { Arch = Seq2SeqArch.Rnn, Attention = attention, EmbedDim = 3, Hidden = 4 }, Bytes, Bytes);
+        var model = Seq2SeqModel.Create(Seq2SeqConfig.Tiny with { Arch = Seq2SeqArch.Rnn, Attention = attention, EmbedDim = 3, Hidden = 4, InputFeeding = inputFeeding }, Bytes, Bytes);
         var source = Pad([100, 101, 2], [103, 2]);
         var targetIn = Pad([1, 110, 111], [1, 113]);
         var checkedParams = model.NamedParameters()
@@ -89,7 +94,9 @@ public class Seq2SeqTests
     [Fact]
     public void Transformer_learns_to_reverse_letter_strings() => LearnsToReverse(Seq2SeqArch.Transformer);
 
-    [Fact(Skip = "Known failure: the GRU+attention model stays at the unigram loss (2.18) on this task; gradients check out, the training dynamics do not (see docs/benchmarks.md, Translation).")]
+    // Before input feeding the Luong decoder had to count output positions in its GRU state alone; on this purely
+    // positional task it sat at the unigram loss (≈ 2.1) for most of the 30 epochs while the learning rate decayed.
+    [Fact]
     public void Rnn_learns_to_reverse_letter_strings() => LearnsToReverse(Seq2SeqArch.Rnn);
 
     private static void LearnsToReverse(Seq2SeqArch arch)

@@ -24,7 +24,7 @@ public sealed class TransformerTextEncoder : TextEncoder
         _blocks = new TransformerEncoderBlock[config.Layers];
         for (int i = 0; i < _blocks.Length; i++)
             _blocks[i] = RegisterModule($"block{i}", new TransformerEncoderBlock(config.EmbedDim, config.Heads, rng.Split(),
-                hiddenDim: config.EmbedDim * config.MlpRatio, dropout: config.Dropout));
+                hiddenDim: config.ResolvedMlpHidden, dropout: config.Dropout, headDim: config.HeadDim));
         _finalNorm = RegisterModule("ln_f", new LayerNorm(config.EmbedDim));
         OutputSize = config.EmbedDim;
     }
