@@ -26,6 +26,12 @@ public sealed class ClassifierTrainer(TextClassifier model, TrainOptions options
     /// <summary>A checkpoint to continue from (same model shape, options and data).</summary>
     public TrainCheckpoint? ResumeFrom { get; init; }
 
+    /// <summary>
+    /// Replaces the loss of training steps (validation keeps the plain one): (logits (B, C), indices of the batch's
+    /// examples in the training set) → scalar loss. Distillation uses it to add the teacher's soft targets.
+    /// </summary>
+    public Func<Tensor, int[], Tensor>? TrainingLoss { get; init; }
+
     public TrainResult Fit(TextDataset train, TextDataset? validation = null, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(train);
@@ -79,7 +85,7 @@ public sealed class ClassifierTrainer(TextClassifier model, TrainOptions options
                 {
                     var batch = Batching.Pad(ids, indices);
                     var logits = model.Forward(batch);                        // (B, C)
-                    var loss = Loss(logits, indices, targets);                  // ()
+                    var loss = TrainingLoss?.Invoke(logits, indices) ?? Loss(logits, indices, targets); // ()
                     float lossValue = loss.Item();
                     if (!float.IsFinite(lossValue))
                         throw new InvalidOperationException($"ClassifierTrainer: loss became {lossValue} at step {step} (epoch {epoch + 1}); lower the learning rate.");
