@@ -19,6 +19,7 @@ public static class Program
         root.Subcommands.Add(Export.ExportCommand.Create());
         root.Subcommands.Add(Compress.QuantizeCommand.Create());
         root.Subcommands.Add(Compress.PruneCommand.Create());
+        root.Subcommands.Add(Compress.DistillCommand.Create());
         root.Subcommands.Add(Translate.TranslateCommand.Create());
         root.Subcommands.Add(Translate.BleuCommand.Create());
         return root;
