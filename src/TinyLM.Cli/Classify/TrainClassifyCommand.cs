@@ -24,6 +24,8 @@ public static class TrainClassifyCommand
     private static readonly Option<int?> LayersOption = new("--layers") { Description = "Stacked layers" };
     private static readonly Option<PoolingKind?> PoolingOption = new("--pooling") { Description = "last | max | mean" };
     private static readonly Option<int?> BucketsOption = new("--buckets") { Description = "Hashed word-bigram buckets (0 = unigrams only)" };
+    private static readonly Option<bool?> BigramsOption = new("--bigrams") { Description = "Bag: add every word bigram of the training data to the vocabulary (default: chosen on held-out training data)" };
+    private static readonly Option<float?> NaiveBayesOption = new("--nb-weight") { Description = "Weight γ of naive Bayes mixed into the predictions, 0–1 (default: chosen on held-out training data)" };
     private static readonly Option<int?> EpochsOption = new("--epochs") { Description = "Passes over the training data" };
     private static readonly Option<int?> BatchOption = new("--batch") { Description = "Examples per step" };
     private static readonly Option<float?> LrOption = new("--lr") { Description = "Peak learning rate" };
@@ -32,6 +34,7 @@ public static class TrainClassifyCommand
     private static readonly Option<float?> WeightDecayOption = new("--weight-decay") { Description = "Weight decay" };
     private static readonly Option<float?> LabelSmoothingOption = new("--label-smoothing") { Description = "Label smoothing of the cross-entropy target" };
     private static readonly Option<int?> WarmStartOption = new("--warm-start-epochs") { Description = "Epochs of a bag-of-words pass whose embeddings initialise a sequence encoder (0 = off)" };
+    private static readonly Option<ScheduleKind?> ScheduleOption = new("--schedule") { Description = "Learning-rate decay after warmup: constant | linear | cosine" };
     private static readonly Option<int?> PatienceOption = new("--patience") { Description = "Stop after N epochs without validation improvement" };
     private static readonly Option<double> ValidFractionOption = new("--valid-fraction") { Description = "Hold out this stratified fraction of training data for validation when --valid is not given", DefaultValueFactory = _ => 0.0 };
     private static readonly Option<string?> CheckpointOption = new("--checkpoint") { Description = "Checkpoint file written every --checkpoint-every steps" };
@@ -49,8 +52,8 @@ public static class TrainClassifyCommand
         foreach (var option in new Option[]
                  {
                      TrainOption, ValidOption, TestOption, OutOption, EncoderOption, VocabOption, MaxLenOption, EmbedOption,
-                     HiddenOption, LayersOption, PoolingOption, BucketsOption, EpochsOption, BatchOption, LrOption, DropoutOption,
-                     OptimizerOption, WeightDecayOption, LabelSmoothingOption, WarmStartOption, PatienceOption, ValidFractionOption, CheckpointOption, CheckpointEveryOption, ResumeOption, SeedOption, ThreadsOption,
+                     HiddenOption, LayersOption, PoolingOption, BucketsOption, BigramsOption, NaiveBayesOption, EpochsOption, BatchOption, LrOption, DropoutOption,
+                     OptimizerOption, WeightDecayOption, LabelSmoothingOption, WarmStartOption, ScheduleOption, PatienceOption, ValidFractionOption, CheckpointOption, CheckpointEveryOption, ResumeOption, SeedOption, ThreadsOption,
                      SkipBadOption, DataDirOption, JsonOption,
                  })
             command.Options.Add(option);
@@ -76,6 +79,8 @@ public static class TrainClassifyCommand
             Layers = parse.GetValue(LayersOption) ?? config.Layers,
             Pooling = parse.GetValue(PoolingOption) ?? config.Pooling,
             BigramBuckets = parse.GetValue(BucketsOption) ?? config.BigramBuckets,
+            NaiveBayesWeight = parse.GetValue(NaiveBayesOption) ?? config.NaiveBayesWeight,
+            WordBigrams = parse.GetValue(BigramsOption) ?? config.WordBigrams,
             Dropout = parse.GetValue(DropoutOption) ?? config.Dropout,
             Seed = seed,
         };
@@ -89,6 +94,7 @@ public static class TrainClassifyCommand
             Patience = parse.GetValue(PatienceOption) ?? options.Patience,
             LabelSmoothing = parse.GetValue(LabelSmoothingOption) ?? options.LabelSmoothing,
             WarmStartEpochs = parse.GetValue(WarmStartOption) ?? options.WarmStartEpochs,
+            Schedule = parse.GetValue(ScheduleOption) ?? options.Schedule,
             Seed = seed,
             CheckpointEvery = parse.GetValue(CheckpointOption) is null ? 0 : parse.GetValue(CheckpointEveryOption),
         };
@@ -115,6 +121,20 @@ public static class TrainClassifyCommand
         double validFraction = parse.GetValue(ValidFractionOption);
         if (valid is null && validFraction > 0)
             (train, valid) = ClassifierData.HoldOut(train, validFraction, seed);
+
+        // The default recipe decides bigrams and the naive Bayes mixture on held-out training data, unless told.
+        bool auto = parse.GetValue(EncoderOption) is null && parse.GetValue(BucketsOption) is null
+                    && parse.GetValue(BigramsOption) is null && parse.GetValue(NaiveBayesOption) is null && parse.GetValue(ResumeOption) is null;
+        ClassifierAutoChoice? choice = null;
+        if (auto)
+        {
+            Console.Error.WriteLine("choosing bigrams and the naive Bayes weight on 20% of the training data…");
+            choice = ClassifierAutoRecipe.Choose(train, config, options);
+            config = choice.Model;
+            foreach (var (bigrams, weight, accuracy) in choice.Candidates)
+                Console.Error.WriteLine($"  {(bigrams ? "bigrams" : "words  ")} naive Bayes {weight:0.00}: held-out accuracy {accuracy * 100:F2}%");
+            Console.Error.WriteLine($"recipe: {choice.Summary}");
+        }
 
         string? checkpointPath = parse.GetValue(CheckpointOption);
         TrainCheckpoint? resume = null;
@@ -158,6 +178,9 @@ public static class TrainClassifyCommand
                 w.WriteNumber("model_bytes", modelBytes);
                 w.WriteNumber("peak_memory_bytes", Process.GetCurrentProcess().PeakWorkingSet64);
                 w.WriteString("encoder", config.Encoder.ToString().ToLowerInvariant());
+                w.WriteBoolean("word_bigrams", config.WordBigrams);
+                w.WriteNumber("bigram_buckets", config.BigramBuckets);
+                w.WriteNumber("naive_bayes_weight", config.NaiveBayesWeight);
                 w.WriteString("model", outPath);
             });
         return ExitCodes.Ok;

@@ -48,12 +48,17 @@ public sealed record LmMeasurement(long Bytes, long Parameters, double? ValLoss,
         return new(bytes, parameters, loss, 1000 / MeasureDecode(state, lm.BosId ?? 0, trials), throughput);
     }
 
-    /// <summary>Greedy decode tokens/s from <paramref name="first"/> until the context is full (best of the trials, after a warm-up).</summary>
+    /// <summary>
+    /// Greedy decode tokens/s from <paramref name="first"/> until the context is full: the best of at least
+    /// <paramref name="trials"/> runs, and of as many as fit in a second (a tiny model's run takes milliseconds, and
+    /// one run on a shared machine says little), after a warm-up.
+    /// </summary>
     public static double MeasureDecode(CausalLMRunState state, int first, int trials)
     {
         ArgumentNullException.ThrowIfNull(state);
         double best = 0;
-        for (int trial = -1; trial < trials; trial++)
+        var budget = Stopwatch.StartNew();
+        for (int trial = -1; trial < trials || budget.Elapsed.TotalSeconds < 1; trial++)
         {
             state.Reset();
             var logits = state.Prefill([first]);

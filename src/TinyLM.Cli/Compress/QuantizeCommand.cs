@@ -46,6 +46,8 @@ public static class QuantizeCommand
         if (maxError is < 0 or double.NaN) throw new CliError($"--max-error must be ≥ 0, got {maxError}.", ExitCodes.Usage);
 
         var contents = ModelFile.Load(input);
+        if (contents.Kind == ModelKind.CausalLm && parse.GetValue(CalibrateOption) is { } calibrate)
+            throw new CliError($"--calibrate {calibrate}: language models are judged by weight error (--max-error); calibration texts apply to classifiers.", ExitCodes.Usage);
         if (contents.Kind == ModelKind.CausalLm)
             return QuantizeLm.Run(CausalLMFile.FromContents(contents, input), input, output, type, new QuantizeLm.Settings(
                 maxError, parse.GetValue(EvalOption), parse.GetValue(LmDataOption), parse.GetValue(DataDirOption),

@@ -29,7 +29,7 @@ public static class TrainLmCommand
     private static readonly Option<int> StepsOption = new("--steps") { Description = "Optimizer steps", DefaultValueFactory = _ => 2000 };
     private static readonly Option<float> LrOption = new("--lr") { Description = "Peak learning rate (cosine decay to lr/10)", DefaultValueFactory = _ => 1e-3f };
     private static readonly Option<int> WarmupOption = new("--warmup") { Description = "Warmup steps", DefaultValueFactory = _ => 100 };
-    private static readonly Option<bool> NoBiasOption = new("--no-bias") { Description = "No bias in linear layers and norms (nanoGPT's shakespeare_char setting)" };
+    private static readonly Option<bool> BiasOption = new("--bias") { Description = "Biases in linear layers and norms (GPT-2 style; nanoGPT's train.py defaults to none)" };
     private static readonly Option<float> DropoutOption = new("--dropout") { Description = "Dropout rate", DefaultValueFactory = _ => 0f };
     private static readonly Option<int> EvalEveryOption = new("--eval-every") { Description = "Estimate train/val loss every N steps", DefaultValueFactory = _ => 250 };
     private static readonly Option<int> EvalBatchesOption = new("--eval-batches") { Description = "Batches per loss estimate", DefaultValueFactory = _ => 20 };
@@ -47,7 +47,7 @@ public static class TrainLmCommand
         foreach (var option in new Option[]
                  {
                      DataOption, OutOption, TokenizerOption, VocabOption, ArchOption, LayersOption, HeadsOption, KvHeadsOption, EmbedOption,
-                     ContextOption, BatchOption, AccumOption, StepsOption, LrOption, WarmupOption, NoBiasOption, DropoutOption, EvalEveryOption, EvalBatchesOption,
+                     ContextOption, BatchOption, AccumOption, StepsOption, LrOption, WarmupOption, BiasOption, DropoutOption, EvalEveryOption, EvalBatchesOption,
                      SeedOption, ThreadsOption, CheckpointOption, CheckpointEveryOption, ResumeOption, DataDirOption, JsonOption,
                  })
             command.Options.Add(option);
@@ -102,7 +102,7 @@ public static class TrainLmCommand
                 VocabSize = tokenizer.VocabSize, Layers = parse.GetValue(LayersOption), Heads = parse.GetValue(HeadsOption),
                 KvHeads = parse.GetValue(KvHeadsOption), EmbedDim = parse.GetValue(EmbedOption), ContextLength = parse.GetValue(ContextOption),
                 HiddenDim = 0, Dropout = parse.GetValue(DropoutOption), Seed = seed,
-                Bias = baseConfig.Bias && !parse.GetValue(NoBiasOption),
+                Bias = parse.GetValue(BiasOption),
             };
             try
             {

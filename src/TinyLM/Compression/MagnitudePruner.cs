@@ -22,12 +22,16 @@ public sealed class MagnitudePruner
         _entries = [.. entries];
     }
 
-    /// <summary>Whether unstructured pruning touches this parameter: every weight matrix except position embeddings.</summary>
+    /// <summary>
+    /// Whether unstructured pruning touches this parameter: every weight matrix except position embeddings and the
+    /// naive Bayes head's log-probability table (counted statistics, not weights: a zero there is a real probability).
+    /// </summary>
     public static bool IsPrunable(string name, Tensor tensor)
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(tensor);
-        return tensor.Rank >= 2 && !name.Contains("position_embedding", StringComparison.Ordinal);
+        return tensor.Rank >= 2 && !name.Contains("position_embedding", StringComparison.Ordinal)
+            && !name.StartsWith("nb.", StringComparison.Ordinal);
     }
 
     /// <summary>The pruned parameters' names.</summary>

@@ -38,6 +38,10 @@ public static class StructuredPruner
                 $"head pruning needs a transformer encoder, this model's encoder is {config.Encoder.ToString().ToLowerInvariant()} (try --structured neurons or vocab)",
             StructuredPruning.Vocab when config.BigramBuckets > 0 =>
                 "vocabulary pruning would change the hashed bigram ids (they depend on word ids); this model uses bigram buckets",
+            StructuredPruning.Vocab when config.WordBigrams =>
+                "vocabulary pruning of a model with exact word bigrams is not supported (pair entries would outlive their words); try --structured neurons",
+            StructuredPruning.Vocab when config.NaiveBayesWeight > 0 =>
+                "vocabulary pruning would leave the naive Bayes head's per-word probabilities unnormalised; this model mixes one in (try --structured neurons)",
             _ => null,
         };
     }

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace TinyLM.Kernels;
 
@@ -7,63 +8,257 @@ public static class NormKernels
 {
     /// <summary>
     /// y = (x − mean)·rstd·w + b per row; w and b may be empty (treated as 1 and 0). Saves mean and rstd per row
-    /// for the backward. Statistics are accumulated in double for stability.
+    /// for the backward. Rows are independent and split over threads in fixed chunks; within a row the sums run in
+    /// vector lanes in a fixed order, so results do not depend on the thread count.
     /// </summary>
     public static void LayerNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, Span<float> y,
-        Span<float> mean, Span<float> rstd, int rows, int n, float eps)
+        Span<float> mean, Span<float> rstd, int rows, int n, float eps) =>
+        LayerNorm(x, w, b, y, mean, rstd, rows, n, eps, GemmOptions.Default.ResolvedSimd, Threading.MaxThreads);
+
+    internal static unsafe void LayerNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, Span<float> y,
+        Span<float> mean, Span<float> rstd, int rows, int n, float eps, GemmSimd simd, int threads)
     {
-        for (int r = 0; r < rows; r++)
+        CheckLayerNorm("NormKernels.LayerNorm", x.Length, y.Length, w.Length, b.Length, mean.Length, rstd.Length, rows, n);
+        fixed (float* px = x, pw = w, pb = b, py = y, pm = mean, pr = rstd)
         {
-            var xr = x.Slice(r * n, n);
-            var yr = y.Slice(r * n, n);
-            double s = 0;
-            for (int i = 0; i < n; i++) s += xr[i];
-            double mu = s / n;
-            double v = 0;
-            for (int i = 0; i < n; i++) { double dlt = xr[i] - mu; v += dlt * dlt; }
-            float rs = (float)(1.0 / Math.Sqrt(v / n + eps));
-            mean[r] = (float)mu;
-            rstd[r] = rs;
-            TensorPrimitives.Subtract(xr, (float)mu, yr);
-            TensorPrimitives.Multiply(yr, rs, yr);
-            if (!w.IsEmpty) TensorPrimitives.Multiply(yr, w, yr);
-            if (!b.IsEmpty) TensorPrimitives.Add(yr, b, yr);
+            var job = _lnForward ??= new LayerNormForwardJob();
+            job.Set(px, pw, pb, py, pm, pr, null, null, null, rows, n, eps, simd);
+            Threading.For(Chunks(rows), job, rows * n < ParallelThreshold ? 1 : threads);
         }
     }
 
     /// <summary>
     /// Layer norm backward. Accumulates into dx (if not empty), dw and db (if not empty) — callers zero them first
-    /// when they want plain gradients.
+    /// when they want plain gradients. dw and db are summed per fixed chunk of rows and the chunks added in order,
+    /// so the bits do not depend on the thread count.
     /// </summary>
     public static void LayerNormBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> mean,
-        ReadOnlySpan<float> rstd, ReadOnlySpan<float> g, Span<float> dx, Span<float> dw, Span<float> db, int rows, int n)
+        ReadOnlySpan<float> rstd, ReadOnlySpan<float> g, Span<float> dx, Span<float> dw, Span<float> db, int rows, int n) =>
+        LayerNormBackward(x, w, mean, rstd, g, dx, dw, db, rows, n, GemmOptions.Default.ResolvedSimd, Threading.MaxThreads);
+
+    internal static unsafe void LayerNormBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> mean,
+        ReadOnlySpan<float> rstd, ReadOnlySpan<float> g, Span<float> dx, Span<float> dw, Span<float> db, int rows, int n, GemmSimd simd, int threads)
     {
-        for (int r = 0; r < rows; r++)
+        CheckLayerNorm("NormKernels.LayerNormBackward", x.Length, g.Length, w.Length, 0, mean.Length, rstd.Length, rows, n);
+        if ((!dx.IsEmpty && dx.Length < (long)rows * n) || (!dw.IsEmpty && dw.Length < n) || (!db.IsEmpty && db.Length < n))
+            throw new ArgumentException($"NormKernels.LayerNormBackward: dx {dx.Length}, dw {dw.Length}, db {db.Length} floats for (rows={rows}, n={n}).");
+        int chunks = Chunks(rows);
+        bool partials = !dw.IsEmpty || !db.IsEmpty;
+        var scratch = partials ? new float[2 * chunks * n] : null;
+        fixed (float* px = x, pw = w, pm = mean, pr = rstd, pg = g, pdx = dx, ps = scratch)
         {
-            var xr = x.Slice(r * n, n);
-            var gr = g.Slice(r * n, n);
-            float mu = mean[r], rs = rstd[r];
-            // xhat = (x - mu) * rs; gxhat = g * w.
-            double sumG = 0, sumGX = 0;
-            for (int i = 0; i < n; i++)
+            var job = _lnBackward ??= new LayerNormBackwardJob();
+            job.Set(px, pw, null, null, pm, pr, pg, dx.IsEmpty ? null : pdx, partials ? ps : null, rows, n, 0f, simd);
+            Threading.For(chunks, job, rows * n < ParallelThreshold ? 1 : threads);
+        }
+        if (scratch is null) return;
+        for (int c = 0; c < chunks; c++)
+        {
+            if (!dw.IsEmpty) TensorPrimitives.Add(dw[..n], scratch.AsSpan(2 * c * n, n), dw[..n]);
+            if (!db.IsEmpty) TensorPrimitives.Add(db[..n], scratch.AsSpan((2 * c + 1) * n, n), db[..n]);
+        }
+    }
+
+    // Rows per parallel chunk: fixed, so the dw/db partial sums (and their order) never depend on the thread count.
+    private const int ChunkRows = 32;
+    private const int ParallelThreshold = 1 << 15;
+
+    [ThreadStatic] private static LayerNormForwardJob? _lnForward;
+    [ThreadStatic] private static LayerNormBackwardJob? _lnBackward;
+
+    private static int Chunks(int rows) => (rows + ChunkRows - 1) / ChunkRows;
+
+    private static void CheckLayerNorm(string op, int x, int y, int w, int b, int mean, int rstd, int rows, int n)
+    {
+        long size = (long)rows * n;
+        if (rows < 0 || n < 1 || x < size || y < size || (w != 0 && w < n) || (b != 0 && b < n) || mean < rows || rstd < rows)
+            throw new ArgumentException($"{op}: spans x {x}, y/g {y}, w {w}, b {b}, mean {mean}, rstd {rstd} floats for (rows={rows}, n={n}).");
+    }
+
+    private abstract unsafe class LayerNormJob : ParallelJob
+    {
+        protected float* X, W, B, Y, Mean, Rstd, G, Dx, Partials;
+        protected int Rows, N;
+        protected float Eps;
+        protected GemmSimd Simd;
+
+        public void Set(float* x, float* w, float* b, float* y, float* mean, float* rstd, float* g, float* dx, float* partials,
+            int rows, int n, float eps, GemmSimd simd)
+        {
+            X = x; W = w; B = b; Y = y; Mean = mean; Rstd = rstd; G = g; Dx = dx; Partials = partials;
+            Rows = rows; N = n; Eps = eps; Simd = simd;
+        }
+    }
+
+    private sealed unsafe class LayerNormForwardJob : LayerNormJob
+    {
+        public override void Run(int index)
+        {
+            int r1 = Math.Min(Rows, (index + 1) * ChunkRows);
+            for (int r = index * ChunkRows; r < r1; r++)
             {
-                float xh = (xr[i] - mu) * rs;
-                float gh = w.IsEmpty ? gr[i] : gr[i] * w[i];
-                sumG += gh;
-                sumGX += gh * xh;
-                if (!dw.IsEmpty) dw[i] += gr[i] * xh;
-                if (!db.IsEmpty) db[i] += gr[i];
-            }
-            if (dx.IsEmpty) continue;
-            var dr = dx.Slice(r * n, n);
-            float mG = (float)(sumG / n), mGX = (float)(sumGX / n);
-            for (int i = 0; i < n; i++)
-            {
-                float xh = (xr[i] - mu) * rs;
-                float gh = w.IsEmpty ? gr[i] : gr[i] * w[i];
-                dr[i] += rs * (gh - mG - xh * mGX);
+                float* xr = X + (long)r * N, yr = Y + (long)r * N;
+                float mu = Sum(xr, null, 0f, N, Simd) / N;
+                float var = Sum(xr, xr, mu, N, Simd) / N;
+                float rs = 1f / MathF.Sqrt(var + Eps);
+                Mean[r] = mu;
+                Rstd[r] = rs;
+                int i = 0;
+                if (Simd == GemmSimd.V512)
+                    for (; i + 16 <= N; i += 16)
+                    {
+                        var v = (Vector512.Load(xr + i) - Vector512.Create(mu)) * Vector512.Create(rs);
+                        if (W != null) v *= Vector512.Load(W + i);
+                        if (B != null) v += Vector512.Load(B + i);
+                        v.Store(yr + i);
+                    }
+                if (Simd != GemmSimd.Scalar)
+                    for (; i + 8 <= N; i += 8)
+                    {
+                        var v = (Vector256.Load(xr + i) - Vector256.Create(mu)) * Vector256.Create(rs);
+                        if (W != null) v *= Vector256.Load(W + i);
+                        if (B != null) v += Vector256.Load(B + i);
+                        v.Store(yr + i);
+                    }
+                for (; i < N; i++)
+                {
+                    float v = (xr[i] - mu) * rs;
+                    if (W != null) v *= W[i];
+                    if (B != null) v += B[i];
+                    yr[i] = v;
+                }
             }
         }
+    }
+
+    private sealed unsafe class LayerNormBackwardJob : LayerNormJob
+    {
+        public override void Run(int index)
+        {
+            int r0 = index * ChunkRows, r1 = Math.Min(Rows, r0 + ChunkRows);
+            float* dw = Partials == null ? null : Partials + 2L * index * N;
+            float* db = dw == null ? null : dw + N;
+            if (dw != null) new Span<float>(dw, 2 * N).Clear();
+            for (int r = r0; r < r1; r++)
+            {
+                float* xr = X + (long)r * N, gr = G + (long)r * N;
+                float mu = Mean[r], rs = Rstd[r];
+                // Σ g·w and Σ g·w·x̂, with x̂ = (x − μ)·rstd.
+                float sumG = 0, sumGX = 0;
+                int i = 0;
+                if (Simd == GemmSimd.V512 && N >= 16)
+                {
+                    Vector512<float> aG = default, aGX = default;
+                    for (; i + 16 <= N; i += 16)
+                    {
+                        var g = Vector512.Load(gr + i);
+                        var xh = (Vector512.Load(xr + i) - Vector512.Create(mu)) * Vector512.Create(rs);
+                        if (dw != null)
+                        {
+                            Vector512.FusedMultiplyAdd(g, xh, Vector512.Load(dw + i)).Store(dw + i);
+                            (Vector512.Load(db + i) + g).Store(db + i);
+                        }
+                        var gh = W == null ? g : g * Vector512.Load(W + i);
+                        aG += gh;
+                        aGX = Vector512.FusedMultiplyAdd(gh, xh, aGX);
+                    }
+                    sumG = Vector512.Sum(aG);
+                    sumGX = Vector512.Sum(aGX);
+                }
+                else if (Simd != GemmSimd.Scalar && N >= 8)
+                {
+                    Vector256<float> aG = default, aGX = default;
+                    for (; i + 8 <= N; i += 8)
+                    {
+                        var g = Vector256.Load(gr + i);
+                        var xh = (Vector256.Load(xr + i) - Vector256.Create(mu)) * Vector256.Create(rs);
+                        if (dw != null)
+                        {
+                            Vector256.FusedMultiplyAdd(g, xh, Vector256.Load(dw + i)).Store(dw + i);
+                            (Vector256.Load(db + i) + g).Store(db + i);
+                        }
+                        var gh = W == null ? g : g * Vector256.Load(W + i);
+                        aG += gh;
+                        aGX = Vector256.FusedMultiplyAdd(gh, xh, aGX);
+                    }
+                    sumG = Vector256.Sum(aG);
+                    sumGX = Vector256.Sum(aGX);
+                }
+                for (; i < N; i++)
+                {
+                    float g = gr[i], xh = (xr[i] - mu) * rs;
+                    if (dw != null)
+                    {
+                        dw[i] = MathF.FusedMultiplyAdd(g, xh, dw[i]);
+                        db[i] += g;
+                    }
+                    float gh = W == null ? g : g * W[i];
+                    sumG += gh;
+                    sumGX = MathF.FusedMultiplyAdd(gh, xh, sumGX);
+                }
+                if (Dx == null) continue;
+                float* dr = Dx + (long)r * N;
+                float mG = sumG / N, mGX = sumGX / N;
+                i = 0;
+                if (Simd == GemmSimd.V512)
+                    for (; i + 16 <= N; i += 16)
+                    {
+                        var xh = (Vector512.Load(xr + i) - Vector512.Create(mu)) * Vector512.Create(rs);
+                        var gh = W == null ? Vector512.Load(gr + i) : Vector512.Load(gr + i) * Vector512.Load(W + i);
+                        var v = (gh - Vector512.Create(mG) - xh * Vector512.Create(mGX)) * Vector512.Create(rs);
+                        (Vector512.Load(dr + i) + v).Store(dr + i);
+                    }
+                if (Simd != GemmSimd.Scalar)
+                    for (; i + 8 <= N; i += 8)
+                    {
+                        var xh = (Vector256.Load(xr + i) - Vector256.Create(mu)) * Vector256.Create(rs);
+                        var gh = W == null ? Vector256.Load(gr + i) : Vector256.Load(gr + i) * Vector256.Load(W + i);
+                        var v = (gh - Vector256.Create(mG) - xh * Vector256.Create(mGX)) * Vector256.Create(rs);
+                        (Vector256.Load(dr + i) + v).Store(dr + i);
+                    }
+                for (; i < N; i++)
+                {
+                    float xh = (xr[i] - mu) * rs;
+                    float gh = W == null ? gr[i] : gr[i] * W[i];
+                    dr[i] += (gh - mG - xh * mGX) * rs;
+                }
+            }
+        }
+    }
+
+    // Σ (a − shift)·(b − shift) over n floats, or Σ a when b is null; vector lanes first, then the tail.
+    private static unsafe float Sum(float* a, float* b, float shift, int n, GemmSimd simd)
+    {
+        int i = 0;
+        float s = 0;
+        if (simd == GemmSimd.V512 && n >= 16)
+        {
+            var acc = Vector512<float>.Zero;
+            var sh = Vector512.Create(shift);
+            for (; i + 16 <= n; i += 16)
+            {
+                var d = Vector512.Load(a + i) - sh;
+                acc = b == null ? acc + d : Vector512.FusedMultiplyAdd(d, d, acc);
+            }
+            s = Vector512.Sum(acc);
+        }
+        else if (simd != GemmSimd.Scalar && n >= 8)
+        {
+            var acc = Vector256<float>.Zero;
+            var sh = Vector256.Create(shift);
+            for (; i + 8 <= n; i += 8)
+            {
+                var d = Vector256.Load(a + i) - sh;
+                acc = b == null ? acc + d : Vector256.FusedMultiplyAdd(d, d, acc);
+            }
+            s = Vector256.Sum(acc);
+        }
+        for (; i < n; i++)
+        {
+            float d = a[i] - shift;
+            s = b == null ? s + d : MathF.FusedMultiplyAdd(d, d, s);
+        }
+        return s;
     }
 
     /// <summary>y = x · rrms · w per row, rrms = 1/√(mean(x²) + eps); w may be empty. Saves rrms per row.</summary>

@@ -60,6 +60,11 @@ public sealed record CausalLMConfig
     public float RopeTheta { get; init; } = 10000f;
     /// <summary>GELU or SwiGLU MLP.</summary>
     public MlpKind Mlp { get; init; } = MlpKind.Gelu;
+    /// <summary>
+    /// With <see cref="MlpKind.Gelu"/>: the exact (erf) GELU of PyTorch's nn.GELU() (nanoGPT) instead of the tanh
+    /// approximation (GPT-2). False by default so model files written before this field keep their activation.
+    /// </summary>
+    public bool ExactGelu { get; init; }
     /// <summary>Biases on linear layers (and LayerNorm).</summary>
     public bool Bias { get; init; } = true;
     /// <summary>Output projection shares the token embedding matrix.</summary>
@@ -76,11 +81,15 @@ public sealed record CausalLMConfig
     /// <summary>D = C / H.</summary>
     [JsonIgnore] public int HeadDim => EmbedDim / Math.Max(1, Heads);
 
-    /// <summary>nanoGPT's "baby GPT" for a CPU on tinyshakespeare, char-level (set <see cref="VocabSize"/> to the tokenizer's).</summary>
+    /// <summary>
+    /// nanoGPT's "baby GPT" for a CPU on tinyshakespeare, char-level (set <see cref="VocabSize"/> to the tokenizer's):
+    /// as nanoGPT's train.py, no biases (its default <c>bias = False</c>, which config/train_shakespeare_char.py keeps)
+    /// and the exact GELU of nn.GELU().
+    /// </summary>
     public static CausalLMConfig NanoGptShakespeareCpu => new()
     {
         VocabSize = 65, ContextLength = 64, Layers = 4, Heads = 4, EmbedDim = 128, Norm = NormKind.LayerNorm,
-        Positions = PositionKind.Learned, Mlp = MlpKind.Gelu, Bias = true, TieWeights = true, Dropout = 0f,
+        Positions = PositionKind.Learned, Mlp = MlpKind.Gelu, ExactGelu = true, Bias = false, TieWeights = true, Dropout = 0f,
     };
 
     /// <summary>llama2.c's stories15M shape.</summary>

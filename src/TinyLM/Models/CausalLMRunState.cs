@@ -212,7 +212,7 @@ public sealed unsafe class CausalLMRunState
             else
             {
                 Project(n, xb, m.In, h1);
-                ActivationKernels.GeluTanh(h1, h1);
+                if (((FeedForward)block.FeedForward).Activation == ActivationKind.GeluExact) GeluKernels.Forward(h1, h1); else ActivationKernels.GeluTanh(h1, h1);
             }
             Project(n, h1, m.Out, proj);
             TensorPrimitives.Add(x, proj, x);

@@ -13,6 +13,7 @@ public sealed class ClassifierInputs(TextClassifierConfig config, WordTokenizer 
 
     public int[] Encode(string text)
     {
+        if (config.WordBigrams) return WithWordBigrams(text);
         var words = tokenizer.Encode(text);
         if (words.Length == 0) return [tokenizer.OovId ?? 0]; // an all-filtered text still needs one position
         if (words.Length > config.MaxLength)
@@ -26,6 +27,25 @@ public sealed class ClassifierInputs(TextClassifierConfig config, WordTokenizer 
         for (int i = 0; i < result.Length; i++) result[i] = Encode(texts[i]);
         return result;
     }
+
+    // Word ids (unknown words → OOV), cut like the plain path, then the id of every adjacent pair the vocabulary knows.
+    private int[] WithWordBigrams(string text)
+    {
+        var tokens = tokenizer.Tokenize(text);
+        if (tokens.Count > config.MaxLength)
+            tokens = config.Truncation == TruncationSide.End ? tokens[..config.MaxLength] : tokens[^config.MaxLength..];
+        if (tokens.Count == 0) return [tokenizer.OovId ?? 0];
+        var index = tokenizer.WordIndex;
+        int oov = tokenizer.OovId ?? 0;
+        var ids = new List<int>(2 * tokens.Count);
+        foreach (var w in tokens) ids.Add(index.TryGetValue(w, out int id) ? id : oov);
+        for (int i = 0; i + 1 < tokens.Count; i++)
+            if (index.TryGetValue(BigramKey(tokens[i], tokens[i + 1]), out int id)) ids.Add(id);
+        return [.. ids];
+    }
+
+    /// <summary>How a word bigram is spelled in the vocabulary.</summary>
+    public static string BigramKey(string first, string second) => first + " " + second;
 
     // Hash of the two word ids (a multiplicative mix, as fastText does for n-grams), stable across runs.
     private int BigramBucket(int a, int b)

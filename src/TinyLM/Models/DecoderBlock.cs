@@ -34,7 +34,8 @@ public sealed class DecoderBlock : Module
         FfnNorm = RegisterModule("ffn_norm", CreateNorm(config));
         FeedForward = RegisterModule<Module>("feed_forward", config.Mlp == MlpKind.SwiGlu
             ? new SwiGluFeedForward(c, config.ResolvedHiddenDim, rng.Split(), config.Bias)
-            : new FeedForward(c, config.ResolvedHiddenDim, rng.Split(), ActivationKind.Gelu, config.Bias));
+            : new FeedForward(c, config.ResolvedHiddenDim, rng.Split(),
+                config.ExactGelu ? ActivationKind.GeluExact : ActivationKind.Gelu, config.Bias));
         _dropout = RegisterModule("dropout", new Dropout(config.Dropout, rng.Split()));
     }
 

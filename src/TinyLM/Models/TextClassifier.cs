@@ -19,6 +19,7 @@ public sealed class TextClassifier : Module
     private readonly TextEncoder _encoder;
     private readonly Dropout _dropout;
     private readonly Linear _output;
+    private readonly NaiveBayesHead? _naiveBayes;
 
     public TextClassifier(TextClassifierConfig config, WordTokenizer tokenizer, LabelMap labels)
     {
@@ -31,10 +32,11 @@ public sealed class TextClassifier : Module
         Labels = labels;
         Inputs = new ClassifierInputs(config, tokenizer);
         var rng = new Rng(config.Seed);
-        _embedding = RegisterModule("embedding", new Embedding(Inputs.EmbeddingRows, config.EmbedDim, rng.Split(), paddingIndex: 0));
+        _embedding = RegisterModule("embedding", new Embedding(Inputs.EmbeddingRows, config.EmbedDim, rng.Split(), paddingIndex: 0, std: config.EmbedInitStd ?? 1f));
         _encoder = RegisterModule("encoder", TextEncoder.Create(config, rng.Split()));
         _dropout = RegisterModule("dropout", new Dropout(config.Dropout, rng.Split()));
         _output = RegisterModule("output", new Linear(_encoder.OutputSize, labels.Count, rng.Split()));
+        if (config.NaiveBayesWeight > 0f) _naiveBayes = RegisterModule("nb", new NaiveBayesHead(Inputs.EmbeddingRows, labels.Count));
     }
 
     /// <summary>Architecture and preprocessing.</summary>
@@ -59,13 +61,53 @@ public sealed class TextClassifier : Module
         ArgumentNullException.ThrowIfNull(config);
         if (training.Count == 0) throw new ArgumentException("TextClassifier.Create: no training examples.");
         var tokenizer = new WordTokenizer(config.VocabSize, oovToken: "<oov>").Fit(training.Select(e => e.Text));
+        if (config.WordBigrams) tokenizer = WithTrainingBigrams(tokenizer, training);
         var labels = LabelMap.FromExamples(training);
         return new TextClassifier(config, tokenizer, labels);
     }
 
-    /// <summary>Logits (B, C) for a padded batch of ids.</summary>
+    // The capped word vocabulary followed by every bigram of the training texts, most frequent first.
+    private static WordTokenizer WithTrainingBigrams(WordTokenizer words, IReadOnlyList<TextExample> training)
+    {
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var example in training)
+        {
+            var tokens = words.Tokenize(example.Text);
+            for (int i = 0; i + 1 < tokens.Count; i++)
+            {
+                string key = ClassifierInputs.BigramKey(tokens[i], tokens[i + 1]);
+                counts[key] = counts.GetValueOrDefault(key) + 1;
+            }
+        }
+        var bigrams = counts.ToList();
+        bigrams.Sort((a, b) => a.Value != b.Value ? b.Value.CompareTo(a.Value) : string.CompareOrdinal(a.Key, b.Key));
+        var vocabulary = new List<string>(words.VocabSize + bigrams.Count);
+        for (int id = words.OovId is null ? 1 : 2; id < words.VocabSize; id++) vocabulary.Add(words.IdToWord(id));
+        foreach (var (bigram, _) in bigrams) vocabulary.Add(bigram);
+        return words.WithWords(vocabulary);
+    }
+
+    /// <summary>The naive Bayes model mixed into predictions, when <see cref="TextClassifierConfig.NaiveBayesWeight"/> &gt; 0.</summary>
+    public NaiveBayesHead? NaiveBayes => _naiveBayes;
+
+    /// <summary>
+    /// Logits (B, C) for a padded batch of ids. In evaluation mode with a naive Bayes head these are the mixed
+    /// log-probabilities; in training mode always the network's own logits (the head is fitted by counting).
+    /// </summary>
     public Tensor Forward(PaddedBatch batch)
     {
+        var logits = ForwardNetwork(batch); // (B, C)
+        return Training ? logits : MixNaiveBayes(logits, batch);
+    }
+
+    /// <summary>Mixes the naive Bayes head into network logits (B, C); without a head, returns them unchanged.</summary>
+    public Tensor MixNaiveBayes(Tensor logits, PaddedBatch batch) =>
+        _naiveBayes is null ? logits : _naiveBayes.Blend(logits, batch, Config.NaiveBayesWeight);
+
+    /// <summary>The network's logits (B, C), without the naive Bayes mixture.</summary>
+    public Tensor ForwardNetwork(PaddedBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
         var ids = new IntTensor(batch.Ids, batch.B, batch.T);
         var x = _embedding.Forward(ids);                // (B, T, E)
         var features = _encoder.Forward(x, batch.Lengths); // (B, F)
@@ -87,7 +129,7 @@ public sealed class TextClassifier : Module
             {
                 using var scope = new TensorScope();
                 var batch = Batching.Pad(ids, indices);
-                var logits = InferenceEngine?.Forward(batch) ?? Forward(batch);         // (B, C)
+                var logits = InferenceEngine is { } engine ? MixNaiveBayes(engine.Forward(batch), batch) : Forward(batch); // (B, C)
                 var probs = (Config.MultiLabel ? logits.Sigmoid() : logits.Softmax(-1)).ToArray();
                 int c = Labels.Count;
                 for (int i = 0; i < indices.Length; i++) result[indices[i]] = probs.AsSpan(i * c, c).ToArray();

@@ -19,6 +19,12 @@ public sealed record TextClassifierConfig
     public TruncationSide Truncation { get; init; } = TruncationSide.End;
     /// <summary>Embedding width.</summary>
     public int EmbedDim { get; init; } = 64;
+    /// <summary>
+    /// Standard deviation of the initial embeddings (N(0, σ²)); null means 1, which suits sequence encoders (and
+    /// is what files written before this field hold). The bag wants them small, as fastText does, or the random
+    /// start of rare words and bigrams outweighs what a few updates teach them.
+    /// </summary>
+    public float? EmbedInitStd { get; init; }
     /// <summary>Hidden width per direction (recurrent), filters per width (CNN), model width (Transformer: must equal EmbedDim).</summary>
     public int Hidden { get; init; } = 64;
     /// <summary>Stacked recurrent layers or Transformer blocks.</summary>
@@ -29,6 +35,16 @@ public sealed record TextClassifierConfig
     public PoolingKind Pooling { get; init; } = PoolingKind.Last;
     /// <summary>Bag encoder: hashed word-bigram buckets (0 = unigrams only).</summary>
     public int BigramBuckets { get; init; } = 0;
+    /// <summary>
+    /// Bag encoder: the vocabulary also holds every word bigram of the training data (exact, no hashing), and each
+    /// text's ids are its words followed by its known bigrams. Exclusive with <see cref="BigramBuckets"/>.
+    /// </summary>
+    public bool WordBigrams { get; init; }
+    /// <summary>
+    /// γ of the naive Bayes mixture (see <see cref="NaiveBayesHead"/>): 0 = the network alone (and no naive Bayes
+    /// weights in the model), up to 1 = naive Bayes alone.
+    /// </summary>
+    public float NaiveBayesWeight { get; init; }
     /// <summary>CNN encoder: kernel widths.</summary>
     public int[] KernelWidths { get; init; } = [3, 4, 5];
     /// <summary>Transformer: attention heads.</summary>
@@ -73,10 +89,14 @@ public sealed record TextClassifierConfig
         Require(VocabSize >= 3, $"VocabSize must be ≥ 3, got {VocabSize}.");
         Require(MaxLength >= 1, $"MaxLength must be ≥ 1, got {MaxLength}.");
         Require(EmbedDim >= 1, $"EmbedDim must be ≥ 1, got {EmbedDim}.");
+        Require(EmbedInitStd is null or (> 0f and < float.PositiveInfinity), $"EmbedInitStd must be positive, got {EmbedInitStd}.");
         Require(Hidden >= 1, $"Hidden must be ≥ 1, got {Hidden}.");
         Require(Layers >= 1, $"Layers must be ≥ 1, got {Layers}.");
         Require(Dropout is >= 0f and < 1f, $"Dropout must be in [0, 1), got {Dropout}.");
         Require(BigramBuckets >= 0, $"BigramBuckets must be ≥ 0, got {BigramBuckets}.");
+        Require(!(WordBigrams && BigramBuckets > 0), "WordBigrams and BigramBuckets are exclusive: choose exact or hashed bigrams.");
+        Require(NaiveBayesWeight is >= 0f and <= 1f, $"NaiveBayesWeight must be in [0, 1], got {NaiveBayesWeight}.");
+        Require(NaiveBayesWeight == 0f || !MultiLabel, "NaiveBayesWeight needs a single-label classifier.");
         Require(KernelWidths.Length > 0 && Array.TrueForAll(KernelWidths, w => w >= 1), "KernelWidths must be a non-empty list of positive widths.");
         Require(HeadDim >= 0 && MlpHidden >= 0, $"HeadDim ({HeadDim}) and MlpHidden ({MlpHidden}) must be ≥ 0.");
         Require(Heads >= 1 && (Encoder != EncoderKind.Transformer || HeadDim > 0 || EmbedDim % Heads == 0),

@@ -15,6 +15,8 @@ public enum ActivationKind
     Sigmoid,
     /// <summary>x·sigmoid(x) (llama's SwiGLU gate).</summary>
     Silu,
+    /// <summary>Exact GELU x·Φ(x) (PyTorch's nn.GELU(), nanoGPT); see <see cref="ExactGelu"/>.</summary>
+    GeluExact,
 }
 
 /// <summary>A parameter-free activation layer, for <see cref="Sequential"/>.</summary>
@@ -37,6 +39,7 @@ public sealed class Activation(ActivationKind kind) : Module, ILayer
             ActivationKind.Tanh => x.Tanh(),
             ActivationKind.Sigmoid => x.Sigmoid(),
             ActivationKind.Silu => x.Silu(),
+            ActivationKind.GeluExact => ExactGelu.Apply(x),
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Activation: unknown kind."),
         };
     }

@@ -10,6 +10,9 @@ public sealed class FeedForward : Module, ILayer
 {
     private readonly ActivationKind _activation;
 
+    /// <summary>The activation between the two layers.</summary>
+    public ActivationKind Activation => _activation;
+
     /// <summary>(hidden, C).</summary>
     public Linear Fc { get; }
 
@@ -25,5 +28,5 @@ public sealed class FeedForward : Module, ILayer
     }
 
     /// <summary>(…, C) → (…, C).</summary>
-    public Tensor Forward(Tensor input) => Proj.Forward(Activation.Apply(Fc.Forward(input), _activation)); // (…, C)
+    public Tensor Forward(Tensor input) => Proj.Forward(Nn.Activation.Apply(Fc.Forward(input), _activation)); // (…, C)
 }

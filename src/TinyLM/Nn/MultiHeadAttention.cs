@@ -11,8 +11,9 @@ namespace TinyLM.Nn;
 /// positions, and an inference path over a preallocated <see cref="KvCache"/>.
 /// Parameters (llama names): <c>wq</c> (H·D, C), <c>wk</c> and <c>wv</c> (H_kv·D, C), <c>wo</c> (C, H·D), each a
 /// <see cref="Linear"/> with optional bias.
-/// <para>Training path: composite of primitive ops (batched MatMul, MaskedFill, the fused Softmax, Dropout);
-/// only RoPE and softmax are fused kernels. GQA costs no copy of K/V: the G query heads of a group are folded
+/// <para>Training path: causal attention without key padding or active dropout is one fused op
+/// (<see cref="FusedAttention"/>); otherwise a composite of primitive ops (batched MatMul, MaskedFill, the fused
+/// Softmax, Dropout). GQA costs no copy of K/V: the G query heads of a group are folded
 /// into the row dimension, so one batched GEMM over (B, H_kv) serves them all. The cached path
 /// (<see cref="ForwardCached(ReadOnlySpan{float}, int, int, KvCache, Span{float})"/>) runs on spans with GEMM
 /// calls and grow-only scratch, no autograd.</para>
@@ -46,6 +47,11 @@ public sealed class MultiHeadAttention : Module, IReseedable
     public bool Causal { get; }
     /// <summary>Dropout on the attention probabilities (training only).</summary>
     public float DropoutRate { get; }
+    /// <summary>
+    /// Whether causal attention without key padding or active dropout runs as one fused op
+    /// (<see cref="FusedAttention"/>); false forces the composite path (tests compare the two).
+    /// </summary>
+    public bool Fused { get; set; } = true;
     /// <summary>Rotary embedding applied to q and k, or null.</summary>
     public RotaryEmbedding? Rope { get; }
 
@@ -90,6 +96,19 @@ public sealed class MultiHeadAttention : Module, IReseedable
         int b = x.Dim(0), t = x.Dim(1), h = Heads, hkv = KvHeads, d = HeadDim, g = h / hkv;
         if (lengths is not null && lengths.Length != b)
             throw new ArgumentException($"MultiHeadAttention.Forward: {lengths.Length} lengths for a batch of {b}.");
+
+        if (Fused && Causal && lengths is null && (DropoutRate == 0f || !Training))
+        {
+            var qf = Wq.Forward(x);                      // (B, T, H·D)
+            var kf = Wk.Forward(x);                      // (B, T, Hkv·D)
+            var vf = Wv.Forward(x);                      // (B, T, Hkv·D)
+            if (Rope is not null)
+            {
+                qf = Rope.Apply(qf.Reshape(b, t, h, d)).Reshape(b, t, h * d);
+                kf = Rope.Apply(kf.Reshape(b, t, hkv, d)).Reshape(b, t, hkv * d);
+            }
+            return Wo.Forward(FusedAttention.Causal(qf, kf, vf, h, hkv)); // (B, T, C)
+        }
 
         var q = Wq.Forward(x).Reshape(b, t, h, d);   // (B, T, H, D)
         var k = Wk.Forward(x).Reshape(b, t, hkv, d); // (B, T, Hkv, D)

@@ -84,6 +84,27 @@ public sealed class WordTokenizer : ITokenizer
         return this;
     }
 
+    /// <summary>
+    /// A tokenizer with the same settings, no cap, and exactly <paramref name="words"/> (in id order after the
+    /// reserved ids). Entries may hold spaces (e.g. word bigrams "a b"): <see cref="Encode"/> never produces
+    /// them, callers look them up in <see cref="WordIndex"/>.
+    /// </summary>
+    public WordTokenizer WithWords(IEnumerable<string> words)
+    {
+        ArgumentNullException.ThrowIfNull(words);
+        var result = new WordTokenizer(null, OovToken, Lower, Filters);
+        var list = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (string w in words)
+        {
+            if (string.IsNullOrEmpty(w) || w == OovToken || !seen.Add(w))
+                throw new ArgumentException($"WordTokenizer.WithWords: word #{list.Count} \"{w}\" is empty, the OOV token or a repeat.", nameof(words));
+            list.Add(w);
+        }
+        result.SetWords(list);
+        return result;
+    }
+
     private void SetWords(IEnumerable<string> words)
     {
         _words.Clear();

@@ -48,8 +48,11 @@ public sealed class ClassifierTrainer(TextClassifier model, TrainOptions options
         int stepsPerEpoch = (train.Count + options.BatchSize - 1) / options.BatchSize;
         int totalSteps = stepsPerEpoch * options.Epochs;
 
+        if (model.NaiveBayes is { } naiveBayes && ResumeFrom is null) naiveBayes.Fit(ids, targets.Single);
+
         var parameters = model.Parameters().ToArray();
-        var optimizer = Optimizers.Create(options, model);
+        var sparse = options.SparseEmbeddingUpdates ? new ClassifierSparseAdam(model, options) : null;
+        var optimizer = sparse ?? Optimizers.Create(options, model);
         var schedule = Optimizers.CreateSchedule(options, totalSteps);
 
         int startEpoch = 0, step = 0, skipInEpoch = 0;
@@ -84,16 +87,22 @@ public sealed class ClassifierTrainer(TextClassifier model, TrainOptions options
                 using (var scope = new TensorScope())
                 {
                     var batch = Batching.Pad(ids, indices);
+                    sparse?.SetRows(batch, model.Embedding.PaddingIndex);
                     var logits = model.Forward(batch);                        // (B, C)
                     var loss = TrainingLoss?.Invoke(logits, indices) ?? Loss(logits, indices, targets); // ()
                     float lossValue = loss.Item();
                     if (!float.IsFinite(lossValue))
                         throw new InvalidOperationException($"ClassifierTrainer: loss became {lossValue} at step {step} (epoch {epoch + 1}); lower the learning rate.");
                     loss.Backward();
-                    if (options.ClipNorm > 0) GradClip.ClipGlobalNorm(parameters, options.ClipNorm);
+                    if (options.ClipNorm > 0)
+                    {
+                        if (sparse is null) GradClip.ClipGlobalNorm(parameters, options.ClipNorm);
+                        else sparse.ClipGlobalNorm(options.ClipNorm);
+                    }
                     optimizer.Step();
                     AfterStep?.Invoke(step);
-                    model.ZeroGrad();
+                    if (sparse is null) model.ZeroGrad();
+                    else sparse.ZeroGradients();
                     lossSum += lossValue * indices.Length;
                     correct += CountCorrect(logits, indices, targets);
                     foreach (int i in indices) tokens += lengths[i];

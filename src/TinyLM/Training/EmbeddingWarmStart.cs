@@ -19,7 +19,7 @@ public static class EmbeddingWarmStart
         ArgumentNullException.ThrowIfNull(train);
         var bagConfig = model.Config with
         {
-            Encoder = EncoderKind.Bag, BigramBuckets = 0, Pooling = PoolingKind.Mean, Dropout = 0f, Seed = seed,
+            Encoder = EncoderKind.Bag, BigramBuckets = 0, Pooling = PoolingKind.Mean, Dropout = 0f, NaiveBayesWeight = 0f, Seed = seed,
         };
         var bag = new TextClassifier(bagConfig, model.Tokenizer, model.Labels);
         var options = new TrainOptions { Epochs = epochs, BatchSize = 32, LearningRate = 1e-2f, Schedule = ScheduleKind.Linear, Seed = seed };

@@ -45,6 +45,12 @@ public sealed record TrainOptions
     /// model's (see <see cref="EmbeddingWarmStart"/>); 0 = random embeddings.
     /// </summary>
     public int WarmStartEpochs { get; init; }
+    /// <summary>
+    /// Adam only: update just the embedding rows a step looked up (lazy Adam: untouched rows keep their moments
+    /// as they are). A bag of hashed n-grams has hundreds of thousands of rows of which a batch touches a few
+    /// thousand, so a dense update would cost far more than the forward and backward passes.
+    /// </summary>
+    public bool SparseEmbeddingUpdates { get; init; }
     /// <summary>Stop after this many epochs without a better validation accuracy (0 = never stop early).</summary>
     public int Patience { get; init; }
     /// <summary>Keep the weights of the epoch with the best validation accuracy (needs validation data).</summary>
@@ -69,6 +75,7 @@ public sealed record TrainOptions
         Require(ClipNorm >= 0, $"ClipNorm must be ≥ 0, got {ClipNorm}.");
         Require(LabelSmoothing is >= 0 and < 1, $"LabelSmoothing must be in [0, 1), got {LabelSmoothing}.");
         Require(WarmStartEpochs >= 0, $"WarmStartEpochs must be ≥ 0, got {WarmStartEpochs}.");
+        Require(!SparseEmbeddingUpdates || Optimizer == OptimizerKind.Adam, $"SparseEmbeddingUpdates needs the Adam optimizer, got {Optimizer}.");
         Require(Patience >= 0, $"Patience must be ≥ 0, got {Patience}.");
         Require(CheckpointEvery >= 0, $"CheckpointEvery must be ≥ 0, got {CheckpointEvery}.");
     }

@@ -82,20 +82,23 @@ public class CausalLMQuantizerTests
         var lm = TrainedLlama(out var tok);
         var q = CausalLMQuantizer.Quantize(lm, new LmQuantizationOptions { Type = QuantizationType.Q8_0 }).Model.Model;
         int[] prompt = tok.Encode(Prompt, addBos: true, addEos: false);
-        Assert.Equal(Greedy(lm.Model, prompt, 32), Greedy(q, prompt, 32));
-    }
-
-    private static int[] Greedy(CausalLM model, int[] prompt, int count)
-    {
-        var state = model.CreateRunState();
-        var logits = state.Prefill(prompt);
-        var result = new int[count];
-        for (int i = 0; i < count; i++)
+        // Equal token for token, except that at a near tie of the float model's top two logits (a margin within
+        // Q8_0 noise) the quantized model may take the other one; the sequences part there.
+        var reference = lm.Model.CreateRunState();
+        var quantized = q.CreateRunState();
+        var f = reference.Prefill(prompt).ToArray();
+        var g = quantized.Prefill(prompt).ToArray();
+        for (int i = 0; i < 32; i++)
         {
-            result[i] = TensorPrimitives.IndexOfMax(logits);
-            logits = state.DecodeStep(result[i]);
+            int a = TensorPrimitives.IndexOfMax(f), b = TensorPrimitives.IndexOfMax(g);
+            if (a != b)
+            {
+                Assert.True(f[a] - f[b] < 0.02f * (1f + MathF.Abs(f[a])), $"step {i}: float picks {a} ({f[a]}), q8_0 picks {b} (float logit {f[b]})");
+                break;
+            }
+            f = reference.DecodeStep(a).ToArray();
+            g = quantized.DecodeStep(b).ToArray();
         }
-        return result;
     }
 
     [Theory]

@@ -307,4 +307,19 @@ public sealed class PruningTests : IDisposable
         Assert.Equal(8, structured.Model.Config.EmbedDim);
         Assert.True(structured.Model.Evaluate(Train).Accuracy > 0.6);
     }
+
+    [Fact]
+    public void Naive_bayes_tables_are_never_pruned_and_block_vocab_pruning()
+    {
+        var model = TextClassifier.Create(new TextClassifierConfig
+        {
+            Encoder = EncoderKind.Bag, Pooling = PoolingKind.Mean, EmbedDim = 8, VocabSize = 30, MaxLength = 14, NaiveBayesWeight = 0.5f, Seed = 3,
+        }, Train.Examples);
+        var pruner = new MagnitudePruner(model);
+        Assert.DoesNotContain(pruner.Names, n => n.StartsWith("nb.", StringComparison.Ordinal));
+        Assert.Contains(pruner.Names, n => n.Contains("embedding", StringComparison.Ordinal));
+        Assert.NotNull(StructuredPruner.NotApplicable(model.Config, StructuredPruning.Vocab));
+        Assert.NotNull(StructuredPruner.NotApplicable(model.Config with { NaiveBayesWeight = 0, WordBigrams = true }, StructuredPruning.Vocab));
+        Assert.Null(StructuredPruner.NotApplicable(model.Config with { NaiveBayesWeight = 0 }, StructuredPruning.Vocab));
+    }
 }

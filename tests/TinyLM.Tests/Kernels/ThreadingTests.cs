@@ -60,8 +60,9 @@ public class ThreadingTests
     [Fact]
     public void Exceptions_reach_the_caller_and_the_pool_still_works()
     {
-        var e = Assert.Throws<AggregateException>(() => Threading.For(10, new ThrowingJob(), 2));
-        Assert.IsType<InvalidOperationException>(e.InnerException);
+        // Wrapped when the pool ran the job; thrown as is when another test held the pool and it ran inline.
+        var e = Assert.ThrowsAny<Exception>(() => Threading.For(10, new ThrowingJob(), 2));
+        Assert.IsType<InvalidOperationException>(e is AggregateException a ? a.InnerException : e);
         var job = new CountingJob { Hits = new int[10] };
         Threading.For(10, job, 2);
         Assert.All(job.Hits, h => Assert.Equal(1, h));

@@ -73,7 +73,8 @@ internal static class CausalLMReference
                 {
                     var a = Linear(w, p + "feed_forward.c_fc", m, f, c);
                     for (int e = 0; e < f; e++)
-                        a[e] = 0.5 * a[e] * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (a[e] + 0.044715 * a[e] * a[e] * a[e])));
+                        a[e] = cfg.ExactGelu ? 0.5 * a[e] * (1 + Nn.ExactGeluTests.Erf(a[e] / Math.Sqrt(2)))
+                            : 0.5 * a[e] * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (a[e] + 0.044715 * a[e] * a[e] * a[e])));
                     y = Linear(w, p + "feed_forward.c_proj", a, c, f);
                 }
                 for (int j = 0; j < c; j++) x[i][j] += y[j];

@@ -18,9 +18,12 @@ public class CausalLMTests
         VocabSize = 13, ContextLength = 10, Layers = 2, Heads = 4, KvHeads = 2, EmbedDim = 16, HiddenDim = 20, Seed = 5, TieWeights = false,
     };
 
-    public static TheoryData<string> Families => new() { "gpt", "llama" };
+    /// <summary>GPT-2 style: biases and the tanh GELU (nanoGPT's preset has neither).</summary>
+    public static CausalLMConfig Gpt2 => Gpt with { Bias = true, ExactGelu = false };
 
-    internal static CausalLMConfig ConfigOf(string family) => family == "gpt" ? Gpt : Llama;
+    public static TheoryData<string> Families => new() { "gpt", "gpt2", "llama" };
+
+    internal static CausalLMConfig ConfigOf(string family) => family switch { "gpt" => Gpt, "gpt2" => Gpt2, _ => Llama };
 
     /// <summary>A model with larger random weights than the GPT init, so every path matters numerically.</summary>
     internal static CausalLM Randomised(CausalLMConfig config, float scale = 0.4f)

@@ -102,7 +102,7 @@ public class SamplingTests
     private static LanguageModel TinyLm()
     {
         var tokenizer = CharTokenizer.Fit("abcdefgh \n");
-        var config = CausalLMTests.Gpt with { VocabSize = tokenizer.VocabSize, ContextLength = 32 };
+        var config = CausalLMTests.Gpt2 with { VocabSize = tokenizer.VocabSize, ContextLength = 32 };
         return new LanguageModel(CausalLMTests.Randomised(config, 0.6f), tokenizer);
     }
 

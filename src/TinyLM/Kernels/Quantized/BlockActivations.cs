@@ -63,13 +63,10 @@ public sealed unsafe class BlockActivations
             for (int b = 0; b < blocks; b++)
             {
                 float* xb = px + (long)b * BlockQuant.BlockSize;
-                float amax = 0f;
-                for (int j = 0; j < BlockQuant.BlockSize; j++)
-                {
-                    float v = xb[j];
-                    if (!float.IsFinite(v)) throw new ArgumentException($"BlockActivations.Quantize: value {b * BlockQuant.BlockSize + j} is {v}; only finite activations can be quantized.");
-                    amax = MathF.Max(amax, MathF.Abs(v));
-                }
+                // NaN or ±∞ anywhere in the block makes the largest magnitude non-finite.
+                float amax = MathF.Abs(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(new ReadOnlySpan<float>(xb, BlockQuant.BlockSize)));
+                if (!float.IsFinite(amax))
+                    throw new ArgumentException($"BlockActivations.Quantize: block {b} (values {b * BlockQuant.BlockSize}..{b * BlockQuant.BlockSize + 31}) holds {amax}; only finite activations can be quantized.");
                 float d = amax / 127f;
                 float id = d != 0f ? 1f / d : 0f;
                 ps[b] = (float)(Half)d;
