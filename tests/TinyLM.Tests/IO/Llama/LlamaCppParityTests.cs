@@ -17,21 +17,12 @@ public class LlamaCppParityTests(ITestOutputHelper output)
     private const int GreedyTokens = 64;
     private const double LogitRelativeTolerance = 1e-3;
 
-    private static bool SkipRequested() => Environment.GetEnvironmentVariable("TINYLM_SKIP_LLAMACPP") == "1";
-
-    private static void RequireLlamaCpp()
-    {
-        if (LlamaCppSession.LoadError() is { } error)
-            Assert.Fail(error + " (set TINYLM_SKIP_LLAMACPP=1 to leave the llama.cpp checks out)");
-    }
-
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
     public void F32_LogitsAndGreedyContinuation_MatchLlamaCpp(bool sharedClassifier)
     {
-        if (SkipRequested()) return;
-        RequireLlamaCpp();
+        if (!LlamaCppPeer.ShouldRun()) return;
         using var dir = new ScratchDir();
         LlamaTokenizer tok = LlamaFixtures.Tokenizer();
         LlamaWeights w = LlamaFixtures.TinyWeights(tok.VocabSize, sharedClassifier, seed: 11);
@@ -65,8 +56,7 @@ public class LlamaCppParityTests(ITestOutputHelper output)
     [Fact]
     public void Q8_0_GreedyContinuation_MatchesLlamaCpp()
     {
-        if (SkipRequested()) return;
-        RequireLlamaCpp();
+        if (!LlamaCppPeer.ShouldRun()) return;
         using var dir = new ScratchDir();
         LlamaTokenizer tok = LlamaFixtures.Tokenizer();
         LlamaWeights w = LlamaConversion.FromModel(LlamaFixtures.Trained(tok, layers: 2, steps: 40).Model);
@@ -77,39 +67,15 @@ public class LlamaCppParityTests(ITestOutputHelper output)
         CausalLM ours = LlamaConversion.ToModel(LlamaGguf.Read(path).Weights);
         using var peer = new LlamaCppSession(path, w.Shape.ContextLength, threads: 1);
         int[] prompt = tok.Encode(Prompt, addBos: true, addEos: false);
-        CausalLMRunState state = ours.CreateRunState();
-        float[] theirs = peer.Prefill(prompt);
-        ReadOnlySpan<float> mine = state.Prefill(prompt);
-        double worst = 0;
-        var generated = new int[GreedyTokens];
-        for (int i = 0; i < GreedyTokens; i++)
-        {
-            worst = Math.Max(worst, RelativeDifference(mine, theirs));
-            int a = System.Numerics.Tensors.TensorPrimitives.IndexOfMax(mine), b = System.Numerics.Tensors.TensorPrimitives.IndexOfMax(theirs);
-            generated[i] = a;
-            Assert.True(a == b, $"q8_0 greedy step {i}: ours {a}, llama.cpp {b} (worst relative logit difference so far {worst:E2})");
-            mine = state.DecodeStep(a);
-            theirs = peer.DecodeStep(b).ToArray();
-        }
+        var (worst, generated) = LlamaCppPeer.AssertSameGreedyTokens(ours.CreateRunState(), peer, prompt, GreedyTokens, "q8_0");
         output.WriteLine($"q8_0: worst relative logit difference {worst:E2}; {GreedyTokens} greedy tokens identical: {tok.Decode([.. prompt, .. generated])}");
-    }
-
-    private static double RelativeDifference(ReadOnlySpan<float> ours, ReadOnlySpan<float> theirs)
-    {
-        double maxDiff = 0, scale = 0;
-        for (int i = 0; i < theirs.Length; i++)
-        {
-            maxDiff = Math.Max(maxDiff, Math.Abs(ours[i] - theirs[i]));
-            scale = Math.Max(scale, Math.Abs(theirs[i]));
-        }
-        return maxDiff / scale;
     }
 
     // Relative to the largest |logit|: per-element relative error is meaningless for logits near zero.
     private static double AssertClose(ReadOnlySpan<float> ours, ReadOnlySpan<float> theirs, string where)
     {
         Assert.Equal(theirs.Length, ours.Length);
-        double rel = RelativeDifference(ours, theirs);
+        double rel = LlamaCppPeer.RelativeDifference(ours, theirs);
         Assert.True(rel <= LogitRelativeTolerance, $"{where}: logits differ by {rel:E2} relative (tolerance {LogitRelativeTolerance:E0})");
         return rel;
     }

@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using TinyLM.Bench.LlamaCpp;
 using TinyLM.Compression;
 using TinyLM.IO;
@@ -24,8 +23,7 @@ public class QuantizedLlamaCppTests(ITestOutputHelper output)
     [InlineData(QuantizationType.Q4_0)]
     public void Quantized_tlm_exported_to_gguf_gives_llama_cpp_our_greedy_tokens(QuantizationType type)
     {
-        if (Environment.GetEnvironmentVariable("TINYLM_SKIP_LLAMACPP") == "1") return;
-        if (LlamaCppSession.LoadError() is { } error) Assert.Fail(error + " (set TINYLM_SKIP_LLAMACPP=1 to leave the llama.cpp checks out)");
+        if (!LlamaCppPeer.ShouldRun()) return;
         using var dir = new ScratchDir();
         LlamaTokenizer tok = LlamaFixtures.Tokenizer();
         var lm = new LanguageModel(LlamaFixtures.Trained(tok, layers: 2, steps: 40).Model, tok) { BosId = 1 };
@@ -36,31 +34,7 @@ public class QuantizedLlamaCppTests(ITestOutputHelper output)
 
         using var peer = new LlamaCppSession(gguf, ours.Model.Config.ContextLength, threads: 1);
         int[] prompt = tok.Encode(Prompt, addBos: true, addEos: false);
-        CausalLMRunState state = ours.Model.CreateRunState();
-        float[] theirs = peer.Prefill(prompt);
-        ReadOnlySpan<float> mine = state.Prefill(prompt);
-        double worst = 0;
-        var generated = new int[GreedyTokens];
-        for (int i = 0; i < GreedyTokens; i++)
-        {
-            worst = Math.Max(worst, RelativeDifference(mine, theirs));
-            int a = TensorPrimitives.IndexOfMax(mine), b = TensorPrimitives.IndexOfMax(theirs);
-            generated[i] = a;
-            Assert.True(a == b, $"{type} greedy step {i}: ours {a}, llama.cpp {b} (worst relative logit difference so far {worst:E2})");
-            mine = state.DecodeStep(a);
-            theirs = peer.DecodeStep(b).ToArray();
-        }
+        var (worst, generated) = LlamaCppPeer.AssertSameGreedyTokens(ours.Model.CreateRunState(), peer, prompt, GreedyTokens, type.ToString());
         output.WriteLine($"{type}: worst relative logit difference {worst:E2}; {GreedyTokens} greedy tokens identical: {tok.Decode([.. prompt, .. generated])}");
-    }
-
-    private static double RelativeDifference(ReadOnlySpan<float> ours, ReadOnlySpan<float> theirs)
-    {
-        double maxDiff = 0, scale = 0;
-        for (int i = 0; i < theirs.Length; i++)
-        {
-            maxDiff = Math.Max(maxDiff, Math.Abs(ours[i] - theirs[i]));
-            scale = Math.Max(scale, Math.Abs(theirs[i]));
-        }
-        return maxDiff / scale;
     }
 }
