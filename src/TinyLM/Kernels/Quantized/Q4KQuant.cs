@@ -71,8 +71,9 @@ internal static class Q4KQuant
     /// <summary>
     /// Quantizes 256 finite values: each sub-block gets the (scale, min) that minimises its squared error (several
     /// starting ranges, each refined by alternating nearest-level assignment and a least-squares refit), then the 8
-    /// scales and 8 mins are rounded to 6 bits against d = max scale / 63 and dmin = max min / 63 (stored as f16), and
-    /// the values are assigned their nearest level under the scales as stored.
+    /// scales and 8 mins are rounded to 6 bits against d = max scale / 63 and dmin = max min / 63 (stored as f16), each
+    /// (scale, min) pair then taking the best of its ±1 neighbours, and the values are assigned their nearest level
+    /// under the scales as stored.
     /// </summary>
     public static void QuantizeBlock(ReadOnlySpan<float> x, Span<byte> dst)
     {
@@ -93,10 +94,7 @@ internal static class Q4KQuant
         BinaryPrimitives.WriteUInt16LittleEndian(dst[2..], BitConverter.HalfToUInt16Bits(dmin));
         Span<int> sc = stackalloc int[SubBlocks], m = stackalloc int[SubBlocks];
         for (int j = 0; j < SubBlocks; j++)
-        {
-            sc[j] = SixBit(s[j], (float)d);
-            m[j] = SixBit(mn[j], (float)dmin);
-        }
+            (sc[j], m[j]) = SixBitPair(x.Slice(j * SubSize, SubSize), SixBit(s[j], (float)d), SixBit(mn[j], (float)dmin), (float)d, (float)dmin, levels);
         PackScales(sc, m, dst.Slice(ScalesOffset, 12));
         var qs = dst.Slice(QsOffset, Values / 2);
         qs.Clear();
@@ -113,6 +111,26 @@ internal static class Q4KQuant
     {
         byte b = qs[(subBlock >> 1) * SubSize + l];
         return (subBlock & 1) == 0 ? b & 0x0F : b >> 4;
+    }
+
+    // Rounding the scale and the min to 6 bits separately is not the best pair: the neighbours of each are tried
+    // against the sub-block's values (first smallest error wins).
+    private static (int Scale, int Min) SixBitPair(ReadOnlySpan<float> x, int sc, int m, float d, float dmin, Span<byte> levels)
+    {
+        int bestSc = sc, bestM = m;
+        double best = Error(x, d * sc, dmin * m, levels);
+        for (int i = Math.Max(0, sc - 1); i <= Math.Min(ScaleMax, sc + 1); i++)
+            for (int k = Math.Max(0, m - 1); k <= Math.Min(ScaleMax, m + 1); k++)
+            {
+                double err = Error(x, d * i, dmin * k, levels);
+                if (err < best)
+                {
+                    best = err;
+                    bestSc = i;
+                    bestM = k;
+                }
+            }
+        return (bestSc, bestM);
     }
 
     private static int SixBit(float value, float unit) => unit > 0f ? Math.Clamp((int)MathF.Round(value / unit), 0, ScaleMax) : 0;
