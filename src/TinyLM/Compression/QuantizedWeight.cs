@@ -34,7 +34,7 @@ public sealed record QuantizedWeight(string Name, QuantizationType Type, IWeight
     /// <summary>Bytes this weight takes in a model file (values plus scales).</summary>
     public long StoredBytes => Matrix switch
     {
-        Int8Matrix m => (long)m.Rows * m.Cols + 4L * m.Rows,
+        Int8Matrix m => (long)m.Rows * m.Cols + (HalfScaleInt8.HasHalfScales(m) ? 2L : 4L) * m.Rows,
         BlockMatrix m => (long)m.Rows * m.RowBytes,
         _ => 4L * Matrix.Rows * Matrix.Cols,
     };
