@@ -45,8 +45,6 @@ public static class HalfScaleInt8
     public static bool HasHalfScales(Int8Matrix matrix)
     {
         ArgumentNullException.ThrowIfNull(matrix);
-        foreach (float s in matrix.Scales)
-            if ((float)(Half)s != s) return false;
-        return true;
+        return HalfPrecision.IsExact(matrix.Scales);
     }
 }

@@ -45,7 +45,7 @@ internal static class QuantizedTensors
         {
             case Int8Matrix m:
                 contents.Tensors.Add(SafeTensor.FromSBytes(weight.Name, [m.Rows, m.Cols], m.Values()));
-                if (HalfScaleInt8.HasHalfScales(m)) contents.Tensors.Add(HalfTensor(weight.Name + ScaleSuffix, m.Scales));
+                if (HalfScaleInt8.HasHalfScales(m)) contents.Tensors.Add(HalfTensor(weight.Name + ScaleSuffix, [m.Rows], m.Scales));
                 else contents.AddFloats(weight.Name + ScaleSuffix, [m.Rows], m.Scales);
                 break;
             case BlockMatrix m:
@@ -108,11 +108,12 @@ internal static class QuantizedTensors
         }
     }
 
-    private static SafeTensor HalfTensor(string name, float[] values)
+    /// <summary>An F16 tensor of <paramref name="values"/> (callers check they are exact float16 values).</summary>
+    public static SafeTensor HalfTensor(string name, ReadOnlySpan<int> shape, ReadOnlySpan<float> values)
     {
         var bytes = new byte[2 * values.Length];
         for (int i = 0; i < values.Length; i++) BinaryPrimitives.WriteHalfLittleEndian(bytes.AsSpan(2 * i), (Half)values[i]);
-        return new SafeTensor(name, SafeTensorDType.F16, [values.Length], bytes);
+        return new SafeTensor(name, SafeTensorDType.F16, shape, bytes);
     }
 
     private static void Expect(SafeTensor tensor, SafeTensorDType dtype, int[] shape, string path, string what)

@@ -59,16 +59,44 @@ public class HalfScaleInt8Tests
         Assert.Equal(Int8Matrix.Quantize(huge, 2, 8).Scales, m.Scales);
     }
 
-    private static TextClassifier Model(EncoderKind encoder)
+    private static TextClassifier Model(EncoderKind encoder, float naiveBayes = 0f)
     {
         var rng = new Random(5);
         string[] words = ["grain", "wheat", "oil", "crude", "profit", "shares", "bank", "rate", "ship", "port"];
         var examples = Enumerable.Range(0, 60).Select(i => new TextExample(
             string.Join(' ', Enumerable.Range(0, 3 + rng.Next(6)).Select(_ => words[(i % 3 * 3 + rng.Next(5)) % words.Length])), $"c{i % 3}", i + 1)).ToList();
-        return TextClassifier.Create(new TextClassifierConfig
+        var model = TextClassifier.Create(new TextClassifierConfig
         {
             Encoder = encoder, EmbedDim = 16, Hidden = 16, VocabSize = 30, MaxLength = 10, Pooling = PoolingKind.Mean, Seed = 9,
+            NaiveBayesWeight = naiveBayes, WordBigrams = naiveBayes > 0,
         }, examples);
+        model.NaiveBayes?.Fit(model.Inputs.EncodeAll([.. examples.Select(e => e.Text)]), [.. examples.Select(e => model.Labels.IndexOf(e.Label))]);
+        return model;
+    }
+
+    [Fact]
+    public void Naive_bayes_tables_are_stored_as_float16_and_predictions_survive_the_file()
+    {
+        using var dir = new TempDir();
+        var model = Model(EncoderKind.Bag, naiveBayes: 0.5f);
+        var result = ClassifierQuantizer.Quantize(model, new QuantizationOptions { MaxLayerError = 1.0 });
+        var report = Assert.Single(result.Layers, l => l.Name == "nb.log_prob");
+        Assert.Equal("f16", report.Format);
+        Assert.InRange(report.Error, 1e-9, 1e-3);
+        Assert.True(HalfPrecision.IsExact(result.Model.NaiveBayes!.LogProb.AsSpan()));
+
+        string path = Path.Combine(dir.Path, "nb.tlm"), floatPath = Path.Combine(dir.Path, "float.tlm");
+        result.Model.Save(path);
+        model.Save(floatPath);
+        var contents = ModelFile.Load(path);
+        Assert.Equal(SafeTensorDType.F16, contents.GetTensor("nb.log_prob").DType);
+        Assert.Equal(SafeTensorDType.F16, contents.GetTensor("nb.log_prior").DType);
+        Assert.Equal(SafeTensorDType.F32, ModelFile.Load(floatPath).GetTensor("nb.log_prob").DType); // float32 models keep float32
+
+        string[] texts = ["grain wheat oil", "bank rate shares profit", "", "port ship crude crude", "oil oil bank"];
+        var loaded = TextClassifierFile.Load(path);
+        Assert.Equal(result.Model.PredictProbabilities(texts), loaded.PredictProbabilities(texts));
+        Assert.Equal(model.Predict(texts), loaded.Predict(texts));
     }
 
     [Theory]
