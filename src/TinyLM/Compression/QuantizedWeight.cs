@@ -19,9 +19,9 @@ public sealed record QuantizedWeight(string Name, QuantizationType Type, IWeight
         switch (Matrix)
         {
             case Int8Matrix m:
-                float s = m.Scales[row];
-                var q = m.Data.AsSpan(row * m.Stride, m.Cols);
-                for (int c = 0; c < q.Length; c++) into[c] = q[c] * s;
+                var values = into[..m.Cols];
+                System.Numerics.Tensors.TensorPrimitives.ConvertTruncating<sbyte, float>(m.Data.AsSpan(row * m.Stride, m.Cols), values);
+                System.Numerics.Tensors.TensorPrimitives.Multiply(values, m.Scales[row], values);
                 break;
             case BlockMatrix m:
                 BlockQuant.Dequantize(m.Format, m.Data.AsSpan(row * m.RowBytes, m.RowBytes), into[..m.Cols]);
