@@ -117,7 +117,7 @@ public sealed class QuantizedClassifier : IClassifierEngine
     }
 
     // The bag encoder is the mean of the embedding rows: summing each dequantized row straight into its text's
-    // features (same order and arithmetic as Pooling.MeanOverTime) skips the (B, T, E) buffer and the tensor pipeline.
+    // features (in the order Pooling.MeanOverTime sums) skips the (B, T, E) buffer and the tensor pipeline.
     private float[] EncodeBag(PaddedBatch batch)
     {
         int e = _embedDim;
@@ -132,11 +132,7 @@ public sealed class QuantizedClassifier : IClassifierEngine
             {
                 int id = batch.Ids[i * batch.T + j];
                 if (_embedding is null) System.Numerics.Tensors.TensorPrimitives.Add(f, _embeddingFloat.AsSpan(id * e, e), f);
-                else
-                {
-                    _embedding.DequantizeRow(id, row);
-                    System.Numerics.Tensors.TensorPrimitives.Add(f, row, f);
-                }
+                else _embedding.AccumulateRow(id, row, f);
             }
             System.Numerics.Tensors.TensorPrimitives.Multiply(f, 1f / len, f);
         }

@@ -31,6 +31,21 @@ public sealed record QuantizedWeight(string Name, QuantizationType Type, IWeight
         }
     }
 
+    /// <summary><paramref name="into"/> += row <paramref name="row"/> as floats; <paramref name="scratch"/> holds at least Cols floats.</summary>
+    public void AccumulateRow(int row, Span<float> scratch, Span<float> into)
+    {
+        if (Matrix is Int8Matrix m)
+        {
+            // One conversion pass and one fused multiply-add instead of dequantizing, then adding.
+            var values = scratch[..m.Cols];
+            System.Numerics.Tensors.TensorPrimitives.ConvertTruncating<sbyte, float>(m.Data.AsSpan(row * m.Stride, m.Cols), values);
+            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(values, m.Scales[row], into, into);
+            return;
+        }
+        DequantizeRow(row, scratch);
+        System.Numerics.Tensors.TensorPrimitives.Add(into, scratch[..Matrix.Cols], into);
+    }
+
     /// <summary>Bytes this weight takes in a model file (values plus scales).</summary>
     public long StoredBytes => Matrix switch
     {
