@@ -35,6 +35,19 @@ public sealed class ClassifierTrainer(TextClassifier model, TrainOptions options
 
     public TrainResult Fit(TextDataset train, TextDataset? validation = null, CancellationToken cancel = default)
     {
+        bool trainable = model.Embedding.Weight.RequiresGrad;
+        try
+        {
+            return FitCore(train, validation, cancel);
+        }
+        finally
+        {
+            model.Embedding.Weight.RequiresGrad = trainable;
+        }
+    }
+
+    private TrainResult FitCore(TextDataset train, TextDataset? validation, CancellationToken cancel)
+    {
         ArgumentNullException.ThrowIfNull(train);
         options.Validate();
         if (train.Count == 0) throw new ArgumentException($"{train.Source}: no training examples.");
@@ -51,6 +64,8 @@ public sealed class ClassifierTrainer(TextClassifier model, TrainOptions options
 
         if (model.NaiveBayes is { } naiveBayes && ResumeFrom is null) naiveBayes.Fit(ids, targets.Single);
 
+        // A frozen table gets no gradient, so the optimizer, clipping and the average skip it.
+        if (options.FreezeEmbeddings) model.Embedding.Weight.RequiresGrad = false;
         var parameters = model.Parameters().ToArray();
         var sparse = options.SparseEmbeddingUpdates ? new ClassifierSparseAdam(model, options) : null;
         var optimizer = sparse ?? Optimizers.Create(options, model);

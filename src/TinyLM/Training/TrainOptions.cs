@@ -46,6 +46,11 @@ public sealed record TrainOptions
     /// </summary>
     public int WarmStartEpochs { get; init; }
     /// <summary>
+    /// Keep the embedding table as it starts (warm-started or loaded) and train only the rest; fewer trained
+    /// weights on small data.
+    /// </summary>
+    public bool FreezeEmbeddings { get; init; }
+    /// <summary>
     /// Adam only: update just the embedding rows a step looked up (lazy Adam: untouched rows keep their moments
     /// as they are). A bag of hashed n-grams has hundreds of thousands of rows of which a batch touches a few
     /// thousand, so a dense update would cost far more than the forward and backward passes.
