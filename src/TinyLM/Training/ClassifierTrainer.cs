@@ -49,6 +49,7 @@ public sealed class ClassifierTrainer(TextClassifier model, TrainOptions options
         int totalSteps = stepsPerEpoch * options.Epochs;
 
         if (model.NaiveBayes is { } naiveBayes && ResumeFrom is null) naiveBayes.Fit(ids, targets.Single);
+        if (model.LinearSvm is { } svm && ResumeFrom is null) LinearSvmFitter.Fit(svm, ids, targets.Single, seed: options.Seed);
 
         var parameters = model.Parameters().ToArray();
         var sparse = options.SparseEmbeddingUpdates ? new ClassifierSparseAdam(model, options) : null;
