@@ -118,6 +118,7 @@ public class TextClassifierBagTests
         var config = JsonSerializer.Deserialize(old, ModelsJsonContext.Default.TextClassifierConfig)!;
         Assert.False(config.WordBigrams);
         Assert.Equal(0f, config.NaiveBayesWeight);
+        Assert.Equal(0f, config.LinearSvmWeight);
         Assert.Null(config.EmbedInitStd);
         config.Validate();
     }
