@@ -80,6 +80,41 @@ public sealed unsafe class CausalLMRunState
                     P(((FeedForward)block.FeedForward).Proj), null);
         }
         _output = new Projection(model.Output, model.OutputWeight, matrices?.GetValueOrDefault(model.Output is null ? "tok_embeddings.weight" : "output.weight"));
+        AdviseHugePages();
+    }
+
+    // Every token streams every weight matrix: ask for huge pages under them (a hint; see HugePages).
+    private void AdviseHugePages()
+    {
+        if (!HugePages.IsAvailable) return;
+        var buffers = new List<(nint, long)>();
+        void Add<T>(Span<T> span) where T : unmanaged
+        {
+            if (!span.IsEmpty)
+                fixed (T* p = span) buffers.Add(((nint)p, (long)span.Length * sizeof(T)));
+        }
+        void AddProjection(Projection? p)
+        {
+            if (p is null) return;
+            if (p.Block is { } block)
+            {
+                Add(block.Data.AsSpan());
+                buffers.Add(((nint)block.ScalesOf(0), (long)block.Rows * (block.Cols / BlockQuant.BlockSize) * sizeof(float)));
+            }
+            else if (p.Matrix is null) Add(p.Weight);
+        }
+        foreach (var m in _layers)
+        {
+            AddProjection(m.Q);
+            AddProjection(m.K);
+            AddProjection(m.V);
+            AddProjection(m.O);
+            AddProjection(m.In);
+            AddProjection(m.Up);
+            AddProjection(m.Out);
+        }
+        AddProjection(_output);
+        HugePages.Advise(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(buffers));
     }
 
     /// <summary>Positions already in the cache (the next token goes at this position).</summary>
