@@ -361,20 +361,9 @@ public sealed unsafe class CausalLMRunState
         {
             int r = index / s._h, hh = index % s._h, d = s._d, kvDim = s._kvDim;
             int j = hh / (s._h / s._hkv), len = Start + r + 1;
-            var simd = GemmOptions.Default.ResolvedSimd;
-            float scale = 1f / MathF.Sqrt(d);
-            var scores = s._scores.AsSpan(index * s._maxT, len);
-            var output = s._att.AsSpan((r * s._h + hh) * d, d);
             fixed (float* q = &s._q[(r * s._h + hh) * d])
-            fixed (float* keys = s._keyCache[Layer])
-            {
-                for (int t = 0; t < len; t++) scores[t] = Gemv.Dot(q, keys + t * kvDim + j * d, d, simd) * scale;
-            }
-            TensorPrimitives.SoftMax(scores, scores);
-            output.Clear();
-            var values = s._valueCache[Layer].AsSpan();
-            for (int t = 0; t < len; t++)
-                TensorPrimitives.MultiplyAdd(values.Slice(t * kvDim + j * d, d), scores[t], output, output);
+            fixed (float* keys = s._keyCache[Layer], values = s._valueCache[Layer], output = &s._att[(r * s._h + hh) * d])
+                CachedAttention.Head(q, keys + j * d, values + j * d, kvDim, len, d, 1f / MathF.Sqrt(d), s._scores.AsSpan(index * s._maxT, len), output);
         }
     }
 }
