@@ -5,7 +5,7 @@ namespace TinyLM.Compression;
 /// <summary>How quantized weights are stored.</summary>
 public enum QuantizationType
 {
-    /// <summary>Symmetric int8 per output row (one F32 scale per row), activations quantized per row at run time.</summary>
+    /// <summary>Symmetric int8 per output row (one F16 scale per row, F32 when out of F16 range), activations quantized per row at run time.</summary>
     Int8,
     /// <summary>llama.cpp Q8_0 blocks (32 values, f16 scale); rows need a multiple of 32 columns.</summary>
     Q8_0,
@@ -48,9 +48,9 @@ public static class QuantizationTypeExtensions
         _ => null,
     };
 
-    /// <summary>Quantizes a (rows, cols) matrix; block types need cols to be a multiple of 32 (256 for q4_k).</summary>
+    /// <summary>Quantizes a (rows, cols) matrix; block types need cols to be a multiple of 32 (256 for q4_k); int8 scales are float16 values where they fit.</summary>
     public static IWeightMatrix Quantize(this QuantizationType type, ReadOnlySpan<float> weights, int rows, int cols) =>
-        type.Block() is { } block ? BlockMatrix.Quantize(block, weights, rows, cols) : Int8Matrix.Quantize(weights, rows, cols);
+        type.Block() is { } block ? BlockMatrix.Quantize(block, weights, rows, cols) : HalfScaleInt8.Quantize(weights, rows, cols);
 
     /// <summary>Whether <paramref name="type"/> can store rows of <paramref name="cols"/> values.</summary>
     public static bool Fits(this QuantizationType type, int cols) => type.Block() is not { } block || cols % BlockQuant.BlockValues(block) == 0;
