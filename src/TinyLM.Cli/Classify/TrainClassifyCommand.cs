@@ -36,6 +36,8 @@ public static class TrainClassifyCommand
     private static readonly Option<float?> LabelSmoothingOption = new("--label-smoothing") { Description = "Label smoothing of the cross-entropy target" };
     private static readonly Option<int?> WarmStartOption = new("--warm-start-epochs") { Description = "Epochs of a bag-of-words pass whose embeddings initialise a sequence encoder (0 = off)" };
     private static readonly Option<ScheduleKind?> ScheduleOption = new("--schedule") { Description = "Learning-rate decay after warmup: constant | linear | cosine" };
+    private static readonly Option<float?> EmaOption = new("--ema") { Description = "Per-step decay of a moving average of the weights that is evaluated and saved, e.g. 0.999 (0 = off)" };
+    private static readonly Option<bool?> FreezeEmbeddingsOption = new("--freeze-embeddings") { Description = "Train everything but the (warm-started) embeddings" };
     private static readonly Option<int?> PatienceOption = new("--patience") { Description = "Stop after N epochs without validation improvement" };
     private static readonly Option<double> ValidFractionOption = new("--valid-fraction") { Description = "Hold out this stratified fraction of training data for validation when --valid is not given", DefaultValueFactory = _ => 0.0 };
     private static readonly Option<string?> CheckpointOption = new("--checkpoint") { Description = "Checkpoint file written every --checkpoint-every steps" };
@@ -54,7 +56,7 @@ public static class TrainClassifyCommand
                  {
                      TrainOption, ValidOption, TestOption, OutOption, EncoderOption, VocabOption, MaxLenOption, EmbedOption,
                      HiddenOption, LayersOption, PoolingOption, BucketsOption, BigramsOption, NaiveBayesOption, SvmOption, EpochsOption, BatchOption, LrOption, DropoutOption,
-                     OptimizerOption, WeightDecayOption, LabelSmoothingOption, WarmStartOption, ScheduleOption, PatienceOption, ValidFractionOption, CheckpointOption, CheckpointEveryOption, ResumeOption, SeedOption, ThreadsOption,
+                     OptimizerOption, WeightDecayOption, LabelSmoothingOption, WarmStartOption, ScheduleOption, EmaOption, FreezeEmbeddingsOption, PatienceOption, ValidFractionOption, CheckpointOption, CheckpointEveryOption, ResumeOption, SeedOption, ThreadsOption,
                      SkipBadOption, DataDirOption, JsonOption,
                  })
             command.Options.Add(option);
@@ -97,6 +99,8 @@ public static class TrainClassifyCommand
             LabelSmoothing = parse.GetValue(LabelSmoothingOption) ?? options.LabelSmoothing,
             WarmStartEpochs = parse.GetValue(WarmStartOption) ?? options.WarmStartEpochs,
             Schedule = parse.GetValue(ScheduleOption) ?? options.Schedule,
+            AverageDecay = parse.GetValue(EmaOption) ?? options.AverageDecay,
+            FreezeEmbeddings = parse.GetValue(FreezeEmbeddingsOption) ?? options.FreezeEmbeddings,
             Seed = seed,
             CheckpointEvery = parse.GetValue(CheckpointOption) is null ? 0 : parse.GetValue(CheckpointEveryOption),
         };
