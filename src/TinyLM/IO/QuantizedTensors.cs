@@ -9,7 +9,7 @@ namespace TinyLM.IO;
 /// <summary>
 /// How quantized weights sit in a model file. int8: "NAME" as I8 (rows, cols) plus "NAME.scale" (rows) as F16
 /// when every scale is an exact float16 value (what <see cref="HalfScaleInt8"/> produces), else F32; both are read.
-/// q8_0 / q4_0: "NAME" as U8 (rows, bytes per row) holding llama.cpp blocks verbatim. The metadata key
+/// q8_0 / q4_0 / q4_k: "NAME" as U8 (rows, bytes per row) holding llama.cpp blocks verbatim. The metadata key
 /// <see cref="ModelFile.QuantizationKey"/> holds {"type": "int8", "tensors": {"NAME": "int8", …}}; any parameter
 /// not listed there is F32 as usual.
 /// </summary>
@@ -66,7 +66,7 @@ internal static class QuantizedTensors
             if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("type", out var typeElement)
                 || !QuantizationTypeExtensions.TryParse(typeElement.GetString(), out var type)
                 || !root.TryGetProperty("tensors", out var tensors) || tensors.ValueKind != JsonValueKind.Object)
-                throw new ModelFormatException(path, $"'{ModelFile.QuantizationKey}' must be {{\"type\": \"int8|q8_0|q4_0\", \"tensors\": {{…}}}}, got {Shorten(json)}.");
+                throw new ModelFormatException(path, $"'{ModelFile.QuantizationKey}' must be {{\"type\": \"int8|q8_0|q4_0|q4_k\", \"tensors\": {{…}}}}, got {Shorten(json)}.");
             var map = new Dictionary<string, QuantizationType>(StringComparer.Ordinal);
             foreach (var property in tensors.EnumerateObject())
             {
