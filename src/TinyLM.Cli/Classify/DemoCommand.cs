@@ -40,7 +40,7 @@ public static class DemoCommand
             var model = TextClassifier.Create(config, train.Examples);
             Console.Out.WriteLine($"R8: {train.Count} training and {test.Count} test articles, {model.Labels.Count} topics");
             Console.Out.WriteLine($"model: word tokenizer ({model.Tokenizer.VocabSize} ids) → pad to {config.MaxLength} → Embedding({config.EmbedDim}) " +
-                                  $"→ BiLSTM({config.Hidden}) → Dense({model.Labels.Count}, softmax); {model.ParameterCount():N0} parameters");
+                                  $"→ BiLSTM({config.Hidden}, {config.Pooling.ToString().ToLowerInvariant()} over time) → Dense({model.Labels.Count}, softmax); {model.ParameterCount():N0} parameters");
             var result = TrainingView.Run("R8 BiLSTM", progress => new ClassifierTrainer(model, options) { Progress = progress }.Fit(train));
             var report = model.Evaluate(test);
             Console.Out.WriteLine();

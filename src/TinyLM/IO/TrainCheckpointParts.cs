@@ -6,24 +6,28 @@ namespace TinyLM.IO;
 
 /// <summary>
 /// How a <see cref="TrainCheckpoint"/> rides inside a model file: the step counts as metadata and the
-/// optimizer's buffers as tensors named <c>optimizer.{buffer}</c>, next to the model's own weights, so a
-/// checkpoint also loads as a plain model.
+/// optimizer's buffers as tensors named <c>optimizer.{buffer}</c> (and a weight average, if any, as
+/// <c>average.{parameter}</c>), next to the model's own weights, so a checkpoint also loads as a plain model.
 /// </summary>
 public static class TrainCheckpointParts
 {
     private const string StepKey = "checkpoint.step";
     private const string OptimizerStepKey = "checkpoint.optimizer_step";
     private const string OptimizerPrefix = "optimizer.";
+    private const string AverageUpdatesKey = "checkpoint.average_updates";
+    private const string AveragePrefix = "average.";
 
     /// <summary>The metadata keys that mark a file as a checkpoint.</summary>
     public static Dictionary<string, string> Metadata(TrainCheckpoint checkpoint)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
-        return new Dictionary<string, string>
+        var metadata = new Dictionary<string, string>
         {
             [StepKey] = checkpoint.Step.ToString(CultureInfo.InvariantCulture),
             [OptimizerStepKey] = checkpoint.Optimizer.Step.ToString(CultureInfo.InvariantCulture),
         };
+        if (checkpoint.Average is not null) metadata[AverageUpdatesKey] = checkpoint.AverageUpdates.ToString(CultureInfo.InvariantCulture);
+        return metadata;
     }
 
     /// <summary>Adds the optimizer buffers to a model file's tensors.</summary>
@@ -33,6 +37,8 @@ public static class TrainCheckpointParts
         ArgumentNullException.ThrowIfNull(checkpoint);
         foreach (var buffer in checkpoint.Optimizer.Buffers)
             contents.AddFloats(OptimizerPrefix + buffer.Name, [buffer.Values.Length], buffer.Values);
+        foreach (var (name, values) in checkpoint.Average ?? [])
+            contents.AddFloats(AveragePrefix + name, [values.Length], values);
     }
 
     /// <summary>Reads the checkpoint state back; <paramref name="model"/> already holds the file's weights.</summary>
@@ -48,6 +54,14 @@ public static class TrainCheckpointParts
             if (t.Name.StartsWith(OptimizerPrefix, StringComparison.Ordinal))
                 buffers.Add(new OptimizerBuffer(t.Name[OptimizerPrefix.Length..], t.ToFloatArray()));
         var parameters = model.NamedParameters().Select(p => new KeyValuePair<string, float[]>(p.Key, p.Value.ToArray())).ToList();
-        return new TrainCheckpoint(step, parameters, new OptimizerState(optimizerStep, buffers));
+        var checkpoint = new TrainCheckpoint(step, parameters, new OptimizerState(optimizerStep, buffers));
+        if (!contents.Metadata.TryGetValue(AverageUpdatesKey, out var averageText)) return checkpoint;
+        if (!long.TryParse(averageText, CultureInfo.InvariantCulture, out long averageUpdates) || averageUpdates < 0)
+            throw new ModelFormatException(path, $"has an invalid {AverageUpdatesKey} '{averageText}'.");
+        var average = new List<KeyValuePair<string, float[]>>();
+        foreach (var t in contents.Tensors)
+            if (t.Name.StartsWith(AveragePrefix, StringComparison.Ordinal))
+                average.Add(new(t.Name[AveragePrefix.Length..], t.ToFloatArray()));
+        return checkpoint with { Average = average, AverageUpdates = averageUpdates };
     }
 }

@@ -9,7 +9,8 @@ namespace TinyLM.Training;
 /// <summary>
 /// The training loop for text classifiers: length-bucketed shuffled batches, cross-entropy (or binary
 /// cross-entropy for multi-label), gradient clipping, a learning-rate schedule, validation after every
-/// epoch, early stopping that restores the best weights, and checkpoints every N steps.
+/// epoch, early stopping that restores the best weights, checkpoints every N steps, and optionally an exponential
+/// moving average of the weights that is what gets validated and kept.
 /// Same seed and data → the same weights, bit for bit, at any thread count.
 /// </summary>
 public sealed class ClassifierTrainer(TextClassifier model, TrainOptions options)
@@ -34,6 +35,19 @@ public sealed class ClassifierTrainer(TextClassifier model, TrainOptions options
 
     public TrainResult Fit(TextDataset train, TextDataset? validation = null, CancellationToken cancel = default)
     {
+        bool trainable = model.Embedding.Weight.RequiresGrad;
+        try
+        {
+            return FitCore(train, validation, cancel);
+        }
+        finally
+        {
+            model.Embedding.Weight.RequiresGrad = trainable;
+        }
+    }
+
+    private TrainResult FitCore(TextDataset train, TextDataset? validation, CancellationToken cancel)
+    {
         ArgumentNullException.ThrowIfNull(train);
         options.Validate();
         if (train.Count == 0) throw new ArgumentException($"{train.Source}: no training examples.");
@@ -49,16 +63,21 @@ public sealed class ClassifierTrainer(TextClassifier model, TrainOptions options
         int totalSteps = stepsPerEpoch * options.Epochs;
 
         if (model.NaiveBayes is { } naiveBayes && ResumeFrom is null) naiveBayes.Fit(ids, targets.Single);
+        if (model.LinearSvm is { } svm && ResumeFrom is null) LinearSvmFitter.Fit(svm, ids, targets.Single, seed: options.Seed);
 
+        // A frozen table gets no gradient, so the optimizer, clipping and the average skip it.
+        if (options.FreezeEmbeddings) model.Embedding.Weight.RequiresGrad = false;
         var parameters = model.Parameters().ToArray();
         var sparse = options.SparseEmbeddingUpdates ? new ClassifierSparseAdam(model, options) : null;
         var optimizer = sparse ?? Optimizers.Create(options, model);
         var schedule = Optimizers.CreateSchedule(options, totalSteps);
+        var average = options.AverageDecay > 0 ? new WeightAverage(parameters, options.AverageDecay) : null;
 
         int startEpoch = 0, step = 0, skipInEpoch = 0;
         if (ResumeFrom is { } resume)
         {
             resume.RestoreInto(model, optimizer);
+            if (average is not null) resume.RestoreAverage(model, average);
             step = resume.Step;
             startEpoch = step / stepsPerEpoch;
             skipInEpoch = step % stepsPerEpoch;
@@ -101,6 +120,7 @@ public sealed class ClassifierTrainer(TextClassifier model, TrainOptions options
                     }
                     optimizer.Step();
                     AfterStep?.Invoke(step);
+                    average?.Update();
                     if (sparse is null) model.ZeroGrad();
                     else sparse.ZeroGradients();
                     lossSum += lossValue * indices.Length;
@@ -110,7 +130,7 @@ public sealed class ClassifierTrainer(TextClassifier model, TrainOptions options
                 seen += indices.Length;
                 step++;
                 if (options.CheckpointEvery > 0 && step % options.CheckpointEvery == 0)
-                    Checkpoint?.Invoke(TrainCheckpoint.Capture(model, optimizer, step));
+                    Checkpoint?.Invoke(TrainCheckpoint.Capture(model, optimizer, step, average));
                 Report(epoch, step, totalSteps, lossSum / seen, (double)correct / seen, tokens, clock.Elapsed, lr, null, null, false);
             }
             skipInEpoch = 0;
@@ -120,10 +140,13 @@ public sealed class ClassifierTrainer(TextClassifier model, TrainOptions options
             double? validAccuracy = null, validLoss = null;
             if (validation is { Count: > 0 })
             {
-                (validAccuracy, validLoss) = Validate(validation);
-                if (validAccuracy > best.Accuracy)
+                // With averaging, the average is what is validated and what the best weights keep.
+                double bestBefore = best.Accuracy;
+                (validAccuracy, validLoss) = average is null
+                    ? ValidateAndKeepBest(validation, best)
+                    : average.WithAverage(() => ValidateAndKeepBest(validation, best));
+                if (best.Accuracy > bestBefore)
                 {
-                    best.Capture(validAccuracy.Value);
                     bestEpoch = epoch + 1;
                     epochsWithoutImprovement = 0;
                 }
@@ -137,6 +160,7 @@ public sealed class ClassifierTrainer(TextClassifier model, TrainOptions options
         }
 
         if (options.RestoreBestWeights && best.HasWeights) best.Restore();
+        else average?.CopyToParameters();
         return new TrainResult
         {
             EpochsRun = epochsRun,
@@ -148,6 +172,13 @@ public sealed class ClassifierTrainer(TextClassifier model, TrainOptions options
             Tokens = tokens,
             StoppedEarly = stoppedEarly,
         };
+    }
+
+    private (double Accuracy, double Loss) ValidateAndKeepBest(TextDataset validation, BestWeights best)
+    {
+        var scores = Validate(validation);
+        if (scores.Accuracy > best.Accuracy) best.Capture(scores.Accuracy);
+        return scores;
     }
 
     private (double Accuracy, double Loss) Validate(TextDataset validation)

@@ -46,11 +46,21 @@ public sealed record TrainOptions
     /// </summary>
     public int WarmStartEpochs { get; init; }
     /// <summary>
+    /// Keep the embedding table as it starts (warm-started or loaded) and train only the rest; fewer trained
+    /// weights on small data.
+    /// </summary>
+    public bool FreezeEmbeddings { get; init; }
+    /// <summary>
     /// Adam only: update just the embedding rows a step looked up (lazy Adam: untouched rows keep their moments
     /// as they are). A bag of hashed n-grams has hundreds of thousands of rows of which a batch touches a few
     /// thousand, so a dense update would cost far more than the forward and backward passes.
     /// </summary>
     public bool SparseEmbeddingUpdates { get; init; }
+    /// <summary>
+    /// Per-step decay of an exponential moving average of the weights (see <see cref="WeightAverage"/>) that is
+    /// validated, restored as the best weights and left in the model at the end; 0 = off (the last step's weights).
+    /// </summary>
+    public float AverageDecay { get; init; }
     /// <summary>Stop after this many epochs without a better validation accuracy (0 = never stop early).</summary>
     public int Patience { get; init; }
     /// <summary>Keep the weights of the epoch with the best validation accuracy (needs validation data).</summary>
@@ -76,6 +86,7 @@ public sealed record TrainOptions
         Require(LabelSmoothing is >= 0 and < 1, $"LabelSmoothing must be in [0, 1), got {LabelSmoothing}.");
         Require(WarmStartEpochs >= 0, $"WarmStartEpochs must be ≥ 0, got {WarmStartEpochs}.");
         Require(!SparseEmbeddingUpdates || Optimizer == OptimizerKind.Adam, $"SparseEmbeddingUpdates needs the Adam optimizer, got {Optimizer}.");
+        Require(AverageDecay is >= 0 and < 1, $"AverageDecay must be in [0, 1), got {AverageDecay}.");
         Require(Patience >= 0, $"Patience must be ≥ 0, got {Patience}.");
         Require(CheckpointEvery >= 0, $"CheckpointEvery must be ≥ 0, got {CheckpointEvery}.");
     }
