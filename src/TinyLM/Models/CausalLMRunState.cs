@@ -101,7 +101,9 @@ public sealed unsafe class CausalLMRunState
             if (p.Block is { } block)
             {
                 Add(block.Data.AsSpan());
-                buffers.Add(((nint)block.ScalesOf(0), (long)block.Rows * (block.Cols / BlockQuant.BlockSize) * sizeof(float)));
+                long scaleBytes = (long)block.Rows * (block.Cols / BlockQuant.BlockSize) * sizeof(float);
+                buffers.Add(((nint)block.ScalesOf(0), scaleBytes));
+                buffers.Add(((nint)block.MinsOf(0), scaleBytes));
             }
             else if (p.Matrix is null) Add(p.Weight);
         }
