@@ -108,7 +108,8 @@ public static class ClassifierQuantizer
 
     // Naive Bayes log-probabilities are sums of counts' logarithms: float16 keeps them to ±0.005 at −10, far inside
     // the margins a mixture with the network decides by, and halves the largest table a bag model stores besides its embedding.
-    private static bool IsHalfPrecision(string name) => name.StartsWith("nb.", StringComparison.Ordinal);
+    // The linear SVM head's weights and idf (margins ≈ ±1 scaled by 10) keep 3 significant digits likewise.
+    private static bool IsHalfPrecision(string name) => name.StartsWith("nb.", StringComparison.Ordinal) || name.StartsWith("svm.", StringComparison.Ordinal);
 
     private static float[] Logits(QuantizedClassifier engine, int[][] ids)
     {
