@@ -27,7 +27,8 @@ public static unsafe class CachedAttention
             throw new ArgumentException($"CachedAttention.Head: len {len}, d {d}, stride {stride}, {scores.Length} score floats.");
         var p = scores[..len];
         Scores(q, keys, stride, len, d, scale, p, simd);
-        TensorPrimitives.SoftMax(p, p);
+        // Not TensorPrimitives.SoftMax: it does not subtract the maximum, and trained models reach scores above 88.
+        SoftmaxKernels.Softmax(p, p, 1, len);
         fixed (float* pp = p) WeightedSum(pp, values, stride, len, d, output, simd);
     }
 

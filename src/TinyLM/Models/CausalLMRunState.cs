@@ -9,8 +9,10 @@ namespace TinyLM.Models;
 /// layer and every activation buffer, allocated once (pinned) so that <see cref="DecodeStep"/> allocates nothing.
 /// A decode step is matrix–vector work (<see cref="Gemv"/>, threaded over output rows; q/k/v and the two SwiGLU
 /// input projections share one dispatch); <see cref="Prefill"/> runs prompt chunks as GEMMs. Attention is computed
-/// per (position, head) over the cache, threaded over heads. Results equal the rows of <see cref="CausalLM.Forward"/>
-/// in evaluation mode (up to float rounding), at any thread count bit for bit.
+/// per (position, head) over the cache (<see cref="CachedAttention"/>), threaded over heads. Creating a state asks for
+/// huge pages under the weight matrices it streams (<see cref="HugePages"/>; a one-time cost per model). Results
+/// equal the rows of <see cref="CausalLM.Forward"/> in evaluation mode (up to float rounding), at any thread count
+/// bit for bit.
 /// <para>When the model carries <see cref="CausalLM.InferenceMatrices"/>, those matrices run instead of the float
 /// weights: Q8_0/Q4_0 blocks through <see cref="BlockGemv"/> (activations quantized to Q8_0 once per input and
 /// shared by the projections that read it), any other <see cref="IWeightMatrix"/> through its own Multiply.</para>
@@ -99,7 +101,9 @@ public sealed unsafe class CausalLMRunState
             if (p.Block is { } block)
             {
                 Add(block.Data.AsSpan());
-                buffers.Add(((nint)block.ScalesOf(0), (long)block.Rows * (block.Cols / BlockQuant.BlockSize) * sizeof(float)));
+                long scaleBytes = (long)block.Rows * (block.Cols / BlockQuant.BlockSize) * sizeof(float);
+                buffers.Add(((nint)block.ScalesOf(0), scaleBytes));
+                buffers.Add(((nint)block.MinsOf(0), scaleBytes));
             }
             else if (p.Matrix is null) Add(p.Weight);
         }

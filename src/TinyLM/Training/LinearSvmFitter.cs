@@ -21,7 +21,7 @@ public static class LinearSvmFitter
 
     /// <summary>Fits idf and every class's weights from the training ids and labels.</summary>
     public static void Fit(LinearSvmHead head, IReadOnlyList<int[]> ids, IReadOnlyList<int> labels, float penalty = DefaultPenalty,
-        ulong seed = 1, double tolerance = 1e-3, int maxEpochs = 1000)
+        ulong seed = 1, double tolerance = 1e-2, int maxEpochs = 1000)
     {
         ArgumentNullException.ThrowIfNull(head);
         ArgumentNullException.ThrowIfNull(ids);
