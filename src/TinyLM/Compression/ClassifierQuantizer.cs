@@ -108,11 +108,8 @@ public static class ClassifierQuantizer
 
     // Naive Bayes log-probabilities are sums of counts' logarithms: float16 keeps them to ±0.005 at −10, far inside
     // the margins a mixture with the network decides by, and halves the largest table a bag model stores besides its embedding.
-    // The linear SVM head (idf, one weight per id and class) is a dot product of unit-length features with weights of
-    // order 0.1–1, so float16's 3 significant digits move a score by ~1e-3 of its margin; the whole-model calibration
-    // check below still compares every logit with the float model's.
-    private static bool IsHalfPrecision(string name) =>
-        name.StartsWith("nb.", StringComparison.Ordinal) || name.StartsWith("svm.", StringComparison.Ordinal);
+    // The linear SVM head's weights and idf (margins ≈ ±1 scaled by 10) keep 3 significant digits likewise.
+    private static bool IsHalfPrecision(string name) => name.StartsWith("nb.", StringComparison.Ordinal) || name.StartsWith("svm.", StringComparison.Ordinal);
 
     private static float[] Logits(QuantizedClassifier engine, int[][] ids)
     {

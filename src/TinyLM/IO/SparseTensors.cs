@@ -27,7 +27,10 @@ public static class SparseTensors
     /// (which always makes it smaller); returns false (adding nothing) otherwise. Vectors (biases, norms, often zero
     /// when fresh) always stay dense.
     /// </summary>
-    public static bool TryAdd(ModelFileContents contents, string name, Tensor tensor)
+    public static bool TryAdd(ModelFileContents contents, string name, Tensor tensor) => TryAdd(contents, name, tensor, allowHalf: false);
+
+    /// <summary>As <see cref="TryAdd(ModelFileContents, string, Tensor)"/>; with <paramref name="allowHalf"/>, values that are all exact float16 values are stored F16 (lossless).</summary>
+    public static bool TryAdd(ModelFileContents contents, string name, Tensor tensor, bool allowHalf)
     {
         ArgumentNullException.ThrowIfNull(contents);
         ArgumentNullException.ThrowIfNull(tensor);
@@ -37,7 +40,8 @@ public static class SparseTensors
         if (values.Length == 0 || values.Length - nonZero < MinZeroFraction * values.Length) return false;
         var (mask, kept) = Encode(values);
         contents.Tensors.Add(SafeTensor.FromBytes(name + MaskSuffix, [mask.Length], mask));
-        contents.AddFloats(name + ValuesSuffix, [kept.Length], kept);
+        if (allowHalf && Compression.HalfPrecision.IsExact(kept)) contents.Tensors.Add(QuantizedTensors.HalfTensor(name + ValuesSuffix, [kept.Length], kept));
+        else contents.AddFloats(name + ValuesSuffix, [kept.Length], kept);
         return true;
     }
 
@@ -93,11 +97,12 @@ public static class SparseTensors
             throw new ModelFormatException(path, $"sparse weight '{name}' has a mask but no '{name}{ValuesSuffix}'.");
         if (mask.DType != SafeTensorDType.U8 || mask.Shape.Length != 1)
             throw new ModelFormatException(path, $"'{mask.Name}' is {mask.DType.ToHeaderName()} [{string.Join(", ", mask.ShapeArray())}], expected a U8 vector.");
-        if (values.DType != SafeTensorDType.F32 || values.Shape.Length != 1)
-            throw new ModelFormatException(path, $"'{values.Name}' is {values.DType.ToHeaderName()} [{string.Join(", ", values.ShapeArray())}], expected an F32 vector.");
+        if (values.DType is not (SafeTensorDType.F32 or SafeTensorDType.F16) || values.Shape.Length != 1)
+            throw new ModelFormatException(path, $"'{values.Name}' is {values.DType.ToHeaderName()} [{string.Join(", ", values.ShapeArray())}], expected an F32 or F16 vector.");
         try
         {
-            Decode(mask.Data.Span, MemoryMarshal.Cast<byte, float>(values.Data.Span), parameter.AsSpan());
+            var floats = values.DType == SafeTensorDType.F32 ? MemoryMarshal.Cast<byte, float>(values.Data.Span) : values.ToFloatArray();
+            Decode(mask.Data.Span, floats, parameter.AsSpan());
         }
         catch (ArgumentException e)
         {

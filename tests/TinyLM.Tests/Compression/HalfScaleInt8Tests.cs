@@ -133,4 +133,30 @@ public class HalfScaleInt8Tests
         Assert.InRange(new FileInfo(f32Path).Length - new FileInfo(path).Length, saved, saved + 32); // + header digits and padding
         Assert.Equal(result.Model.PredictProbabilities(texts), TextClassifierFile.Load(f32Path).PredictProbabilities(texts));
     }
+
+    [Fact]
+    public void Sparse_tables_of_float16_values_are_stored_as_f16_and_read_back_exactly()
+    {
+        var values = new float[6 * 4];
+        for (int i = 0; i < values.Length; i += 3) values[i] = (float)(Half)(0.37f * i - 2.1f);
+        var tensor = TinyLM.Tensors.Tensor.FromArray(values, 6, 4);
+        var half = new ModelFileContents { Kind = ModelKind.Classifier };
+        Assert.True(SparseTensors.TryAdd(half, "svm.weight", tensor, allowHalf: true));
+        Assert.Equal(SafeTensorDType.F16, half.GetTensor("svm.weight" + SparseTensors.ValuesSuffix).DType);
+        var plain = new ModelFileContents { Kind = ModelKind.Classifier };
+        Assert.True(SparseTensors.TryAdd(plain, "svm.weight", tensor));
+        Assert.Equal(SafeTensorDType.F32, plain.GetTensor("svm.weight" + SparseTensors.ValuesSuffix).DType);
+        var other = (float[])values.Clone();
+        other[1] = 0.1f; // not a float16 value: stays F32
+        var inexact = new ModelFileContents { Kind = ModelKind.Classifier };
+        Assert.True(SparseTensors.TryAdd(inexact, "svm.weight", TinyLM.Tensors.Tensor.FromArray(other, 6, 4), allowHalf: true));
+        Assert.Equal(SafeTensorDType.F32, inexact.GetTensor("svm.weight" + SparseTensors.ValuesSuffix).DType);
+
+        foreach (var contents in new[] { half, plain })
+        {
+            var into = TinyLM.Tensors.Tensor.Zeros(6, 4);
+            Assert.True(SparseTensors.TryLoad(contents, "mem", "svm.weight", into));
+            Assert.Equal(tensor.ToArray(), into.ToArray());
+        }
+    }
 }
