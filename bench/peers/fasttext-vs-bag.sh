@@ -3,7 +3,7 @@
 # wall time of the whole command (load + train + test) and test accuracy, then the ratio.
 # usage: bench/peers/fasttext-vs-bag.sh [r8|mr] [repeats] [bag|default]
 #   bag: `--encoder bag` (words only, no naive Bayes); default: no encoder flags (the default recipe, which also
-#   chooses bigrams and the naive Bayes weight on held-out training data, so it trains three models).
+#   chooses bigrams, the naive Bayes and SVM weights on held-out training data, so it trains three models).
 set -euo pipefail
 dataset=${1:-r8}; repeats=${2:-3}; recipe=${3:-bag}
 flags=(); [ "$recipe" = bag ] && flags=(--encoder bag)

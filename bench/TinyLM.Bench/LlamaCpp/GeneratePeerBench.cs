@@ -4,8 +4,8 @@ using TinyLM.IO;
 namespace TinyLM.Bench.LlamaCpp;
 
 /// <summary>
-/// `TinyLM.Bench generate [--shape 15m|110m] [--type f32,q8_0,q4_0] [--json] [--trials N]`: `tinylm bench generate`
-/// with llama.cpp beside it — the same seeded weights (quantized here for q8_0/q4_0, the blocks exported as they are)
+/// `TinyLM.Bench generate [--shape 15m|110m] [--type f32,q8_0,q4_0,q4_k] [--json] [--trials N]`: `tinylm bench generate`
+/// with llama.cpp beside it — the same seeded weights (quantized here for q8_0/q4_0/q4_k, the blocks exported as they are)
 /// in a temporary GGUF, decoded greedily by both on 1 thread and all cores, runs of the two alternating so that load
 /// from elsewhere hits both alike.
 /// </summary>
@@ -26,7 +26,7 @@ public static class GeneratePeerBench
                 case "--type" when i + 1 < args.Length: types = args[++i]; break;
                 case "--trials" when i + 1 < args.Length && int.TryParse(args[i + 1], out int t) && t > 0: trials = t; i++; break;
                 default:
-                    Console.Error.WriteLine($"generate: unknown argument '{args[i]}'. Usage: generate [--shape 15m|110m] [--type f32,q8_0,q4_0] [--json] [--trials N]");
+                    Console.Error.WriteLine($"generate: unknown argument '{args[i]}'. Usage: generate [--shape 15m|110m] [--type f32,q8_0,q4_0,q4_k] [--json] [--trials N]");
                     return 2;
             }
         }
@@ -46,7 +46,7 @@ public static class GeneratePeerBench
             {
                 string path = Path.Combine(Path.GetTempPath(), $"tinylm-bench-{shapeName}-{type}-{Environment.ProcessId}.gguf");
                 paths.Add(path);
-                GgmlType ggml = type switch { "q8_0" => GgmlType.Q8_0, "q4_0" => GgmlType.Q4_0, _ => GgmlType.F32 };
+                GgmlType ggml = type switch { "q8_0" => GgmlType.Q8_0, "q4_0" => GgmlType.Q4_0, "q4_k" => GgmlType.Q4_K, _ => GgmlType.F32 };
                 LlamaGguf.Write(path, LlamaConversion.FromModel(model), vocabulary, ggml, $"random-{shapeName}", LlamaModelFiles.EncodedTensors(model));
             }
             var results = new List<GenerateBenchResult>();

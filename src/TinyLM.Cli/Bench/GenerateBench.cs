@@ -136,7 +136,7 @@ public static class GenerateBench
                 continue;
             }
             if (!QuantizationTypeExtensions.TryParse(type, out var q) || q.Block() is null)
-                throw new CliError($"bench generate: --type must list f32, q8_0 or q4_0, got \"{type}\".", ExitCodes.Usage);
+                throw new CliError($"bench generate: --type must list f32, q8_0, q4_0 or q4_k, got \"{type}\".", ExitCodes.Usage);
             var lm = new LanguageModel(model, SyntheticTokenizer(model.Config.VocabSize));
             result.Add((type, CausalLMQuantizer.Quantize(lm, new LmQuantizationOptions { Type = q, MaxLayerError = double.PositiveInfinity }).Model.Model));
         }
@@ -148,7 +148,7 @@ public static class GenerateBench
         var shape = new Option<string>("--shape") { Description = "Model shape: 15m (dim 288, 6 layers) or 110m (dim 768, 12 layers).", DefaultValueFactory = _ => "15m" };
         var json = new Option<bool>("--json") { Description = "Print a JSON array (shape, threads, ours_tokens_per_second, llamacpp_tokens_per_second, ratio)." };
         var trials = new Option<int>("--trials") { Description = "Timed runs per thread count; the best counts.", DefaultValueFactory = _ => 3 };
-        var types = new Option<string>("--type") { Description = "Weight storage to time, comma-separated: f32, q8_0, q4_0 (e.g. f32,q8_0,q4_0; quantized rows also give the speed-up over f32 from the same run).", DefaultValueFactory = _ => "f32" };
+        var types = new Option<string>("--type") { Description = "Weight storage to time, comma-separated: f32, q8_0, q4_0, q4_k (e.g. f32,q8_0,q4_0,q4_k; quantized rows also give the speed-up over f32 from the same run).", DefaultValueFactory = _ => "f32" };
         var command = new Command("generate", $"Greedy float32 decode tokens/s of a random llama2.c-shaped model on 1 thread and all cores. llama.cpp on the same weights: `{PeerCommand}`.");
         command.Options.Add(shape);
         command.Options.Add(json);

@@ -26,6 +26,7 @@ public static class TrainClassifyCommand
     private static readonly Option<int?> BucketsOption = new("--buckets") { Description = "Hashed word-bigram buckets (0 = unigrams only)" };
     private static readonly Option<bool?> BigramsOption = new("--bigrams") { Description = "Bag: add every word bigram of the training data to the vocabulary (default: chosen on held-out training data)" };
     private static readonly Option<float?> NaiveBayesOption = new("--nb-weight") { Description = "Weight γ of naive Bayes mixed into the predictions, 0–1 (default: chosen on held-out training data)" };
+    private static readonly Option<float?> SvmOption = new("--svm-weight") { Description = "Weight λ of a tf-idf linear SVM mixed into the predictions, 0–1 (default: chosen on held-out training data)" };
     private static readonly Option<int?> EpochsOption = new("--epochs") { Description = "Passes over the training data" };
     private static readonly Option<int?> BatchOption = new("--batch") { Description = "Examples per step" };
     private static readonly Option<float?> LrOption = new("--lr") { Description = "Peak learning rate" };
@@ -54,7 +55,7 @@ public static class TrainClassifyCommand
         foreach (var option in new Option[]
                  {
                      TrainOption, ValidOption, TestOption, OutOption, EncoderOption, VocabOption, MaxLenOption, EmbedOption,
-                     HiddenOption, LayersOption, PoolingOption, BucketsOption, BigramsOption, NaiveBayesOption, EpochsOption, BatchOption, LrOption, DropoutOption,
+                     HiddenOption, LayersOption, PoolingOption, BucketsOption, BigramsOption, NaiveBayesOption, SvmOption, EpochsOption, BatchOption, LrOption, DropoutOption,
                      OptimizerOption, WeightDecayOption, LabelSmoothingOption, WarmStartOption, ScheduleOption, EmaOption, FreezeEmbeddingsOption, PatienceOption, ValidFractionOption, CheckpointOption, CheckpointEveryOption, ResumeOption, SeedOption, ThreadsOption,
                      SkipBadOption, DataDirOption, JsonOption,
                  })
@@ -82,6 +83,7 @@ public static class TrainClassifyCommand
             Pooling = parse.GetValue(PoolingOption) ?? config.Pooling,
             BigramBuckets = parse.GetValue(BucketsOption) ?? config.BigramBuckets,
             NaiveBayesWeight = parse.GetValue(NaiveBayesOption) ?? config.NaiveBayesWeight,
+            LinearSvmWeight = parse.GetValue(SvmOption) ?? config.LinearSvmWeight,
             WordBigrams = parse.GetValue(BigramsOption) ?? config.WordBigrams,
             Dropout = parse.GetValue(DropoutOption) ?? config.Dropout,
             Seed = seed,
@@ -128,17 +130,17 @@ public static class TrainClassifyCommand
 
         // The default recipe decides bigrams and the naive Bayes mixture on held-out training data, unless told.
         bool auto = parse.GetValue(EncoderOption) is null && parse.GetValue(BucketsOption) is null
-                    && parse.GetValue(BigramsOption) is null && parse.GetValue(NaiveBayesOption) is null && parse.GetValue(ResumeOption) is null;
+                    && parse.GetValue(BigramsOption) is null && parse.GetValue(NaiveBayesOption) is null && parse.GetValue(SvmOption) is null && parse.GetValue(ResumeOption) is null;
         ClassifierAutoChoice? choice = null;
         double recipeSeconds = 0; // choosing the recipe trains two candidate models: it is training time too
         if (auto)
         {
             var recipeClock = Stopwatch.StartNew();
-            Console.Error.WriteLine("choosing bigrams and the naive Bayes weight on 20% of the training data…");
+            Console.Error.WriteLine("choosing bigrams, the naive Bayes and the SVM weights on 20% of the training data…");
             choice = ClassifierAutoRecipe.Choose(train, config, options);
             config = choice.Model;
-            foreach (var (bigrams, weight, accuracy) in choice.Candidates)
-                Console.Error.WriteLine($"  {(bigrams ? "bigrams" : "words  ")} naive Bayes {weight:0.00}: held-out accuracy {accuracy * 100:F2}%");
+            foreach (var (bigrams, weight, svmWeight, accuracy) in choice.Candidates)
+                Console.Error.WriteLine($"  {(bigrams ? "bigrams" : "words  ")} naive Bayes {weight:0.00} SVM {svmWeight:0.00}: held-out accuracy {accuracy * 100:F2}%");
             recipeSeconds = recipeClock.Elapsed.TotalSeconds;
             Console.Error.WriteLine($"recipe: {choice.Summary} (chosen in {recipeSeconds:F1}s)");
         }
@@ -189,6 +191,7 @@ public static class TrainClassifyCommand
                 w.WriteBoolean("word_bigrams", config.WordBigrams);
                 w.WriteNumber("bigram_buckets", config.BigramBuckets);
                 w.WriteNumber("naive_bayes_weight", config.NaiveBayesWeight);
+                w.WriteNumber("svm_weight", config.LinearSvmWeight);
                 w.WriteString("model", outPath);
             });
         return ExitCodes.Ok;

@@ -11,14 +11,15 @@ using TinyLM.Training;
 namespace TinyLM.Cli.Compress;
 
 /// <summary>
-/// <c>tinylm distill --teacher MODEL --data FILE [--unlabeled FILE] [--student-encoder …] --temperature T --alpha A --out MODEL</c>:
+/// <c>tinylm distill --teacher MODEL --data FILE [--unlabeled FILE] [--student-encoder …] --temperature T --alpha A --out MODEL</c>
+/// (a language-model teacher goes to <see cref="DistillLm"/>):
 /// trains a small classifier on a large one's soft targets (cached teacher logits) mixed with the hard labels, and
 /// reports teacher, student and the same student trained without the teacher, measured on the same file in the same run.
 /// </summary>
 public static class DistillCommand
 {
-    private static readonly Option<string> TeacherOption = new("--teacher") { Description = "The teacher: a .tlm text classifier (never modified)", Required = true };
-    private static readonly Option<string> DataOption = new("--data") { Description = "Labelled training data: a file or a dataset name (its train.tsv)", Required = true };
+    private static readonly Option<string> TeacherOption = new("--teacher") { Description = "The teacher: a .tlm text classifier or language model (never modified)", Required = true };
+    private static readonly Option<string> DataOption = new("--data") { Description = "Labelled training data: a file or a dataset name (its train.tsv); for a language model, its raw training text (e.g. tinyshakespeare)", Required = true };
     private static readonly Option<string?> UnlabeledOption = new("--unlabeled") { Description = "Extra texts (one per line, or a dataset whose labels are ignored) taught by the teacher only" };
     private static readonly Option<int> AugmentOption = new("--augment") { Description = "Add N perturbed copies of each training text (words dropped, windows cut) labelled by the teacher only", DefaultValueFactory = _ => 0 };
     private static readonly Option<float> AugmentDropOption = new("--augment-drop") { Description = "Word-drop probability of --augment copies", DefaultValueFactory = _ => 0.2f };
@@ -42,16 +43,19 @@ public static class DistillCommand
     private static readonly Option<string?> EvalOption = new("--eval") { Description = "Labelled data to compare teacher, student and baseline on: a file or a dataset name (its test.tsv)" };
     private static readonly Option<string?> DataDirOption = new("--data-dir") { Description = "Where named datasets live" };
     private static readonly Option<int?> ThreadsOption = new("--threads") { Description = "Threads (default: all cores)" };
+    private static readonly Option<int?> HeadsOption = new("--student-heads") { Description = "Language model: student attention heads (default the teacher's)" };
+    private static readonly Option<int?> StepsOption = new("--steps") { Description = "Language model: student optimizer steps (default 2000)" };
+    private static readonly Option<int> TopKOption = new("--top-k") { Description = "Language model: teacher probabilities cached per position (0 = all for vocabularies ≤ 256, else 32)", DefaultValueFactory = _ => 0 };
     private static readonly Option<bool> JsonOption = new("--json") { Description = "End with one JSON object: teacher (= before), after (the student), baseline (the student without teacher)" };
 
     public static Command Create()
     {
-        var command = new Command("distill", "Distill a text classifier into a smaller student and report what it costs and saves.");
+        var command = new Command("distill", "Distill a text classifier or a language model into a smaller student and report what it costs and saves.");
         foreach (var option in new Option[]
                  {
                      TeacherOption, DataOption, UnlabeledOption, AugmentOption, AugmentDropOption, OutOption, StudentOption, EncoderOption, EmbedOption, HiddenOption,
                      LayersOption, MaxLenOption, VocabOption, PoolingOption, DropoutOption, TemperatureOption, AlphaOption, EpochsOption,
-                     BatchOption, LrOption, SeedOption, NoBaselineOption, EvalOption, DataDirOption, ThreadsOption, JsonOption,
+                     BatchOption, LrOption, SeedOption, NoBaselineOption, EvalOption, DataDirOption, ThreadsOption, JsonOption, HeadsOption, StepsOption, TopKOption,
                  })
             command.Options.Add(option);
         command.SetRunner(Run);
@@ -72,7 +76,11 @@ public static class DistillCommand
             if (input is not null && string.Equals(Path.GetFullPath(input), Path.GetFullPath(output), StringComparison.Ordinal))
                 throw new CliError($"--out {output} is an input model; write the student to another file (inputs are never modified).", ExitCodes.Usage);
 
-        var teacher = TextClassifierFile.Load(teacherPath);
+        var contents = ModelFile.Load(teacherPath);
+        if (contents.Kind == ModelKind.CausalLm) return DistillLm.Run(CausalLMFile.FromContents(contents, teacherPath), LmSettings(parse, teacherPath, output));
+        if (new Option[] { HeadsOption, StepsOption, TopKOption }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } lmOnly)
+            throw new CliError($"{lmOnly.Name} applies to language-model teachers; {teacherPath} is a text classifier.", ExitCodes.Usage);
+        var teacher = TextClassifierFile.FromContents(contents, teacherPath);
         var train = TextDatasetReader.Read(DatasetArgument.Resolve(parse.GetValue(DataOption)!, "train.tsv", dataDir));
         if (train.Count == 0) throw new CliError($"{train.Source}: the training data holds no examples.");
         var unlabeled = parse.GetValue(UnlabeledOption) is { } u ? ReadTexts(DatasetArgument.Resolve(u, "train.tsv", dataDir)) : [];
@@ -151,6 +159,26 @@ public static class DistillCommand
                 if (baseline is not null) baseline.Write(w, "baseline");
             });
         return ExitCodes.Ok;
+    }
+
+    private static DistillLm.Settings LmSettings(ParseResult parse, string teacherPath, string output)
+    {
+        if (new Option[] { UnlabeledOption, AugmentOption, AugmentDropOption, EncoderOption, MaxLenOption, VocabOption, PoolingOption, EpochsOption }
+                .FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } classifierOnly)
+            throw new CliError($"{classifierOnly.Name} applies to classifier teachers; {teacherPath} is a language model (use --steps and --student-layers/-heads/-embed/-hidden).", ExitCodes.Usage);
+        if (parse.GetValue(StudentOption) is { } studentPath && new Option[] { EmbedOption, HiddenOption, LayersOption, HeadsOption, DropoutOption }
+                .FirstOrDefault(o => parse.GetResult(o) is not null) is { } clash)
+            throw new CliError($"--student {studentPath} fixes the student's architecture; drop {clash.Name}.", ExitCodes.Usage);
+        return new DistillLm.Settings
+        {
+            TeacherPath = teacherPath, Output = output, StudentPath = parse.GetValue(StudentOption), Data = parse.GetValue(DataOption)!,
+            Eval = parse.GetValue(EvalOption), DataDir = parse.GetValue(DataDirOption), Layers = parse.GetValue(LayersOption),
+            Heads = parse.GetValue(HeadsOption), Embed = parse.GetValue(EmbedOption), Hidden = parse.GetValue(HiddenOption),
+            Dropout = parse.GetValue(DropoutOption), Steps = parse.GetValue(StepsOption), Batch = parse.GetValue(BatchOption),
+            LearningRate = parse.GetValue(LrOption), Seed = parse.GetValue(SeedOption), Temperature = parse.GetValue(TemperatureOption),
+            Alpha = parse.GetValue(AlphaOption), TopK = parse.GetValue(TopKOption), NoBaseline = parse.GetValue(NoBaselineOption),
+            Json = parse.GetValue(JsonOption),
+        };
     }
 
     // The student's architecture (the encoder's recipe with the --student-* overrides, the teacher's vocabulary)

@@ -8,7 +8,7 @@ using TinyLM.Text;
 namespace TinyLM.Cli.Compress;
 
 /// <summary>
-/// The language-model branch of <c>tinylm quantize</c>: Q8_0/Q4_0 blocks for the attention, MLP and output
+/// The language-model branch of <c>tinylm quantize</c>: Q8_0/Q4_0/Q4_K blocks for the attention, MLP and output
 /// matrices, a per-matrix report and a before/after comparison (size, validation loss, decode latency, 64-row
 /// scoring throughput) measured in the same run on the same token windows.
 /// </summary>
@@ -19,7 +19,7 @@ internal static class QuantizeLm
     public static int Run(LanguageModel lm, string input, string output, QuantizationType type, Settings settings)
     {
         if (type.Block() is null)
-            throw new CliError($"--type {type.ToName()}: language models are quantized to q8_0 or q4_0 (llama.cpp blocks).", ExitCodes.Usage);
+            throw new CliError($"--type {type.ToName()}: language models are quantized to q8_0, q4_0 or q4_k (llama.cpp blocks).", ExitCodes.Usage);
         if (settings.Eval is not null && settings.Data is not null)
             throw new CliError("give --eval (score all of a text) or --data (score the validation split of the training text), not both.", ExitCodes.Usage);
         if (lm.Model.InferenceMatrices is { Count: > 0 })

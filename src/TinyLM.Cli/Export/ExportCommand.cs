@@ -20,7 +20,7 @@ public static class ExportCommand
     {
         var model = new Argument<string>("MODEL") { Description = "Language model: a .tlm, a llama2.c .bin (with --tokenizer) or a GGUF." };
         var output = new Option<string>("--out") { Description = "GGUF file to write (atomically).", Required = true };
-        var type = new Option<string?>("--type") { Description = "Storage type of the weight matrices: f32, f16, q8_0 or q4_0 (norms stay f32). Default: f32, or for a quantized .tlm its own blocks, written as they are (other tensors f32)." };
+        var type = new Option<string?>("--type") { Description = "Storage type of the weight matrices: f32, f16, q8_0, q4_0 or q4_k (norms stay f32; q4_k quantizes as `tinylm quantize` does, matrices whose rows are not a multiple of 256 in q8_0). Default: f32, or for a quantized .tlm its own blocks, written as they are (other tensors f32)." };
         var tokenizer = new Option<string?>("--tokenizer") { Description = "llama2.c tokenizer.bin for a llama2.c checkpoint." };
         var json = new Option<bool>("--json") { Description = "Print one JSON line (out, type, bytes, tensors, parameters)." };
         var gguf = new Command("gguf", "Write a llama-architecture model (RMSNorm, RoPE, SwiGLU, no biases) as GGUF for llama.cpp.");
@@ -42,17 +42,31 @@ public static class ExportCommand
             "f16" => GgmlType.F16,
             "q8_0" or "q8" => GgmlType.Q8_0,
             "q4_0" => GgmlType.Q4_0,
-            _ => throw new CliError($"export gguf: --type must be f32, f16, q8_0 or q4_0, got \"{requested}\".", ExitCodes.Usage),
+            "q4_k" => GgmlType.Q4_K,
+            _ => throw new CliError($"export gguf: --type must be f32, f16, q8_0, q4_0 or q4_k, got \"{requested}\".", ExitCodes.Usage),
         };
         LanguageModel lm = CausalLMLoader.Load(modelPath, tokenizerPath);
         GgmlType type = asked ?? GgmlType.F32;
         if (lm.Model.InferenceMatrices is { Count: > 0 } matrices)
         {
             // A quantized model's blocks go out verbatim; asking for another format would quantize twice.
-            var own = Compression.CausalLMQuantizer.TypeOf(matrices) == Compression.QuantizationType.Q4_0 ? GgmlType.Q4_0 : GgmlType.Q8_0;
+            var own = Compression.CausalLMQuantizer.TypeOf(matrices) switch
+            {
+                Compression.QuantizationType.Q4_0 => GgmlType.Q4_0,
+                Compression.QuantizationType.Q4_K => GgmlType.Q4_K,
+                _ => GgmlType.Q8_0,
+            };
             if (asked is { } a && a != own)
                 throw new CliError($"export gguf: {modelPath} is quantized to {own.ToString().ToLowerInvariant()}; --type {requested} would quantize it twice. Export its float32 original instead, or leave --type out.", ExitCodes.Usage);
             type = own;
+        }
+        else if (type == GgmlType.Q4_K)
+        {
+            // Per-matrix formats (q4_k or its fallback) come from the quantizer; the blocks then go out verbatim.
+            lm = Compression.CausalLMQuantizer.Quantize(lm, new Compression.LmQuantizationOptions
+            {
+                Type = Compression.QuantizationType.Q4_K, MaxLayerError = double.PositiveInfinity,
+            }).Model;
         }
         string typeName = type.ToString();
         LlamaModelFiles.ExportGguf(lm, outPath, type);

@@ -6,8 +6,13 @@ namespace TinyLM.Compression;
 /// <summary>What <see cref="CausalLMQuantizer.Quantize"/> does.</summary>
 public sealed record LmQuantizationOptions
 {
-    /// <summary>Block format of the matrices: q8_0 or q4_0 (llama.cpp layouts, so GGUF export carries them unchanged).</summary>
+    /// <summary>Block format of the matrices: q8_0, q4_0 or q4_k (llama.cpp layouts, so GGUF export carries them unchanged).</summary>
     public QuantizationType Type { get; init; } = QuantizationType.Q8_0;
+    /// <summary>
+    /// Where <see cref="Type"/> cannot store a matrix's rows (q4_k needs a multiple of 256 columns): the block format
+    /// used instead (q8_0 by default; like llama.cpp, which falls back to a finer type to protect quality).
+    /// </summary>
+    public QuantizationType Fallback { get; init; } = QuantizationType.Q8_0;
     /// <summary>Also quantize an untied token embedding table (a tied one is the output matrix and always follows it).</summary>
     public bool QuantizeEmbeddings { get; init; }
     /// <summary>A matrix whose relative weight error ‖W_q − W‖/‖W‖ exceeds this stays float32.</summary>
@@ -18,8 +23,8 @@ public sealed record LmQuantizationOptions
 public sealed record LmQuantizationResult(LanguageModel Model, IReadOnlyList<LayerReport> Layers);
 
 /// <summary>
-/// Post-training block quantization of a <see cref="CausalLM"/>: attention, MLP and output matrices in Q8_0 or
-/// Q4_0; norms, biases and learned positions stay float32, and so does the token embedding unless it is tied to
+/// Post-training block quantization of a <see cref="CausalLM"/>: attention, MLP and output matrices in Q8_0, Q4_0
+/// or Q4_K (matrices whose rows do not fit Q4_K's 256-value super-blocks take the fallback format); norms, biases and learned positions stay float32, and so does the token embedding unless it is tied to
 /// the output (then the one shared matrix is quantized and lookups read its dequantized rows, as llama.cpp does).
 /// The returned model's float weights hold the dequantized values, so training-path code sees the same weights
 /// that the quantized kernels run.
@@ -33,7 +38,9 @@ public static class CausalLMQuantizer
         if (lm.Model.InferenceMatrices is { Count: > 0 })
             throw new InvalidOperationException("quantize: the model is already quantized; quantize its float32 original instead.");
         if (options.Type.Block() is null)
-            throw new ArgumentException($"quantize: language models take q8_0 or q4_0 (llama.cpp blocks), not {options.Type.ToName()}.");
+            throw new ArgumentException($"quantize: language models take q8_0, q4_0 or q4_k (llama.cpp blocks), not {options.Type.ToName()}.");
+        if (options.Fallback.Block() is not { } fallbackBlock || BlockQuant.BlockValues(fallbackBlock) != BlockQuant.BlockSize)
+            throw new ArgumentException($"quantize: the fallback format must be q8_0 or q4_0 (32-value blocks), not {options.Fallback.ToName()}.");
         if (!(options.MaxLayerError >= 0)) throw new ArgumentException($"quantize: the largest layer error must be ≥ 0, got {options.MaxLayerError}.");
 
         var model = lm.Model;
@@ -48,13 +55,20 @@ public static class CausalLMQuantizer
             p.AsSpan().CopyTo(target.AsSpan());
             if (!candidates.Contains(name)) continue;
             int rows = p.Dim(0), cols = p.Dim(1);
-            if (!options.Type.Fits(cols))
+            var type = options.Type;
+            string note = "";
+            if (!type.Fits(cols) && options.Fallback.Fits(cols))
+            {
+                note = $"{cols} columns is not a multiple of {BlockQuant.BlockValues(type.Block()!.Value)} ({type.ToName()} super-blocks): {options.Fallback.ToName()} instead";
+                type = options.Fallback;
+            }
+            if (!type.Fits(cols))
             {
                 reports.Add(new LayerReport(name, [rows, cols], "f32", double.NaN, double.NaN,
                     $"{cols} columns is not a multiple of {BlockQuant.BlockSize}: kept float32"));
                 continue;
             }
-            var matrix = (BlockMatrix)options.Type.Quantize(p.AsSpan(), rows, cols);
+            var matrix = (BlockMatrix)type.Quantize(p.AsSpan(), rows, cols);
             var dequantized = matrix.Dequantize();
             double error = ClassifierQuantizer.RelativeError(p.AsSpan(), dequantized);
             if (error > options.MaxLayerError)
@@ -65,7 +79,7 @@ public static class CausalLMQuantizer
             }
             dequantized.CopyTo(target.AsSpan());
             matrices[name] = matrix;
-            reports.Add(new LayerReport(name, [rows, cols], options.Type.ToName(), error, double.NaN, ""));
+            reports.Add(new LayerReport(name, [rows, cols], type.ToName(), error, double.NaN, note));
         }
         copy.InferenceMatrices = matrices;
         copy.Eval();
@@ -89,10 +103,14 @@ public static class CausalLMQuantizer
         return names;
     }
 
-    /// <summary>The storage type recorded for a set of quantized matrices (the most common block format).</summary>
+    /// <summary>
+    /// The storage type recorded for a set of quantized matrices: q4_k when any matrix is q4_k (the others are its
+    /// per-matrix fallbacks), else the most common block format.
+    /// </summary>
     public static QuantizationType TypeOf(IReadOnlyDictionary<string, IWeightMatrix> matrices)
     {
         ArgumentNullException.ThrowIfNull(matrices);
+        if (matrices.Values.Any(m => m is BlockMatrix { Format: BlockFormat.Q4_K })) return QuantizationType.Q4_K;
         int q4 = matrices.Values.Count(m => m is BlockMatrix { Format: BlockFormat.Q4_0 });
         return q4 * 2 > matrices.Count ? QuantizationType.Q4_0 : QuantizationType.Q8_0;
     }

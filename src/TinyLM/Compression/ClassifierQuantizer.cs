@@ -95,6 +95,8 @@ public static class ClassifierQuantizer
         foreach (var (name, target) in copy.NamedParameters())
         {
             if (kept.TryGetValue(name, out var q)) q.Dequantize().CopyTo(target.AsSpan());
+            else if (IsHalfPrecision(name) && HalfPrecision.TryRound(parameters[name].AsSpan(), target.AsSpan()))
+                reports.Add(new LayerReport(name, parameters[name].Shape.ToArray(), "f16", RelativeError(parameters[name].AsSpan(), target.ToArray()), double.NaN, ""));
             else parameters[name].AsSpan().CopyTo(target.AsSpan());
         }
         var engine = new QuantizedClassifier(copy, kept, options.Type);
@@ -103,6 +105,14 @@ public static class ClassifierQuantizer
         if (calibrated) (modelError, modelAgreement) = Compare(reference, Logits(engine, ids), model.Labels.Count);
         return new QuantizationResult(copy, engine, reports, calibrated, modelError, modelAgreement);
     }
+
+    // Naive Bayes log-probabilities are sums of counts' logarithms: float16 keeps them to ±0.005 at −10, far inside
+    // the margins a mixture with the network decides by, and halves the largest table a bag model stores besides its embedding.
+    // The linear SVM head (idf, one weight per id and class) is a dot product of unit-length features with weights of
+    // order 0.1–1, so float16's 3 significant digits move a score by ~1e-3 of its margin; the whole-model calibration
+    // check below still compares every logit with the float model's.
+    private static bool IsHalfPrecision(string name) =>
+        name.StartsWith("nb.", StringComparison.Ordinal) || name.StartsWith("svm.", StringComparison.Ordinal);
 
     private static float[] Logits(QuantizedClassifier engine, int[][] ids)
     {

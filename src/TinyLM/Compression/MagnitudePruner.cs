@@ -24,14 +24,15 @@ public sealed class MagnitudePruner
 
     /// <summary>
     /// Whether unstructured pruning touches this parameter: every weight matrix except position embeddings and the
-    /// naive Bayes head's log-probability table (counted statistics, not weights: a zero there is a real probability).
+    /// naive Bayes head's log-probability table (counted statistics, not weights: a zero there is a real probability)
+    /// and the SVM head (fitted once, outside the gradient loop that would let the network make up for the cut).
     /// </summary>
     public static bool IsPrunable(string name, Tensor tensor)
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(tensor);
         return tensor.Rank >= 2 && !name.Contains("position_embedding", StringComparison.Ordinal)
-            && !name.StartsWith("nb.", StringComparison.Ordinal);
+            && !name.StartsWith("nb.", StringComparison.Ordinal) && !name.StartsWith("svm.", StringComparison.Ordinal);
     }
 
     /// <summary>The pruned parameters' names.</summary>

@@ -1,5 +1,6 @@
 using TinyLM.Kernels;
 using TinyLM.Models;
+using TinyLM.Models.Encoders;
 using TinyLM.Nn;
 using TinyLM.Tensors;
 using TinyLM.Text;
@@ -96,6 +97,7 @@ public sealed class QuantizedClassifier : IClassifierEngine
     {
         ArgumentNullException.ThrowIfNull(batch);
         int b = batch.B, t = batch.T, e = _embedDim;
+        if (_model.Encoder is BagEncoder) return Output(EncodeBag(batch), b);
         var x = new float[b * t * e]; // (B, T, E)
         for (int i = 0; i < b * t; i++)
         {
@@ -104,9 +106,37 @@ public sealed class QuantizedClassifier : IClassifierEngine
             else _embeddingFloat.AsSpan(id * e, e).CopyTo(x.AsSpan(i * e, e));
         }
         float[] features = _lstm is not null ? EncodeLstm(x, batch) : EncodeWithModule(x, batch); // (B, F)
+        return Output(features, b);
+    }
+
+    private Tensor Output(float[] features, int b)
+    {
         var logits = new float[b * _output.Rows];
         _output.Multiply(b, features, _outputBias, logits);
         return Tensor.FromArray(logits, b, _output.Rows); // (B, C)
+    }
+
+    // The bag encoder is the mean of the embedding rows: summing each dequantized row straight into its text's
+    // features (in the order Pooling.MeanOverTime sums) skips the (B, T, E) buffer and the tensor pipeline.
+    private float[] EncodeBag(PaddedBatch batch)
+    {
+        int e = _embedDim;
+        var features = new float[batch.B * e]; // (B, E)
+        var row = _embedding is null ? [] : new float[e];
+        for (int i = 0; i < batch.B; i++)
+        {
+            int len = batch.Lengths[i];
+            if (len == 0) continue;
+            var f = features.AsSpan(i * e, e);
+            for (int j = 0; j < len; j++)
+            {
+                int id = batch.Ids[i * batch.T + j];
+                if (_embedding is null) System.Numerics.Tensors.TensorPrimitives.Add(f, _embeddingFloat.AsSpan(id * e, e), f);
+                else _embedding.AccumulateRow(id, row, f);
+            }
+            System.Numerics.Tensors.TensorPrimitives.Multiply(f, 1f / len, f);
+        }
+        return features;
     }
 
     private float[] EncodeLstm(float[] x, PaddedBatch batch)

@@ -19,9 +19,9 @@ public sealed record QuantizedWeight(string Name, QuantizationType Type, IWeight
         switch (Matrix)
         {
             case Int8Matrix m:
-                float s = m.Scales[row];
-                var q = m.Data.AsSpan(row * m.Stride, m.Cols);
-                for (int c = 0; c < q.Length; c++) into[c] = q[c] * s;
+                var values = into[..m.Cols];
+                System.Numerics.Tensors.TensorPrimitives.ConvertTruncating<sbyte, float>(m.Data.AsSpan(row * m.Stride, m.Cols), values);
+                System.Numerics.Tensors.TensorPrimitives.Multiply(values, m.Scales[row], values);
                 break;
             case BlockMatrix m:
                 BlockQuant.Dequantize(m.Format, m.Data.AsSpan(row * m.RowBytes, m.RowBytes), into[..m.Cols]);
@@ -31,10 +31,25 @@ public sealed record QuantizedWeight(string Name, QuantizationType Type, IWeight
         }
     }
 
+    /// <summary><paramref name="into"/> += row <paramref name="row"/> as floats; <paramref name="scratch"/> holds at least Cols floats.</summary>
+    public void AccumulateRow(int row, Span<float> scratch, Span<float> into)
+    {
+        if (Matrix is Int8Matrix m)
+        {
+            // One conversion pass and one fused multiply-add instead of dequantizing, then adding.
+            var values = scratch[..m.Cols];
+            System.Numerics.Tensors.TensorPrimitives.ConvertTruncating<sbyte, float>(m.Data.AsSpan(row * m.Stride, m.Cols), values);
+            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(values, m.Scales[row], into, into);
+            return;
+        }
+        DequantizeRow(row, scratch);
+        System.Numerics.Tensors.TensorPrimitives.Add(into, scratch[..Matrix.Cols], into);
+    }
+
     /// <summary>Bytes this weight takes in a model file (values plus scales).</summary>
     public long StoredBytes => Matrix switch
     {
-        Int8Matrix m => (long)m.Rows * m.Cols + 4L * m.Rows,
+        Int8Matrix m => (long)m.Rows * m.Cols + (HalfScaleInt8.HasHalfScales(m) ? 2L : 4L) * m.Rows,
         BlockMatrix m => (long)m.Rows * m.RowBytes,
         _ => 4L * Matrix.Rows * Matrix.Cols,
     };

@@ -40,6 +40,8 @@ public static class StructuredPruner
                 "vocabulary pruning would change the hashed bigram ids (they depend on word ids); this model uses bigram buckets",
             StructuredPruning.Vocab when config.WordBigrams =>
                 "vocabulary pruning of a model with exact word bigrams is not supported (pair entries would outlive their words); try --structured neurons",
+            StructuredPruning.Vocab when config.LinearSvmWeight > 0 =>
+                "vocabulary pruning would drop terms the SVM head's tf-idf norms count; this model mixes one in (try --structured neurons)",
             StructuredPruning.Vocab when config.NaiveBayesWeight > 0 =>
                 "vocabulary pruning would leave the naive Bayes head's per-word probabilities unnormalised; this model mixes one in (try --structured neurons)",
             _ => null,

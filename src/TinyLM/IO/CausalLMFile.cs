@@ -65,6 +65,7 @@ public static class CausalLMFile
     {
         Kernels.BlockMatrix { Format: Kernels.BlockFormat.Q8_0 } => QuantizationType.Q8_0,
         Kernels.BlockMatrix { Format: Kernels.BlockFormat.Q4_0 } => QuantizationType.Q4_0,
+        Kernels.BlockMatrix { Format: Kernels.BlockFormat.Q4_K } => QuantizationType.Q4_K,
         Kernels.Int8Matrix => QuantizationType.Int8,
         _ => null,
     };

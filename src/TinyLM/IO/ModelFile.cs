@@ -12,8 +12,12 @@ namespace TinyLM.IO;
 /// </summary>
 public static class ModelFile
 {
-    /// <summary>The layout version this build writes and the newest it reads.</summary>
-    public const int CurrentFormatVersion = 1;
+    /// <summary>
+    /// The layout version this build writes and the newest it reads. Version 2 stores a word tokenizer's
+    /// vocabulary as a packed tensor (see <see cref="PackedVocabulary"/>) instead of a JSON array in the header;
+    /// saving with <see cref="ModelFileContents.FormatVersion"/> = 1 still writes the version 1 layout.
+    /// </summary>
+    public const int CurrentFormatVersion = 2;
 
     /// <summary>Conventional file extension.</summary>
     public const string Extension = ".tlm";
@@ -33,7 +37,16 @@ public static class ModelFile
     {
         ArgumentNullException.ThrowIfNull(contents);
         Dictionary<string, string> metadata = BuildMetadata(contents);
-        SafeTensorsFile.Write(path, contents.Tensors, metadata);
+        IEnumerable<SafeTensor> tensors = contents.Tensors;
+        if (contents.FormatVersion >= PackedVocabulary.FirstFormatVersion && PackedVocabulary.TryPack(contents.TokenizerJson) is (string json, SafeTensor words))
+        {
+            if (contents.TryGetTensor(words.Name, out _))
+                throw new ArgumentException($"tensor name '{words.Name}' is reserved for the packed vocabulary");
+            metadata[TokenizerKey] = json;
+            tensors = [.. contents.Tensors, words];
+        }
+
+        SafeTensorsFile.Write(path, tensors, metadata);
     }
 
     /// <summary>Reads and validates a model file.</summary>
@@ -82,6 +95,13 @@ public static class ModelFile
         string config = RequireJson(md, ConfigKey, source);
         string tokenizer = RequireJson(md, TokenizerKey, source);
         string[] labels = ParseLabels(Require(md, LabelsKey, source), source);
+        var tensors = new List<SafeTensor>(file.Tensors);
+        if (version >= PackedVocabulary.FirstFormatVersion
+            && PackedVocabulary.TryUnpack(tokenizer, name => file.TryGetTensor(name, out SafeTensor t) ? t : null, source, out string unpacked, out string packedName))
+        {
+            tokenizer = unpacked;
+            tensors.RemoveAll(t => t.Name == packedName);
+        }
 
         var extra = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (KeyValuePair<string, string> kv in md)
@@ -97,7 +117,7 @@ public static class ModelFile
             TokenizerJson = tokenizer,
             Labels = labels,
             Metadata = extra,
-            Tensors = [.. file.Tensors],
+            Tensors = tensors,
         };
     }
 

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using TinyLM.Compression;
@@ -6,8 +7,9 @@ using TinyLM.Kernels;
 namespace TinyLM.IO;
 
 /// <summary>
-/// How quantized weights sit in a model file. int8: "NAME" as I8 (rows, cols) plus "NAME.scale" as F32 (rows).
-/// q8_0 / q4_0: "NAME" as U8 (rows, bytes per row) holding llama.cpp blocks verbatim. The metadata key
+/// How quantized weights sit in a model file. int8: "NAME" as I8 (rows, cols) plus "NAME.scale" (rows) as F16
+/// when every scale is an exact float16 value (what <see cref="HalfScaleInt8"/> produces), else F32; both are read.
+/// q8_0 / q4_0 / q4_k: "NAME" as U8 (rows, bytes per row) holding llama.cpp blocks verbatim. The metadata key
 /// <see cref="ModelFile.QuantizationKey"/> holds {"type": "int8", "tensors": {"NAME": "int8", …}}; any parameter
 /// not listed there is F32 as usual.
 /// </summary>
@@ -43,7 +45,8 @@ internal static class QuantizedTensors
         {
             case Int8Matrix m:
                 contents.Tensors.Add(SafeTensor.FromSBytes(weight.Name, [m.Rows, m.Cols], m.Values()));
-                contents.AddFloats(weight.Name + ScaleSuffix, [m.Rows], m.Scales);
+                if (HalfScaleInt8.HasHalfScales(m)) contents.Tensors.Add(HalfTensor(weight.Name + ScaleSuffix, [m.Rows], m.Scales));
+                else contents.AddFloats(weight.Name + ScaleSuffix, [m.Rows], m.Scales);
                 break;
             case BlockMatrix m:
                 contents.Tensors.Add(SafeTensor.FromBytes(weight.Name, [m.Rows, m.RowBytes], m.Data));
@@ -63,7 +66,7 @@ internal static class QuantizedTensors
             if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("type", out var typeElement)
                 || !QuantizationTypeExtensions.TryParse(typeElement.GetString(), out var type)
                 || !root.TryGetProperty("tensors", out var tensors) || tensors.ValueKind != JsonValueKind.Object)
-                throw new ModelFormatException(path, $"'{ModelFile.QuantizationKey}' must be {{\"type\": \"int8|q8_0|q4_0\", \"tensors\": {{…}}}}, got {Shorten(json)}.");
+                throw new ModelFormatException(path, $"'{ModelFile.QuantizationKey}' must be {{\"type\": \"int8|q8_0|q4_0|q4_k\", \"tensors\": {{…}}}}, got {Shorten(json)}.");
             var map = new Dictionary<string, QuantizationType>(StringComparer.Ordinal);
             foreach (var property in tensors.EnumerateObject())
             {
@@ -95,7 +98,7 @@ internal static class QuantizedTensors
             Expect(stored, SafeTensorDType.I8, [rows, cols], path, "int8 values");
             if (!contents.TryGetTensor(name + ScaleSuffix, out var scales))
                 throw new ModelFormatException(path, $"int8 weight '{name}' has no '{name}{ScaleSuffix}'.");
-            Expect(scales, SafeTensorDType.F32, [rows], path, "one F32 scale per row");
+            Expect(scales, scales.DType == SafeTensorDType.F16 ? SafeTensorDType.F16 : SafeTensorDType.F32, [rows], path, "one F16 or F32 scale per row");
             var values = MemoryMarshal.Cast<byte, sbyte>(stored.Data.Span);
             return new QuantizedWeight(name, type, Int8Matrix.FromQuantized(values, scales.ToFloatArray(), rows, cols));
         }
@@ -103,6 +106,14 @@ internal static class QuantizedTensors
         {
             throw new ModelFormatException(path, $"quantized weight '{name}': {e.Message}");
         }
+    }
+
+    /// <summary>An F16 tensor of <paramref name="values"/> (callers check they are exact float16 values).</summary>
+    public static SafeTensor HalfTensor(string name, ReadOnlySpan<int> shape, ReadOnlySpan<float> values)
+    {
+        var bytes = new byte[2 * values.Length];
+        for (int i = 0; i < values.Length; i++) BinaryPrimitives.WriteHalfLittleEndian(bytes.AsSpan(2 * i), (Half)values[i]);
+        return new SafeTensor(name, SafeTensorDType.F16, shape, bytes);
     }
 
     private static void Expect(SafeTensor tensor, SafeTensorDType dtype, int[] shape, string path, string what)

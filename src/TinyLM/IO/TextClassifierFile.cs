@@ -33,7 +33,11 @@ public static class TextClassifierFile
         foreach (var (name, tensor) in model.NamedParameters())
         {
             if (engine is not null && engine.Weights.TryGetValue(name, out var quantized)) QuantizedTensors.Add(contents, quantized);
-            else if (!SparseTensors.TryAdd(contents, name, tensor)) ModelFileParts.AddWeight(contents, name, tensor);
+            else if (SparseTensors.TryAdd(contents, name, tensor)) continue;
+            // A quantized model's float tables that hold float16 values (see ClassifierQuantizer) lose nothing as F16.
+            else if (engine is not null && HalfPrecision.IsExact(tensor.Contiguous().AsSpan()))
+                contents.Tensors.Add(QuantizedTensors.HalfTensor(name, [.. tensor.Shape], tensor.Contiguous().AsSpan()));
+            else ModelFileParts.AddWeight(contents, name, tensor);
         }
         return contents;
     }

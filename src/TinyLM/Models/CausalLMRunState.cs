@@ -9,8 +9,10 @@ namespace TinyLM.Models;
 /// layer and every activation buffer, allocated once (pinned) so that <see cref="DecodeStep"/> allocates nothing.
 /// A decode step is matrix–vector work (<see cref="Gemv"/>, threaded over output rows; q/k/v and the two SwiGLU
 /// input projections share one dispatch); <see cref="Prefill"/> runs prompt chunks as GEMMs. Attention is computed
-/// per (position, head) over the cache, threaded over heads. Results equal the rows of <see cref="CausalLM.Forward"/>
-/// in evaluation mode (up to float rounding), at any thread count bit for bit.
+/// per (position, head) over the cache (<see cref="CachedAttention"/>), threaded over heads. Creating a state asks for
+/// huge pages under the weight matrices it streams (<see cref="HugePages"/>; a one-time cost per model). Results
+/// equal the rows of <see cref="CausalLM.Forward"/> in evaluation mode (up to float rounding), at any thread count
+/// bit for bit.
 /// <para>When the model carries <see cref="CausalLM.InferenceMatrices"/>, those matrices run instead of the float
 /// weights: Q8_0/Q4_0 blocks through <see cref="BlockGemv"/> (activations quantized to Q8_0 once per input and
 /// shared by the projections that read it), any other <see cref="IWeightMatrix"/> through its own Multiply.</para>
@@ -80,6 +82,43 @@ public sealed unsafe class CausalLMRunState
                     P(((FeedForward)block.FeedForward).Proj), null);
         }
         _output = new Projection(model.Output, model.OutputWeight, matrices?.GetValueOrDefault(model.Output is null ? "tok_embeddings.weight" : "output.weight"));
+        AdviseHugePages();
+    }
+
+    // Every token streams every weight matrix: ask for huge pages under them (a hint; see HugePages).
+    private void AdviseHugePages()
+    {
+        if (!HugePages.IsAvailable) return;
+        var buffers = new List<(nint, long)>();
+        void Add<T>(Span<T> span) where T : unmanaged
+        {
+            if (!span.IsEmpty)
+                fixed (T* p = span) buffers.Add(((nint)p, (long)span.Length * sizeof(T)));
+        }
+        void AddProjection(Projection? p)
+        {
+            if (p is null) return;
+            if (p.Block is { } block)
+            {
+                Add(block.Data.AsSpan());
+                long scaleBytes = (long)block.Rows * (block.Cols / BlockQuant.BlockSize) * sizeof(float);
+                buffers.Add(((nint)block.ScalesOf(0), scaleBytes));
+                buffers.Add(((nint)block.MinsOf(0), scaleBytes));
+            }
+            else if (p.Matrix is null) Add(p.Weight);
+        }
+        foreach (var m in _layers)
+        {
+            AddProjection(m.Q);
+            AddProjection(m.K);
+            AddProjection(m.V);
+            AddProjection(m.O);
+            AddProjection(m.In);
+            AddProjection(m.Up);
+            AddProjection(m.Out);
+        }
+        AddProjection(_output);
+        HugePages.Advise(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(buffers));
     }
 
     /// <summary>Positions already in the cache (the next token goes at this position).</summary>
@@ -326,20 +365,9 @@ public sealed unsafe class CausalLMRunState
         {
             int r = index / s._h, hh = index % s._h, d = s._d, kvDim = s._kvDim;
             int j = hh / (s._h / s._hkv), len = Start + r + 1;
-            var simd = GemmOptions.Default.ResolvedSimd;
-            float scale = 1f / MathF.Sqrt(d);
-            var scores = s._scores.AsSpan(index * s._maxT, len);
-            var output = s._att.AsSpan((r * s._h + hh) * d, d);
             fixed (float* q = &s._q[(r * s._h + hh) * d])
-            fixed (float* keys = s._keyCache[Layer])
-            {
-                for (int t = 0; t < len; t++) scores[t] = Gemv.Dot(q, keys + t * kvDim + j * d, d, simd) * scale;
-            }
-            TensorPrimitives.SoftMax(scores, scores);
-            output.Clear();
-            var values = s._valueCache[Layer].AsSpan();
-            for (int t = 0; t < len; t++)
-                TensorPrimitives.MultiplyAdd(values.Slice(t * kvDim + j * d, d), scores[t], output, output);
+            fixed (float* keys = s._keyCache[Layer], values = s._valueCache[Layer], output = &s._att[(r * s._h + hh) * d])
+                CachedAttention.Head(q, keys + j * d, values + j * d, kvDim, len, d, 1f / MathF.Sqrt(d), s._scores.AsSpan(index * s._maxT, len), output);
         }
     }
 }

@@ -20,6 +20,7 @@ public sealed class TextClassifier : Module
     private readonly Dropout _dropout;
     private readonly Linear _output;
     private readonly NaiveBayesHead? _naiveBayes;
+    private readonly LinearSvmHead? _linearSvm;
 
     public TextClassifier(TextClassifierConfig config, WordTokenizer tokenizer, LabelMap labels)
     {
@@ -37,6 +38,7 @@ public sealed class TextClassifier : Module
         _dropout = RegisterModule("dropout", new Dropout(config.Dropout, rng.Split()));
         _output = RegisterModule("output", new Linear(_encoder.OutputSize, labels.Count, rng.Split()));
         if (config.NaiveBayesWeight > 0f) _naiveBayes = RegisterModule("nb", new NaiveBayesHead(Inputs.EmbeddingRows, labels.Count));
+        if (config.LinearSvmWeight > 0f) _linearSvm = RegisterModule("svm", new LinearSvmHead(Inputs.EmbeddingRows, labels.Count));
     }
 
     /// <summary>Architecture and preprocessing.</summary>
@@ -90,19 +92,28 @@ public sealed class TextClassifier : Module
     /// <summary>The naive Bayes model mixed into predictions, when <see cref="TextClassifierConfig.NaiveBayesWeight"/> &gt; 0.</summary>
     public NaiveBayesHead? NaiveBayes => _naiveBayes;
 
+    /// <summary>The tf-idf linear SVM mixed into predictions, when <see cref="TextClassifierConfig.LinearSvmWeight"/> &gt; 0.</summary>
+    public LinearSvmHead? LinearSvm => _linearSvm;
+
     /// <summary>
-    /// Logits (B, C) for a padded batch of ids. In evaluation mode with a naive Bayes head these are the mixed
-    /// log-probabilities; in training mode always the network's own logits (the head is fitted by counting).
+    /// Logits (B, C) for a padded batch of ids. In evaluation mode with a naive Bayes or SVM head these are the mixed
+    /// log-probabilities; in training mode always the network's own logits (the heads are fitted outside the loop).
     /// </summary>
     public Tensor Forward(PaddedBatch batch)
     {
         var logits = ForwardNetwork(batch); // (B, C)
-        return Training ? logits : MixNaiveBayes(logits, batch);
+        return Training ? logits : MixHeads(logits, batch);
     }
 
-    /// <summary>Mixes the naive Bayes head into network logits (B, C); without a head, returns them unchanged.</summary>
-    public Tensor MixNaiveBayes(Tensor logits, PaddedBatch batch) =>
-        _naiveBayes is null ? logits : _naiveBayes.Blend(logits, batch, Config.NaiveBayesWeight);
+    /// <summary>
+    /// Mixes the naive Bayes head, then the SVM head, into network logits (B, C); without heads, returns them unchanged.
+    /// </summary>
+    public Tensor MixHeads(Tensor logits, PaddedBatch batch)
+    {
+        if (_naiveBayes is not null) logits = _naiveBayes.Blend(logits, batch, Config.NaiveBayesWeight);
+        if (_linearSvm is not null) logits = _linearSvm.Blend(logits, batch, Config.LinearSvmWeight);
+        return logits;
+    }
 
     /// <summary>The network's logits (B, C), without the naive Bayes mixture.</summary>
     public Tensor ForwardNetwork(PaddedBatch batch)
@@ -129,7 +140,7 @@ public sealed class TextClassifier : Module
             {
                 using var scope = new TensorScope();
                 var batch = Batching.Pad(ids, indices);
-                var logits = InferenceEngine is { } engine ? MixNaiveBayes(engine.Forward(batch), batch) : Forward(batch); // (B, C)
+                var logits = InferenceEngine is { } engine ? MixHeads(engine.Forward(batch), batch) : Forward(batch); // (B, C)
                 var probs = (Config.MultiLabel ? logits.Sigmoid() : logits.Softmax(-1)).ToArray();
                 int c = Labels.Count;
                 for (int i = 0; i < indices.Length; i++) result[indices[i]] = probs.AsSpan(i * c, c).ToArray();

@@ -45,6 +45,11 @@ public sealed record TextClassifierConfig
     /// weights in the model), up to 1 = naive Bayes alone.
     /// </summary>
     public float NaiveBayesWeight { get; init; }
+    /// <summary>
+    /// λ of the tf-idf linear SVM mixture (see <see cref="LinearSvmHead"/>): 0 = none (and no SVM weights in the
+    /// model), up to 1 = the SVM alone. Files written before this field read as 0.
+    /// </summary>
+    public float LinearSvmWeight { get; init; }
     /// <summary>CNN encoder: kernel widths.</summary>
     public int[] KernelWidths { get; init; } = [3, 4, 5];
     /// <summary>Transformer: attention heads.</summary>
@@ -97,6 +102,8 @@ public sealed record TextClassifierConfig
         Require(!(WordBigrams && BigramBuckets > 0), "WordBigrams and BigramBuckets are exclusive: choose exact or hashed bigrams.");
         Require(NaiveBayesWeight is >= 0f and <= 1f, $"NaiveBayesWeight must be in [0, 1], got {NaiveBayesWeight}.");
         Require(NaiveBayesWeight == 0f || !MultiLabel, "NaiveBayesWeight needs a single-label classifier.");
+        Require(LinearSvmWeight is >= 0f and <= 1f, $"LinearSvmWeight must be in [0, 1], got {LinearSvmWeight}.");
+        Require(LinearSvmWeight == 0f || !MultiLabel, "LinearSvmWeight needs a single-label classifier.");
         Require(KernelWidths.Length > 0 && Array.TrueForAll(KernelWidths, w => w >= 1), "KernelWidths must be a non-empty list of positive widths.");
         Require(HeadDim >= 0 && MlpHidden >= 0, $"HeadDim ({HeadDim}) and MlpHidden ({MlpHidden}) must be ≥ 0.");
         Require(Heads >= 1 && (Encoder != EncoderKind.Transformer || HeadDim > 0 || EmbedDim % Heads == 0),

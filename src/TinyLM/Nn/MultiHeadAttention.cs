@@ -245,7 +245,7 @@ public sealed class MultiHeadAttention : Module, IReseedable
                 {
                     var row = scores.Slice(ti * len, len);
                     int visible = p0 + ti + 1;
-                    TensorPrimitives.SoftMax(row[..visible], row[..visible]);
+                    SoftmaxKernels.Softmax(row[..visible], row[..visible], 1, visible); // max-subtracted, unlike TensorPrimitives.SoftMax
                     row[visible..].Clear();
                 }
                 Gemm.Multiply(false, false, tokens, d, len, 1f, scores, len, vb, d, 0f, attn[(bi * tokens * h * d + hh * d)..], h * d);

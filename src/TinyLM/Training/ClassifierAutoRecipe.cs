@@ -7,17 +7,19 @@ namespace TinyLM.Training;
 /// <summary>What <see cref="ClassifierAutoRecipe.Choose"/> picked, and the held-out accuracy of every candidate.</summary>
 /// <param name="Model">The bag config to train on all the training data.</param>
 /// <param name="Training">Its training options.</param>
-/// <param name="Candidates">(word bigrams or not, naive Bayes γ, held-out accuracy) of every candidate tried.</param>
+/// <param name="Candidates">(word bigrams or not, naive Bayes γ, SVM λ, held-out accuracy) of every candidate tried.</param>
 public sealed record ClassifierAutoChoice(TextClassifierConfig Model, TrainOptions Training,
-    IReadOnlyList<(bool Bigrams, float NaiveBayesWeight, double Accuracy)> Candidates)
+    IReadOnlyList<(bool Bigrams, float NaiveBayesWeight, float LinearSvmWeight, double Accuracy)> Candidates)
 {
     /// <summary>One line for logs: the choice and its held-out accuracy.</summary>
     public string Summary
     {
         get
         {
-            var best = Candidates.First(c => c.Bigrams == Model.WordBigrams && c.NaiveBayesWeight == Model.NaiveBayesWeight);
-            return $"{(Model.WordBigrams ? "word bigrams" : "words only")}, naive Bayes weight {Model.NaiveBayesWeight:0.##} " +
+            var best = Candidates.First(c => c.Bigrams == Model.WordBigrams && c.NaiveBayesWeight == Model.NaiveBayesWeight
+                                             && c.LinearSvmWeight == Model.LinearSvmWeight);
+            return $"{(Model.WordBigrams ? "word bigrams" : "words only")}, naive Bayes weight {Model.NaiveBayesWeight:0.##}, " +
+                   $"SVM weight {Model.LinearSvmWeight:0.##} " +
                    $"(held-out accuracy {best.Accuracy * 100:F2}% of {Candidates.Count} candidates)";
         }
     }
@@ -25,19 +27,24 @@ public sealed record ClassifierAutoChoice(TextClassifierConfig Model, TrainOptio
 
 /// <summary>
 /// The default text classifier recipe: the bag model, with the two choices that matter most decided per data
-/// set on a stratified hold-out carved from the training data (never the test data): hashed word bigrams or
-/// not, and how much naive Bayes to mix in. Measured (docs/benchmarks.md): short sentiment sentences (MR) want
-/// both (+2.5 points), long news articles (R8) want neither. Costs about three bag trainings in all.
+/// set on a stratified hold-out carved from the training data (never the test data): exact word bigrams or
+/// not, how much naive Bayes and how much of a tf-idf linear SVM to mix in. Measured (docs/benchmarks.md): short
+/// sentiment sentences (MR) want bigrams and naive Bayes, long news articles (R8) the SVM. Costs about three bag
+/// trainings and three SVM fits in all.
 /// </summary>
 public static class ClassifierAutoRecipe
 {
     /// <summary>Naive Bayes weights tried on each candidate.</summary>
     public static IReadOnlyList<float> NaiveBayesWeights { get; } = [0f, 0.25f, 0.5f, 0.75f];
 
+    /// <summary>SVM weights tried with each naive Bayes weight.</summary>
+    public static IReadOnlyList<float> LinearSvmWeights { get; } = [0f, 0.25f, 0.5f, 0.75f, 1f];
+
     /// <summary>
     /// Trains a unigram and a bigram bag on (1 − <paramref name="holdOut"/>) of <paramref name="train"/> with
-    /// <paramref name="options"/>, scores each with every naive Bayes weight on the rest, and returns the best
-    /// (bigrams only when they win by more than a standard error; ties go to less naive Bayes).
+    /// <paramref name="options"/> (each with its SVM), scores each with every naive Bayes and SVM weight on the rest,
+    /// and returns the best (a bigram bag without SVM only when it wins by more than a standard error; ties go to
+    /// less SVM, then less naive Bayes).
     /// </summary>
     public static ClassifierAutoChoice Choose(TextDataset train, TextClassifierConfig config, TrainOptions options,
         double holdOut = 0.2, CancellationToken cancel = default)
@@ -49,41 +56,50 @@ public static class ClassifierAutoRecipe
         var (fit, valid) = ClassifierData.HoldOut(train, holdOut, options.Seed);
         if (fit.Count == 0 || valid.Count == 0)
             throw new ArgumentException($"{train.Source}: {train.Count} training texts are too few to hold out {holdOut:P0} for choosing the recipe.");
-        var candidates = new List<(bool Bigrams, float NaiveBayesWeight, double Accuracy)>();
+        var candidates = new List<(bool Bigrams, float NaiveBayesWeight, float LinearSvmWeight, double Accuracy)>();
         foreach (bool bigrams in new[] { false, true })
         {
             cancel.ThrowIfCancellationRequested();
-            var model = TextClassifier.Create(config with { WordBigrams = bigrams, BigramBuckets = 0, NaiveBayesWeight = 0.5f }, fit.Examples);
+            // Both heads are built (any non-zero weight) so that one training serves every mixture below.
+            var model = TextClassifier.Create(config with { WordBigrams = bigrams, BigramBuckets = 0, NaiveBayesWeight = 0.5f, LinearSvmWeight = 0.5f }, fit.Examples);
             new ClassifierTrainer(model, options with { Patience = 0 }).Fit(fit, cancel: cancel);
-            var accuracies = HeldOutAccuracies(model, valid);
-            for (int i = 0; i < accuracies.Length; i++) candidates.Add((bigrams, NaiveBayesWeights[i], accuracies[i]));
+            candidates.AddRange(HeldOutAccuracies(model, valid, bigrams));
         }
-        var words = Best(candidates, bigrams: false);
-        var withBigrams = Best(candidates, bigrams: true);
-        // The bigram vocabulary is several times larger and slower: take it only when it wins by more than one
-        // standard error of the held-out accuracy (long news articles gain nothing from it; sentiment does).
+        var words = Best(candidates, bigrams: false, svm: null);
+        var bigramBag = Best(candidates, bigrams: true, svm: false);
+        var bigramSvm = Best(candidates, bigrams: true, svm: true);
+        // A bigram bag alone is several times larger and slower than the words' and gained nothing on long news
+        // articles: take it only when it wins by more than one standard error of the held-out accuracy. The SVM
+        // is what makes bigrams pay on long texts (tf-idf + LinearSVC), so with it the better accuracy wins.
         double standardError = Math.Sqrt(words.Accuracy * (1 - words.Accuracy) / valid.Count);
-        var best = withBigrams.Accuracy - words.Accuracy > standardError ? withBigrams : words;
-        return new ClassifierAutoChoice(config with { WordBigrams = best.Bigrams, BigramBuckets = 0, NaiveBayesWeight = best.NaiveBayesWeight }, options, candidates);
+        var best = words;
+        if (bigramSvm.Accuracy > words.Accuracy && bigramSvm.Accuracy >= bigramBag.Accuracy) best = bigramSvm;
+        else if (bigramBag.Accuracy - words.Accuracy > standardError) best = bigramBag;
+        return new ClassifierAutoChoice(config with
+        {
+            WordBigrams = best.Bigrams, BigramBuckets = 0, NaiveBayesWeight = best.NaiveBayesWeight, LinearSvmWeight = best.LinearSvmWeight,
+        }, options, candidates);
     }
 
-    // The most accurate candidate of one kind; ties go to less naive Bayes (candidates come in ascending weight).
-    private static (bool Bigrams, float NaiveBayesWeight, double Accuracy) Best(
-        List<(bool Bigrams, float NaiveBayesWeight, double Accuracy)> candidates, bool bigrams)
+    // The most accurate candidate of one kind (svm: null = any λ, false = λ = 0, true = λ > 0); ties go to the
+    // earlier one, i.e. less SVM, then less naive Bayes (candidates come in that order).
+    private static (bool Bigrams, float NaiveBayesWeight, float LinearSvmWeight, double Accuracy) Best(
+        List<(bool Bigrams, float NaiveBayesWeight, float LinearSvmWeight, double Accuracy)> candidates, bool bigrams, bool? svm)
     {
-        var best = candidates.First(c => c.Bigrams == bigrams);
+        (bool Bigrams, float NaiveBayesWeight, float LinearSvmWeight, double Accuracy) best = (bigrams, 0f, 0f, -1);
         foreach (var c in candidates)
-            if (c.Bigrams == bigrams && c.Accuracy > best.Accuracy) best = c;
+            if (c.Bigrams == bigrams && (svm is null || (c.LinearSvmWeight > 0f) == svm) && c.Accuracy > best.Accuracy) best = c;
         return best;
     }
 
-    // Accuracy on the held-out texts for every weight in NaiveBayesWeights, from one pass of the network and the head.
-    private static double[] HeldOutAccuracies(TextClassifier model, TextDataset valid)
+    // Accuracy on the held-out texts for every (λ, γ) pair, λ outer, from one pass of the network and the heads.
+    private static List<(bool Bigrams, float NaiveBayesWeight, float LinearSvmWeight, double Accuracy)> HeldOutAccuracies(
+        TextClassifier model, TextDataset valid, bool bigrams)
     {
         var truth = ClassifierEvaluation.TrueLabels(model.Labels, valid);
         var ids = model.Inputs.EncodeAll(valid.Examples.Select(e => e.Text).ToArray());
-        int c = model.Labels.Count;
-        var correct = new int[NaiveBayesWeights.Count];
+        int c = model.Labels.Count, nbCount = NaiveBayesWeights.Count;
+        var correct = new int[LinearSvmWeights.Count * nbCount];
         model.Eval();
         using (Tensor.NoGrad())
         {
@@ -93,18 +109,26 @@ public static class ClassifierAutoRecipe
                 var batch = Batching.Pad(ids, indices);
                 var network = model.ForwardNetwork(batch).Contiguous().ToArray(); // (B, C)
                 var naiveBayes = model.NaiveBayes!.LogPosterior(batch);            // (B, C)
+                var svm = model.LinearSvm!.Scores(batch);                          // (B, C)
                 for (int w = 0; w < correct.Length; w++)
                 {
                     var mixed = (float[])network.Clone();
-                    NaiveBayesHead.Mix(mixed, naiveBayes, c, NaiveBayesWeights[w]);
+                    NaiveBayesHead.Mix(mixed, naiveBayes, c, NaiveBayesWeights[w % nbCount]);
+                    LinearSvmHead.Mix(mixed, svm, c, LinearSvmWeights[w / nbCount]);
                     for (int i = 0; i < indices.Length; i++)
                         if (System.Numerics.Tensors.TensorPrimitives.IndexOfMax(mixed.AsSpan(i * c, c)) == truth[indices[i]]) correct[w]++;
                 }
             }
         }
         model.Train();
-        var result = new double[correct.Length];
-        for (int w = 0; w < result.Length; w++) result[w] = (double)correct[w] / ids.Length;
+        var result = new List<(bool Bigrams, float NaiveBayesWeight, float LinearSvmWeight, double Accuracy)>();
+        for (int w = 0; w < correct.Length; w++)
+        {
+            float svmWeight = LinearSvmWeights[w / nbCount];
+            // With the SVM alone (λ = 1) the naive Bayes weight changes nothing: list that candidate once.
+            if (svmWeight == 1f && w % nbCount != 0) continue;
+            result.Add((bigrams, NaiveBayesWeights[w % nbCount], svmWeight, (double)correct[w] / ids.Length));
+        }
         return result;
     }
 }

@@ -63,6 +63,7 @@ public sealed class ClassifierTrainer(TextClassifier model, TrainOptions options
         int totalSteps = stepsPerEpoch * options.Epochs;
 
         if (model.NaiveBayes is { } naiveBayes && ResumeFrom is null) naiveBayes.Fit(ids, targets.Single);
+        if (model.LinearSvm is { } svm && ResumeFrom is null) LinearSvmFitter.Fit(svm, ids, targets.Single, seed: options.Seed);
 
         // A frozen table gets no gradient, so the optimizer, clipping and the average skip it.
         if (options.FreezeEmbeddings) model.Embedding.Weight.RequiresGrad = false;

@@ -64,7 +64,7 @@ public sealed class ModelFileTests : IDisposable
             Assert.Equal(kind, ModelFile.Load(path).Kind);
             SafeTensorsFile raw = SafeTensorsFile.Read(path);
             Assert.Equal(kind.ToFileName(), raw.Metadata[ModelFile.KindKey]);
-            Assert.Equal("1", raw.Metadata[ModelFile.VersionKey]);
+            Assert.Equal(ModelFile.CurrentFormatVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), raw.Metadata[ModelFile.VersionKey]);
             Assert.Equal("[]", raw.Metadata[ModelFile.LabelsKey]);
         }
     }
@@ -162,9 +162,9 @@ public sealed class ModelFileTests : IDisposable
     public void Newer_or_invalid_format_versions_are_refused()
     {
         string path = Path.Combine(_dir, "future.tlm");
-        WriteWithMetadata(path, ModelFile.VersionKey, "2");
+        WriteWithMetadata(path, ModelFile.VersionKey, "3");
         ModelFormatException ex = Assert.Throws<ModelFormatException>(() => ModelFile.Load(path));
-        Assert.Contains("format version 2 is newer", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("format version 3 is newer", ex.Message, StringComparison.Ordinal);
         Assert.Contains("upgrade", ex.Message, StringComparison.Ordinal);
 
         foreach (string bad in new[] { "0", "-1", "one", "1.0", "" })

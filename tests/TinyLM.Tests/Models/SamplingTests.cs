@@ -33,6 +33,17 @@ public class SamplingTests
     }
 
     [Fact]
+    public void SoftmaxOfLargeLogitsAtLowTemperatureStaysFinite()
+    {
+        // 60 / 0.2 = 300: exp overflows float32 unless the maximum is subtracted first.
+        var p = new float[3];
+        Sampling.Softmax([60f, 59f, -5f], 0.2f, p);
+        Assert.Equal(1 / (1 + Math.Exp(-5)), p[0], 5);
+        Assert.Equal(Math.Exp(-5) / (1 + Math.Exp(-5)), p[1], 5);
+        Assert.Equal(0f, p[2], 6);
+    }
+
+    [Fact]
     public void TopKKeepsTheKLargestAndBreaksTiesByLowerId()
     {
         float[] w = [0.1f, 0.3f, 0.2f, 0.3f, 0.1f];

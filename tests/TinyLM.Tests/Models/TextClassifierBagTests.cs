@@ -118,6 +118,7 @@ public class TextClassifierBagTests
         var config = JsonSerializer.Deserialize(old, ModelsJsonContext.Default.TextClassifierConfig)!;
         Assert.False(config.WordBigrams);
         Assert.Equal(0f, config.NaiveBayesWeight);
+        Assert.Equal(0f, config.LinearSvmWeight);
         Assert.Null(config.EmbedInitStd);
         config.Validate();
     }
@@ -127,9 +128,12 @@ public class TextClassifierBagTests
     {
         var train = ToyTopics.Make(300, seed: 11);
         var choice = ClassifierAutoRecipe.Choose(train, Bag, Quick with { SparseEmbeddingUpdates = true });
-        Assert.Equal(2 * ClassifierAutoRecipe.NaiveBayesWeights.Count, choice.Candidates.Count);
+        // Per feature set: every (γ, λ < 1) pair, plus the SVM alone once.
+        int perModel = ClassifierAutoRecipe.NaiveBayesWeights.Count * (ClassifierAutoRecipe.LinearSvmWeights.Count - 1) + 1;
+        Assert.Equal(2 * perModel, choice.Candidates.Count);
         Assert.All(choice.Candidates, c => Assert.InRange(c.Accuracy, 0.0, 1.0));
-        Assert.Contains(choice.Candidates, c => c.Bigrams == choice.Model.WordBigrams && c.NaiveBayesWeight == choice.Model.NaiveBayesWeight);
+        Assert.Contains(choice.Candidates, c => c.Bigrams == choice.Model.WordBigrams && c.NaiveBayesWeight == choice.Model.NaiveBayesWeight
+                                                && c.LinearSvmWeight == choice.Model.LinearSvmWeight);
         Assert.Contains("held-out accuracy", choice.Summary);
         var model = TextClassifier.Create(choice.Model, train.Examples);
         model.Fit(train, options: choice.Training);

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 
 namespace TinyLM.IO;
 
-/// <summary>Conversions between float32 and the ggml storage types (f16, q8_0, q4_0), byte-compatible with ggml.</summary>
+/// <summary>Conversions between float32 and the ggml storage types (f16, q8_0, q4_0, q4_k), byte-compatible with ggml.</summary>
 public static class GgmlQuant
 {
     /// <summary>Values per q8_0 block.</summary>
@@ -22,6 +22,9 @@ public static class GgmlQuant
         GgmlType.Q4_0 => count % Q8BlockSize == 0
             ? count / Q8BlockSize * Kernels.BlockQuant.BlockBytes(Kernels.BlockFormat.Q4_0)
             : throw new ArgumentException($"q4_0: {count} values is not a multiple of the block size {Q8BlockSize}."),
+        GgmlType.Q4_K => count % Kernels.BlockQuant.SuperBlockSize == 0
+            ? count / Kernels.BlockQuant.SuperBlockSize * Kernels.BlockQuant.BlockBytes(Kernels.BlockFormat.Q4_K)
+            : throw new ArgumentException($"q4_k: {count} values is not a multiple of the super-block size {Kernels.BlockQuant.SuperBlockSize}."),
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, "unsupported ggml type"),
     };
 
@@ -45,6 +48,9 @@ public static class GgmlQuant
                 break;
             case GgmlType.Q4_0:
                 Kernels.BlockQuant.Quantize(Kernels.BlockFormat.Q4_0, values, destination);
+                break;
+            case GgmlType.Q4_K:
+                Kernels.BlockQuant.Quantize(Kernels.BlockFormat.Q4_K, values, destination);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(type), type, "unsupported ggml type");
@@ -76,10 +82,29 @@ public static class GgmlQuant
             case GgmlType.Q4_0:
                 Kernels.BlockQuant.Dequantize(Kernels.BlockFormat.Q4_0, source, values);
                 break;
+            case GgmlType.Q4_K:
+                Kernels.BlockQuant.Dequantize(Kernels.BlockFormat.Q4_K, source, values);
+                break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(type), type, "unsupported ggml type");
         }
     }
+
+    /// <summary>The ggml type that stores <paramref name="format"/> blocks.</summary>
+    public static GgmlType TypeOf(Kernels.BlockFormat format) => format switch
+    {
+        Kernels.BlockFormat.Q8_0 => GgmlType.Q8_0,
+        Kernels.BlockFormat.Q4_0 => GgmlType.Q4_0,
+        _ => GgmlType.Q4_K,
+    };
+
+    /// <summary>Values per block of a ggml type (1 for f32/f16).</summary>
+    public static int BlockValues(GgmlType type) => type switch
+    {
+        GgmlType.Q8_0 or GgmlType.Q4_0 => Q8BlockSize,
+        GgmlType.Q4_K => Kernels.BlockQuant.SuperBlockSize,
+        _ => 1,
+    };
 
     // ggml's reference quantizer: the scale is max|x| / 127 and each value is rounded to nearest with the
     // scale as computed in float32, before the scale itself is rounded to f16 for storage.

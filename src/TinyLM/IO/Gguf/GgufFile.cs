@@ -85,8 +85,8 @@ public sealed class GgufFile
                 shape[d] = (long)n;
             }
             uint type = r.UInt32();
-            if (type is not ((uint)GgmlType.F32 or (uint)GgmlType.F16 or (uint)GgmlType.Q8_0 or (uint)GgmlType.Q4_0))
-                throw new ModelFormatException(source, $"GGUF tensor '{name}' has ggml type {type}; this reader supports f32 (0), f16 (1), q4_0 (2) and q8_0 (8).");
+            if (type is not ((uint)GgmlType.F32 or (uint)GgmlType.F16 or (uint)GgmlType.Q8_0 or (uint)GgmlType.Q4_0 or (uint)GgmlType.Q4_K))
+                throw new ModelFormatException(source, $"GGUF tensor '{name}' has ggml type {type}; this reader supports f32 (0), f16 (1), q4_0 (2), q8_0 (8) and q4_k (12).");
             ulong offset = r.UInt64();
             if (offset % (ulong)alignment != 0 || offset > (ulong)bytes.Length)
                 throw new ModelFormatException(source, $"GGUF tensor '{name}' offset {offset} is not aligned to {alignment} or lies past the end.");

@@ -32,6 +32,9 @@ public enum GgmlType : uint
 
     /// <summary>Blocks of 32 int8 values with one f16 scale d = max|x| / 127 (34 bytes a block).</summary>
     Q8_0 = 8,
+
+    /// <summary>Super-blocks of 256 4-bit values: f16 d and dmin, 6-bit scales and mins of 8 sub-blocks (144 bytes a super-block).</summary>
+    Q4_K = 12,
 }
 
 /// <summary>llama.cpp's token kinds (<c>tokenizer.ggml.token_type</c>).</summary>

@@ -49,8 +49,8 @@ public sealed class GgufWriter
         }
         if (shape.Length is < 1 or > 4 || n != values.Length)
             throw new ArgumentException($"GgufWriter: tensor '{name}' shape ({string.Join(", ", shape.ToArray())}) does not match its {values.Length} values (1 to 4 dims).");
-        if (type is GgmlType.Q8_0 or GgmlType.Q4_0 && shape[^1] % GgmlQuant.Q8BlockSize != 0)
-            throw new ArgumentException($"GgufWriter: tensor '{name}' rows of {shape[^1]} values cannot be stored as {type} (blocks of {GgmlQuant.Q8BlockSize}).");
+        if (shape[^1] % GgmlQuant.BlockValues(type) != 0)
+            throw new ArgumentException($"GgufWriter: tensor '{name}' rows of {shape[^1]} values cannot be stored as {type} (blocks of {GgmlQuant.BlockValues(type)}).");
         if (!_names.Add(name)) throw new ArgumentException($"GgufWriter: tensor '{name}' added twice.");
         _tensors.Add((name, shape.ToArray(), type, values, null));
         return this;

@@ -9,13 +9,14 @@ namespace TinyLM.IO;
 /// </summary>
 public static class LlamaGguf
 {
-    /// <summary>llama.cpp's general.file_type for each storage type (LLAMA_FTYPE_ALL_F32, MOSTLY_F16, MOSTLY_Q4_0, MOSTLY_Q8_0).</summary>
+    /// <summary>llama.cpp's general.file_type for each storage type (LLAMA_FTYPE_ALL_F32, MOSTLY_F16, MOSTLY_Q4_0, MOSTLY_Q8_0, MOSTLY_Q4_K_S).</summary>
     private static uint FileType(GgmlType type) => type switch
     {
         GgmlType.F32 => 0,
         GgmlType.F16 => 1,
         GgmlType.Q4_0 => 2,
         GgmlType.Q8_0 => 7,
+        GgmlType.Q4_K => 14,
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, "unsupported ggml type"),
     };
 
@@ -33,8 +34,10 @@ public static class LlamaGguf
         LlamaShape s = weights.Shape;
         if (vocabulary is not null && vocabulary.Tokens.Length != s.VocabSize)
             throw new ArgumentException($"GGUF export: the tokenizer has {vocabulary.Tokens.Length} tokens but the model's vocabulary is {s.VocabSize}.");
-        if (type is GgmlType.Q8_0 or GgmlType.Q4_0 && (s.Dim % GgmlQuant.Q8BlockSize != 0 || s.HiddenDim % GgmlQuant.Q8BlockSize != 0))
-            throw new ArgumentException($"GGUF export: {type} needs dim {s.Dim} and hidden dim {s.HiddenDim} to be multiples of {GgmlQuant.Q8BlockSize}.");
+        // With encoded tensors, type only names the file type (the quantizer already chose each matrix's format).
+        int blockValues = GgmlQuant.BlockValues(type);
+        if (encoded is null && (s.Dim % blockValues != 0 || s.HiddenDim % blockValues != 0))
+            throw new ArgumentException($"GGUF export: {type} needs dim {s.Dim} and hidden dim {s.HiddenDim} to be multiples of {blockValues}.");
         var w = new Writer(new GgufWriter(), encoded);
         w.Add("general.architecture", "llama");
         w.Add("general.name", name);

@@ -73,7 +73,7 @@ public static class LlamaModelFiles
 
     /// <summary>
     /// The block-quantized matrices of <paramref name="model"/> by GGUF tensor name, as ggml bytes (TinyLM stores
-    /// llama.cpp's Q8_0/Q4_0 blocks verbatim), or null for a float model.
+    /// llama.cpp's Q8_0/Q4_0/Q4_K blocks verbatim), or null for a float model.
     /// </summary>
     public static Dictionary<string, (GgmlType Type, byte[] Data)>? EncodedTensors(CausalLM model)
     {
@@ -82,7 +82,7 @@ public static class LlamaModelFiles
         var result = new Dictionary<string, (GgmlType, byte[])>(StringComparer.Ordinal);
         foreach (var (name, matrix) in matrices)
             if (matrix is Kernels.BlockMatrix block && GgufName(name) is { } gguf)
-                result[gguf] = (block.Format == Kernels.BlockFormat.Q8_0 ? GgmlType.Q8_0 : GgmlType.Q4_0, block.Data);
+                result[gguf] = (GgmlQuant.TypeOf(block.Format), block.Data);
         return result;
     }
 

@@ -16,8 +16,11 @@ internal static unsafe class BlockDot
 {
     private const int Lanes = 8;
 
-    public static float Row(BlockFormat format, int blocks, byte* w, float* ws, sbyte* a, float* sa, int* asum, QuantSimd simd)
+    /// <summary><paramref name="wm"/>: Q4_K's per-sub-block offsets (dmin·m); unused by Q8_0 and Q4_0.</summary>
+    public static float Row(BlockFormat format, int blocks, byte* w, float* ws, float* wm, sbyte* a, float* sa, int* asum, QuantSimd simd)
     {
+        if (format == BlockFormat.Q4_K)
+            return simd == QuantSimd.Scalar ? Q4KDot.RowScalar(blocks, w, ws, wm, a, sa, asum) : Q4KDot.RowV256(blocks, w, ws, wm, a, sa, asum);
         if (simd == QuantSimd.Scalar) return RowScalar(format, blocks, w, ws, a, sa, asum);
         return format == BlockFormat.Q8_0 ? RowQ8V256(blocks, w, ws, a, sa) : RowQ4V256(blocks, w, ws, a, sa, asum);
     }
@@ -82,7 +85,7 @@ internal static unsafe class BlockDot
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float SumLanes(Vector256<float> v)
+    internal static float SumLanes(Vector256<float> v)
     {
         float s = v.GetElement(0);
         for (int i = 1; i < Lanes; i++) s += v.GetElement(i);

@@ -91,7 +91,7 @@ public static unsafe class BlockGemv
                 float* y = p.Y + (long)t * w.Rows;
                 for (int r = r0; r < r1; r++)
                 {
-                    float value = BlockDot.Row(w.Format, blocks, w.RowOf(r), w.ScalesOf(r), a, sa, sums, Simd);
+                    float value = BlockDot.Row(w.Format, blocks, w.RowOf(r), w.ScalesOf(r), w.MinsOf(r), a, sa, sums, Simd);
                     y[r] = p.Bias == null ? value : value + p.Bias[r];
                 }
             }

@@ -1,8 +1,9 @@
 namespace TinyLM.Kernels;
 
 /// <summary>
-/// A weight matrix W (Rows, Cols) stored row by row in a <see cref="BlockFormat"/> (Cols a multiple of 32), byte for
-/// byte as ggml stores it, plus the block scales as float (so the kernels skip an f16 conversion per block).
+/// A weight matrix W (Rows, Cols) stored row by row in a <see cref="BlockFormat"/> (Cols a multiple of 32, of 256 for
+/// Q4_K), byte for byte as ggml stores it, plus the scales (and Q4_K's mins) of every 32-value (sub-)block as float
+/// (so the kernels skip an f16 conversion and Q4_K's 6-bit unpacking per block).
 /// <see cref="Multiply"/> quantizes the activations to Q8_0 per row, as llama.cpp does, and takes block dot
 /// products (<see cref="BlockDot"/>); work is split over blocks of output rows, so threaded results equal serial ones.
 /// </summary>
@@ -10,7 +11,7 @@ public sealed unsafe class BlockMatrix : IWeightMatrix
 {
     [ThreadStatic] private static BlockActivations? _scratch;
 
-    private readonly float[] _scales;
+    private readonly float[] _scales, _mins;
 
     private BlockMatrix(BlockFormat format, int rows, int cols, byte[] data)
     {
@@ -21,9 +22,11 @@ public sealed unsafe class BlockMatrix : IWeightMatrix
         // Pinned: the kernels hold raw pointers across a parallel dispatch.
         Data = GC.AllocateArray<byte>(data.Length, pinned: true);
         data.CopyTo(Data, 0);
-        int blocks = cols / BlockQuant.BlockSize, blockBytes = BlockQuant.BlockBytes(format);
+        int blocks = cols / BlockQuant.BlockSize;
         _scales = GC.AllocateArray<float>(Math.Max(1, rows * blocks), pinned: true);
-        for (int i = 0; i < rows * blocks; i++) _scales[i] = BlockQuant.Scale(Data.AsSpan(i * blockBytes));
+        _mins = GC.AllocateArray<float>(Math.Max(1, rows * blocks), pinned: true);
+        for (int r = 0; r < rows; r++)
+            BlockQuant.SubScales(format, Data.AsSpan(r * RowBytes, RowBytes), cols, _scales.AsSpan(r * blocks, blocks), _mins.AsSpan(r * blocks, blocks));
     }
 
     public BlockFormat Format { get; }
@@ -54,8 +57,9 @@ public sealed unsafe class BlockMatrix : IWeightMatrix
         int blockBytes = BlockQuant.BlockBytes(format);
         for (int o = 0; o < blocks.Length; o += blockBytes)
         {
-            float d = BlockQuant.Scale(blocks[o..]);
-            if (!float.IsFinite(d)) throw new ArgumentException($"BlockMatrix: block at byte {o} has scale {d}.");
+            // Q4_K's dmin follows d.
+            float d = BlockQuant.Scale(blocks[o..]), dmin = format == BlockFormat.Q4_K ? BlockQuant.Scale(blocks[(o + 2)..]) : 0f;
+            if (!float.IsFinite(d) || !float.IsFinite(dmin)) throw new ArgumentException($"BlockMatrix: block at byte {o} has scale {d} (min scale {dmin}).");
         }
         return new BlockMatrix(format, rows, cols, blocks.ToArray());
     }
@@ -87,6 +91,11 @@ public sealed unsafe class BlockMatrix : IWeightMatrix
     internal float* ScalesOf(int row)
     {
         fixed (float* p = _scales) return p + (long)row * (Cols / BlockQuant.BlockSize);
+    }
+
+    internal float* MinsOf(int row)
+    {
+        fixed (float* p = _mins) return p + (long)row * (Cols / BlockQuant.BlockSize);
     }
 
     internal byte* RowOf(int row)

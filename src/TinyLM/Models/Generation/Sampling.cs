@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using TinyLM.Kernels;
 
 namespace TinyLM.Models.Generation;
 
@@ -39,7 +40,8 @@ public static class Sampling
         if (!(temperature > 0)) throw new ArgumentOutOfRangeException(nameof(temperature), $"Sampling.Softmax: temperature {temperature} must be positive (use Greedy for 0).");
         var p = probabilities[..logits.Length];
         TensorPrimitives.Multiply(logits, 1f / temperature, p);
-        TensorPrimitives.SoftMax(p, p);
+        // Not TensorPrimitives.SoftMax: it does not subtract the maximum, so a logit above ~88 / temperature overflows to NaN.
+        SoftmaxKernels.Softmax(p, p, 1, p.Length);
     }
 
     /// <summary>Zeroes every weight outside the <paramref name="k"/> largest (k ≤ 0 keeps all). <paramref name="scratch"/> holds ≥ k floats.</summary>

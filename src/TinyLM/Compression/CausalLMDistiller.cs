@@ -1,0 +1,228 @@
+using System.Diagnostics;
+using TinyLM.Models;
+using TinyLM.Nn;
+using TinyLM.Tensors;
+using TinyLM.Training;
+
+namespace TinyLM.Compression;
+
+/// <summary>Settings of a language-model distillation: the soft-target mix, the teacher cache and the student's training.</summary>
+public sealed record LmDistillOptions
+{
+    /// <summary>Softmax temperature T of teacher and student in the soft term (&gt; 0).</summary>
+    public float Temperature { get; init; } = 2f;
+    /// <summary>Weight α of the soft term; 1 − α goes to the hard next-token cross-entropy.</summary>
+    public float Alpha { get; init; } = 0.5f;
+    /// <summary>Teacher probabilities kept per position: 0 = all of them for vocabularies ≤ 256, else the top 32.</summary>
+    public int TopK { get; init; }
+    /// <summary>Windows per teacher forward pass while building the cache.</summary>
+    public int TeacherBatch { get; init; } = 16;
+    /// <summary>How the student is trained (steps, batch, learning rate, schedule, seed, evaluation).</summary>
+    public LmTrainOptions Training { get; init; } = new();
+
+    /// <summary>Checks every field and says which one is wrong.</summary>
+    public void Validate()
+    {
+        DistillationLoss.Validate(Temperature, Alpha);
+        if (TopK < 0) throw new ArgumentException($"LmDistillOptions: top-k must be ≥ 0 (0 = automatic), got {TopK}.");
+        if (TeacherBatch < 1) throw new ArgumentException($"LmDistillOptions: teacher batch must be ≥ 1, got {TeacherBatch}.");
+        Training.Validate();
+    }
+}
+
+/// <summary>What a language-model distillation (or its hard-label baseline) did.</summary>
+public sealed record LmDistillResult
+{
+    public int Steps { get; init; }
+    /// <summary>Mean next-token cross-entropy over fixed validation batches at the end.</summary>
+    public double ValidationLoss { get; init; }
+    /// <summary>Mean next-token cross-entropy over fixed training windows at the end.</summary>
+    public double TrainLoss { get; init; }
+    /// <summary>Seconds spent building the teacher cache (0 for the baseline).</summary>
+    public double TeacherSeconds { get; init; }
+    /// <summary>Seconds of the optimisation steps (evaluations excluded).</summary>
+    public double TrainSeconds { get; init; }
+    /// <summary>Windows in the transfer set.</summary>
+    public int Windows { get; init; }
+    /// <summary>Teacher probabilities kept per position (0 for the baseline).</summary>
+    public int TopK { get; init; }
+    /// <summary>Bytes of the teacher cache.</summary>
+    public long CacheBytes { get; init; }
+}
+
+/// <summary>
+/// Knowledge distillation of a causal language model: the teacher's next-token distributions on the training
+/// text are computed once (<see cref="LmTransferSet"/>), then a smaller student sharing its tokenizer is trained on
+/// random batches of those windows with <see cref="DistillationLoss"/>:
+/// α·T²·KL(teacher_T ‖ student_T) + (1 − α)·CE(next token). The same trainer with α = 0 and no teacher is the
+/// hard-label baseline, so both see the same windows in the same order. Batches of step s come from an RNG
+/// seeded by (seed, s), and every kernel is deterministic, so a seed gives the same student at any thread count.
+/// <code>
+/// var student = CausalLMDistiller.CreateStudent(teacher, teacher.Model.Config with { Layers = 2, EmbedDim = 64, Heads = 4 });
+/// var data = new LmData(teacher.Tokenizer.Encode(text), student.Model.Config.ContextLength);
+/// var set = LmTransferSet.Build(teacher.Model, data.Train, student.Model.Config.ContextLength, temperature: 2);
+/// CausalLMDistiller.Fit(student.Model, set, data.Valid, new LmDistillOptions { Temperature = 2, Alpha = 0.5f });
+/// </code>
+/// </summary>
+public static class CausalLMDistiller
+{
+    /// <summary>A fresh student with <paramref name="config"/>'s architecture and the teacher's tokenizer.</summary>
+    public static LanguageModel CreateStudent(LanguageModel teacher, CausalLMConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(teacher);
+        ArgumentNullException.ThrowIfNull(config);
+        if (config.VocabSize != teacher.Model.Config.VocabSize)
+            throw new ArgumentException($"distill: the student's vocabulary size {config.VocabSize} differs from the teacher's {teacher.Model.Config.VocabSize}; " +
+                                        "the student reuses the teacher's tokenizer.");
+        var student = new LanguageModel(new CausalLM(config), teacher.Tokenizer) { BosId = teacher.BosId, EosId = teacher.EosId };
+        CheckCompatible(teacher, student);
+        return student;
+    }
+
+    /// <summary>Throws unless teacher and student share vocabulary and tokenizer and the student's context fits the teacher's.</summary>
+    public static void CheckCompatible(LanguageModel teacher, LanguageModel student)
+    {
+        ArgumentNullException.ThrowIfNull(teacher);
+        ArgumentNullException.ThrowIfNull(student);
+        int tv = teacher.Model.Config.VocabSize, sv = student.Model.Config.VocabSize;
+        if (tv != sv)
+            throw new ArgumentException($"distill: the vocabularies differ: the teacher has {tv} tokens, the student {sv}; a student must use the teacher's tokenizer.");
+        if (teacher.Tokenizer.Kind != student.Tokenizer.Kind || teacher.Tokenizer.VocabSize != student.Tokenizer.VocabSize
+            || !string.Equals(teacher.Tokenizer.ToJson(), student.Tokenizer.ToJson(), StringComparison.Ordinal))
+            throw new ArgumentException($"distill: the tokenizers differ (teacher {teacher.Tokenizer.Kind} with {teacher.Tokenizer.VocabSize} tokens, " +
+                                        $"student {student.Tokenizer.Kind} with {student.Tokenizer.VocabSize}); the same id must mean the same token in both.");
+        int tc = teacher.Model.Config.ContextLength, sc = student.Model.Config.ContextLength;
+        if (sc > tc)
+            throw new ArgumentException($"distill: the student's context length {sc} exceeds the teacher's {tc}; the teacher cannot score windows that long.");
+    }
+
+    /// <summary>Builds the teacher cache over <paramref name="trainIds"/> and trains the student on it.</summary>
+    public static LmDistillResult Distill(LanguageModel teacher, LanguageModel student, int[] trainIds, int[] validIds, LmDistillOptions options,
+        IProgress<LmTrainProgress>? progress = null, CancellationToken cancel = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        CheckCompatible(teacher, student);
+        var clock = Stopwatch.StartNew();
+        var set = LmTransferSet.Build(teacher.Model, trainIds, student.Model.Config.ContextLength, options.Temperature, options.TopK, options.TeacherBatch);
+        double teacherSeconds = clock.Elapsed.TotalSeconds;
+        return Fit(student.Model, set, validIds, options, progress, cancel) with { TeacherSeconds = teacherSeconds };
+    }
+
+    /// <summary>
+    /// Trains <paramref name="student"/> on random batches of <paramref name="set"/>'s windows: the distillation loss
+    /// when the set holds teacher targets, else (α must then be 0) plain next-token cross-entropy.
+    /// </summary>
+    public static LmDistillResult Fit(CausalLM student, LmTransferSet set, int[] validIds, LmDistillOptions options,
+        IProgress<LmTrainProgress>? progress = null, CancellationToken cancel = default)
+    {
+        ArgumentNullException.ThrowIfNull(student);
+        ArgumentNullException.ThrowIfNull(set);
+        ArgumentNullException.ThrowIfNull(validIds);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var training = options.Training;
+        int t = set.Context, v = set.VocabSize, b = training.BatchSize;
+        if (student.Config.VocabSize != v)
+            throw new ArgumentException($"distill: the student's vocabulary {student.Config.VocabSize} differs from the transfer set's {v}.");
+        if (t > student.Config.ContextLength)
+            throw new ArgumentException($"distill: windows of {t} tokens exceed the student's context length {student.Config.ContextLength}.");
+        if (!set.HasTeacher && options.Alpha > 0)
+            throw new ArgumentException($"distill: alpha {options.Alpha} needs teacher targets, and this transfer set holds none (use alpha 0 for the hard-label baseline).");
+        if (validIds.Length <= t)
+            throw new ArgumentException($"distill: {validIds.Length} validation tokens are too few for windows of {t}.");
+
+        var parameters = student.NamedParameters().ToArray();
+        var optimizer = new AdamW(parameters, training.LearningRate, beta2: training.Beta2, weightDecay: training.WeightDecay,
+            applyWeightDecay: Optimizer.DecayMatricesOnly);
+        var schedule = new WarmupDecayLr(training.LearningRate, Math.Min(training.WarmupSteps, training.Steps), training.Steps, DecayShape.Cosine,
+            training.MinLearningRate);
+        // Fixed evaluation batches (random windows of the validation tokens, and of the transfer set), drawn once.
+        var evalRng = new Rng(training.Seed ^ 0xE7A1UL);
+        var validEval = new List<(IntTensor X, IntTensor Y)>(training.EvalBatches);
+        var trainEval = new List<(IntTensor X, IntTensor Y)>(training.EvalBatches);
+        for (int i = 0; i < training.EvalBatches; i++) validEval.Add(ValidationBatch(validIds, t, b, evalRng));
+        for (int i = 0; i < training.EvalBatches; i++) trainEval.Add(set.Batch(RandomWindows(set, b, evalRng)));
+
+        bool soft = set.HasTeacher && options.Alpha > 0;
+        var targets = soft ? new float[b * t * v] : null;
+        var clock = Stopwatch.StartNew();
+        var stepClock = new Stopwatch();
+        long tokens = 0;
+        double trainLoss = double.NaN, validLoss = double.NaN;
+        student.Train();
+        for (int step = 0; step < training.Steps;)
+        {
+            cancel.ThrowIfCancellationRequested();
+            stepClock.Start();
+            float lr = schedule.LearningRate(step);
+            optimizer.LearningRate = lr;
+            var rng = new Rng(training.Seed * 0x9E3779B97F4A7C15UL + (ulong)step);
+            double lossSum = 0;
+            for (int micro = 0; micro < training.GradientAccumulation; micro++)
+            {
+                using var scope = new TensorScope();
+                var windows = RandomWindows(set, b, rng);
+                var (x, y) = set.Batch(windows);
+                Tensor loss;
+                if (soft)
+                {
+                    set.DenseTargets(windows, targets);
+                    var logits = student.Forward(x).Reshape(b * t, v);                       // (B·T, V)
+                    loss = DistillationLoss.Compute(logits, targets, y.Data, options.Temperature, options.Alpha);
+                }
+                else loss = student.Loss(x, y);
+                float value = loss.Item();
+                if (!float.IsFinite(value))
+                    throw new InvalidOperationException($"distill: loss became {value} at step {step}; lower the learning rate.");
+                lossSum += value;
+                (training.GradientAccumulation == 1 ? loss : loss.Mul(1f / training.GradientAccumulation)).Backward();
+            }
+            if (training.ClipNorm > 0) GradClip.ClipGlobalNorm(parameters, training.ClipNorm);
+            optimizer.Step();
+            student.ZeroGrad();
+            step++;
+            tokens += (long)b * training.GradientAccumulation * t;
+            stepClock.Stop();
+
+            bool evaluate = step == training.Steps || (training.EvalEvery > 0 && step % training.EvalEvery == 0);
+            if (evaluate)
+            {
+                trainLoss = LmTrainer.MeanLoss(student, trainEval);
+                validLoss = LmTrainer.MeanLoss(student, validEval);
+            }
+            progress?.Report(new LmTrainProgress
+            {
+                Step = step, TotalSteps = training.Steps, Loss = lossSum / training.GradientAccumulation, LearningRate = lr,
+                TokensPerSecond = stepClock.Elapsed.TotalSeconds > 0 ? tokens / stepClock.Elapsed.TotalSeconds : 0,
+                Elapsed = clock.Elapsed, Remaining = TimeSpan.FromSeconds(clock.Elapsed.TotalSeconds / step * (training.Steps - step)),
+                TrainLoss = evaluate ? trainLoss : null, ValidationLoss = evaluate ? validLoss : null,
+            });
+        }
+        return new LmDistillResult
+        {
+            Steps = training.Steps, TrainLoss = trainLoss, ValidationLoss = validLoss, TrainSeconds = stepClock.Elapsed.TotalSeconds,
+            Windows = set.Windows, TopK = set.HasTeacher ? set.K : 0, CacheBytes = set.CacheBytes,
+        };
+    }
+
+    private static (IntTensor X, IntTensor Y) ValidationBatch(int[] ids, int t, int b, Rng rng)
+    {
+        var x = new int[b * t];
+        var y = new int[b * t];
+        for (int i = 0; i < b; i++)
+        {
+            int start = rng.NextInt(ids.Length - t);
+            Array.Copy(ids, start, x, i * t, t);
+            Array.Copy(ids, start + 1, y, i * t, t);
+        }
+        return (new IntTensor(x, b, t), new IntTensor(y, b, t));
+    }
+
+    private static int[] RandomWindows(LmTransferSet set, int count, Rng rng)
+    {
+        var windows = new int[count];
+        for (int i = 0; i < count; i++) windows[i] = rng.NextInt(set.Windows);
+        return windows;
+    }
+}
