@@ -10,7 +10,7 @@ namespace TinyLM.Kernels;
 /// (lane L covers values 4L..4L+3: AVX2's maddubs + madd), converted to float and fused-multiply-added with the
 /// block's scale product into eight float lanes (even and odd blocks apart), which are added in a fixed order at
 /// the end. The scalar path does exactly these operations, so every path gives the same bits. Q4_0 stores
-/// q + 8 in [0, 15]: the kernel multiplies the unsigned nibbles and subtracts 8·Σ d·Σa afterwards.
+/// q + 8 in [0, 15]: the kernel multiplies the unsigned nibbles and subtracts 8·Σ d·Σa afterwards (summed over even and odd blocks apart).
 /// </summary>
 internal static unsafe class BlockDot
 {
@@ -46,23 +46,25 @@ internal static unsafe class BlockDot
         const int wb = 2 + BlockQuant.BlockSize / 2;
         var ones = Vector256.Create((short)1);
         Vector256<float> acc0 = default, acc1 = default;
-        float correction = 0f;
+        // Two correction chains (even and odd blocks), like the vector accumulators: one chain of dependent scalar
+        // FMAs, 4 cycles each, was the critical path of a block.
+        float correction0 = 0f, correction1 = 0f;
         int b = 0;
         for (; b + 2 <= blocks; b += 2)
         {
             float d0 = ws[b] * sa[b], d1 = ws[b + 1] * sa[b + 1];
             acc0 = Vector256.FusedMultiplyAdd(Q4Lanes(w + b * wb + 2, a + b * 32, ones), Vector256.Create(d0), acc0);
             acc1 = Vector256.FusedMultiplyAdd(Q4Lanes(w + (b + 1) * wb + 2, a + (b + 1) * 32, ones), Vector256.Create(d1), acc1);
-            correction = MathF.FusedMultiplyAdd(d0, asum[b], correction);
-            correction = MathF.FusedMultiplyAdd(d1, asum[b + 1], correction);
+            correction0 = MathF.FusedMultiplyAdd(d0, asum[b], correction0);
+            correction1 = MathF.FusedMultiplyAdd(d1, asum[b + 1], correction1);
         }
         if (b < blocks)
         {
             float d0 = ws[b] * sa[b];
             acc0 = Vector256.FusedMultiplyAdd(Q4Lanes(w + b * wb + 2, a + b * 32, ones), Vector256.Create(d0), acc0);
-            correction = MathF.FusedMultiplyAdd(d0, asum[b], correction);
+            correction0 = MathF.FusedMultiplyAdd(d0, asum[b], correction0);
         }
-        return SumLanes(acc0 + acc1) - 8f * correction;
+        return SumLanes(acc0 + acc1) - 8f * (correction0 + correction1);
     }
 
     // Signed × signed through maddubs (unsigned × signed): |w| times a with w's sign; pair sums stay below 2¹⁵.
@@ -97,7 +99,8 @@ internal static unsafe class BlockDot
         int wb = BlockQuant.BlockBytes(format);
         float* acc = stackalloc float[2 * Lanes];
         new Span<float>(acc, 2 * Lanes).Clear();
-        float correction = 0f;
+        float* correction = stackalloc float[2];
+        correction[0] = correction[1] = 0f;
         for (int b = 0; b < blocks; b++)
         {
             float d = ws[b] * sa[b];
@@ -114,10 +117,10 @@ internal static unsafe class BlockDot
                 }
                 lanes[lane] = MathF.FusedMultiplyAdd(s, d, lanes[lane]);
             }
-            if (format == BlockFormat.Q4_0) correction = MathF.FusedMultiplyAdd(d, asum[b], correction);
+            if (format == BlockFormat.Q4_0) correction[b & 1] = MathF.FusedMultiplyAdd(d, asum[b], correction[b & 1]);
         }
         float sum = acc[0] + acc[Lanes];
         for (int i = 1; i < Lanes; i++) sum += acc[i] + acc[Lanes + i];
-        return format == BlockFormat.Q4_0 ? sum - 8f * correction : sum;
+        return format == BlockFormat.Q4_0 ? sum - 8f * (correction[0] + correction[1]) : sum;
     }
 }
