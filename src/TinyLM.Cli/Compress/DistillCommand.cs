@@ -232,13 +232,8 @@ public static class DistillCommand
 
     private static void PrintComparison(ClassifierMeasurement teacher, ClassifierMeasurement student, ClassifierMeasurement? baseline)
     {
-        var table = new Table().Title("Teacher / distilled student / same student without teacher (same evaluation file, same run)");
-        table.AddColumns("", "teacher", "student (distilled)", "student (no teacher)", "student vs teacher");
-        string Optional<T>(T? value, Func<T, string> format) where T : struct => value is { } v ? format(v) : "-";
-        table.AddRow("file bytes", $"{teacher.Bytes:N0}", $"{student.Bytes:N0}", Optional<long>(baseline?.Bytes, b => $"{b:N0}"),
-            $"{(double)teacher.Bytes / student.Bytes:F2}× smaller");
-        table.AddRow("parameters", $"{teacher.Parameters:N0}", $"{student.Parameters:N0}", Optional<long>(baseline?.Parameters, p => $"{p:N0}"),
-            $"{(double)student.Parameters / teacher.Parameters:P1}");
+        var table = ComparisonTable("same evaluation file", (teacher.Bytes, teacher.Parameters), (student.Bytes, student.Parameters),
+            baseline is null ? null : (baseline.Bytes, baseline.Parameters));
         if (teacher.Accuracy is { } a0 && student.Accuracy is { } a1)
             table.AddRow("accuracy", $"{100 * a0:F2} %", $"{100 * a1:F2} %", Optional(baseline?.Accuracy, a => $"{100 * a:F2} %"),
                 $"{100 * a1 / a0:F2} % of teacher");
@@ -248,4 +243,23 @@ public static class DistillCommand
             table.AddRow("throughput, batch 64", $"{t0:N0} /s", $"{t1:N0} /s", Optional(baseline?.ThroughputBatch64, t => $"{t:N0} /s"), $"{t1 / t0:F2}×");
         AnsiConsole.Write(table);
     }
+
+    /// <summary>
+    /// The teacher / distilled student / student-without-teacher table that classifier and language-model distillation
+    /// share, with its size rows filled in; callers add their quality and speed rows.
+    /// </summary>
+    internal static Table ComparisonTable(string sameWhat, (long Bytes, long Parameters) teacher, (long Bytes, long Parameters) student,
+        (long Bytes, long Parameters)? baseline)
+    {
+        var table = new Table().Title($"Teacher / distilled student / same student without teacher ({sameWhat}, same run)");
+        table.AddColumns("", "teacher", "student (distilled)", "student (no teacher)", "student vs teacher");
+        table.AddRow("file bytes", $"{teacher.Bytes:N0}", $"{student.Bytes:N0}", Optional(baseline?.Bytes, b => $"{b:N0}"),
+            $"{(double)teacher.Bytes / student.Bytes:F2}× smaller");
+        table.AddRow("parameters", $"{teacher.Parameters:N0}", $"{student.Parameters:N0}", Optional(baseline?.Parameters, p => $"{p:N0}"),
+            $"{(double)student.Parameters / teacher.Parameters:P1}");
+        return table;
+    }
+
+    /// <summary>A baseline cell: the formatted value, or "-" when there is no baseline.</summary>
+    internal static string Optional<T>(T? value, Func<T, string> format) where T : struct => value is { } v ? format(v) : "-";
 }

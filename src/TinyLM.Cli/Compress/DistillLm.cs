@@ -182,19 +182,14 @@ internal static class DistillLm
 
     private static void PrintComparison(LmMeasurement teacher, LmMeasurement student, LmMeasurement? baseline)
     {
-        var table = new Table().Title("Teacher / distilled student / same student without teacher (same tokens, same run)");
-        table.AddColumns("", "teacher", "student (distilled)", "student (no teacher)", "student vs teacher");
-        string Optional<T>(T? value, Func<T, string> format) where T : struct => value is { } v ? format(v) : "-";
-        table.AddRow("file bytes", $"{teacher.Bytes:N0}", $"{student.Bytes:N0}", Optional<long>(baseline?.Bytes, b => $"{b:N0}"),
-            $"{(double)teacher.Bytes / student.Bytes:F2}× smaller");
-        table.AddRow("parameters", $"{teacher.Parameters:N0}", $"{student.Parameters:N0}", Optional<long>(baseline?.Parameters, p => $"{p:N0}"),
-            $"{(double)student.Parameters / teacher.Parameters:P1}");
+        var table = DistillCommand.ComparisonTable("same tokens", (teacher.Bytes, teacher.Parameters), (student.Bytes, student.Parameters),
+            baseline is null ? null : (baseline.Bytes, baseline.Parameters));
         if (teacher.ValLoss is { } l0 && student.ValLoss is { } l1)
-            table.AddRow("validation loss", $"{l0:F4}", $"{l1:F4}", Optional(baseline?.ValLoss, l => $"{l:F4}"), $"{l1 - l0:+0.0000;-0.0000} nats");
+            table.AddRow("validation loss", $"{l0:F4}", $"{l1:F4}", DistillCommand.Optional(baseline?.ValLoss, l => $"{l:F4}"), $"{l1 - l0:+0.0000;-0.0000} nats");
         table.AddRow("decode, batch 1", $"{teacher.LatencyMsBatch1:F3} ms/token", $"{student.LatencyMsBatch1:F3} ms/token",
-            Optional(baseline?.LatencyMsBatch1, l => $"{l:F3} ms/token"), $"{teacher.LatencyMsBatch1 / student.LatencyMsBatch1:F2}× faster");
+            DistillCommand.Optional(baseline?.LatencyMsBatch1, l => $"{l:F3} ms/token"), $"{teacher.LatencyMsBatch1 / student.LatencyMsBatch1:F2}× faster");
         if (teacher.ThroughputBatch64 is { } t0 && student.ThroughputBatch64 is { } t1)
-            table.AddRow("scoring, 64 rows", $"{t0:N0} tok/s", $"{t1:N0} tok/s", Optional(baseline?.ThroughputBatch64, t => $"{t:N0} tok/s"), $"{t1 / t0:F2}×");
+            table.AddRow("scoring, 64 rows", $"{t0:N0} tok/s", $"{t1:N0} tok/s", DistillCommand.Optional(baseline?.ThroughputBatch64, t => $"{t:N0} tok/s"), $"{t1 / t0:F2}×");
         AnsiConsole.Write(table);
     }
 }

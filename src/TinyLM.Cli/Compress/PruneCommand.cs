@@ -72,14 +72,7 @@ public static class PruneCommand
                 progress => ClassifierPruner.Prune(model, options with { Progress = progress }));
         result.Model.Save(output);
 
-        // Alternating before/after twice and keeping each one's faster run keeps a busy neighbour from deciding the ratio.
-        var before = ClassifierMeasurement.Measure(model, input, eval);
-        var after = ClassifierMeasurement.Measure(result.Model, output, eval);
-        if (eval is not null)
-        {
-            before = before.Best(ClassifierMeasurement.Measure(model, input, eval));
-            after = after.Best(ClassifierMeasurement.Measure(result.Model, output, eval));
-        }
+        var (before, after) = ClassifierMeasurement.MeasurePair(model, input, result.Model, output, eval);
         // A sparse file stores only the non-zeros; a structured model is dense, so all its parameters count.
         if (structured is null) after = after with { Parameters = result.NonZeroParameters };
         PrintLayers(result);

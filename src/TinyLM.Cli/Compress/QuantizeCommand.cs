@@ -63,12 +63,7 @@ public static class QuantizeCommand
         var result = ClassifierQuantizer.Quantize(model, new QuantizationOptions { Type = type, MaxLayerError = maxError, CalibrationTexts = calibration });
         result.Model.Save(output);
 
-        // Alternating twice and keeping each model's faster run: the first model timed also pays the JIT's tier-up
-        // and the neighbours' load, which made small models look faster after quantization than they are.
-        var before = ClassifierMeasurement.Measure(model, input, eval);
-        var after = ClassifierMeasurement.Measure(result.Model, output, eval);
-        before = before.Best(ClassifierMeasurement.Measure(model, input, eval));
-        after = after.Best(ClassifierMeasurement.Measure(result.Model, output, eval));
+        var (before, after) = ClassifierMeasurement.MeasurePair(model, input, result.Model, output, eval);
         PrintLayers(result);
         ClassifierMeasurement.PrintComparison(before, after, "float32", "quantized");
         if (parse.GetValue(JsonOption))
