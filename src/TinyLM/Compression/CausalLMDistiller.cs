@@ -132,11 +132,7 @@ public static class CausalLMDistiller
         if (validIds.Length <= t)
             throw new ArgumentException($"distill: {validIds.Length} validation tokens are too few for windows of {t}.");
 
-        var parameters = student.NamedParameters().ToArray();
-        var optimizer = new AdamW(parameters, training.LearningRate, beta2: training.Beta2, weightDecay: training.WeightDecay,
-            applyWeightDecay: Optimizer.DecayMatricesOnly);
-        var schedule = new WarmupDecayLr(training.LearningRate, Math.Min(training.WarmupSteps, training.Steps), training.Steps, DecayShape.Cosine,
-            training.MinLearningRate);
+        var optimization = new LmOptimization(student, training, "distill");
         // Fixed evaluation batches (random windows of the validation tokens, and of the transfer set), drawn once.
         var evalRng = new Rng(training.Seed ^ 0xE7A1UL);
         var validEval = new List<(IntTensor X, IntTensor Y)>(training.EvalBatches);
@@ -155,32 +151,15 @@ public static class CausalLMDistiller
         {
             cancel.ThrowIfCancellationRequested();
             stepClock.Start();
-            float lr = schedule.LearningRate(step);
-            optimizer.LearningRate = lr;
-            var rng = new Rng(training.Seed * 0x9E3779B97F4A7C15UL + (ulong)step);
-            double lossSum = 0;
-            for (int micro = 0; micro < training.GradientAccumulation; micro++)
+            var (loss, lr) = optimization.Step(step, rng =>
             {
-                using var scope = new TensorScope();
                 var windows = RandomWindows(set, b, rng);
                 var (x, y) = set.Batch(windows);
-                Tensor loss;
-                if (soft)
-                {
-                    set.DenseTargets(windows, targets);
-                    var logits = student.Forward(x).Reshape(b * t, v);                       // (B·T, V)
-                    loss = DistillationLoss.Compute(logits, targets, y.Data, options.Temperature, options.Alpha);
-                }
-                else loss = student.Loss(x, y);
-                float value = loss.Item();
-                if (!float.IsFinite(value))
-                    throw new InvalidOperationException($"distill: loss became {value} at step {step}; lower the learning rate.");
-                lossSum += value;
-                (training.GradientAccumulation == 1 ? loss : loss.Mul(1f / training.GradientAccumulation)).Backward();
-            }
-            if (training.ClipNorm > 0) GradClip.ClipGlobalNorm(parameters, training.ClipNorm);
-            optimizer.Step();
-            student.ZeroGrad();
+                if (!soft) return student.Loss(x, y);
+                set.DenseTargets(windows, targets!);
+                var logits = student.Forward(x).Reshape(b * t, v);                           // (B·T, V)
+                return DistillationLoss.Compute(logits, targets, y.Data, options.Temperature, options.Alpha);
+            });
             step++;
             tokens += (long)b * training.GradientAccumulation * t;
             stepClock.Stop();
@@ -193,7 +172,7 @@ public static class CausalLMDistiller
             }
             progress?.Report(new LmTrainProgress
             {
-                Step = step, TotalSteps = training.Steps, Loss = lossSum / training.GradientAccumulation, LearningRate = lr,
+                Step = step, TotalSteps = training.Steps, Loss = loss, LearningRate = lr,
                 TokensPerSecond = stepClock.Elapsed.TotalSeconds > 0 ? tokens / stepClock.Elapsed.TotalSeconds : 0,
                 Elapsed = clock.Elapsed, Remaining = TimeSpan.FromSeconds(clock.Elapsed.TotalSeconds / step * (training.Steps - step)),
                 TrainLoss = evaluate ? trainLoss : null, ValidationLoss = evaluate ? validLoss : null,

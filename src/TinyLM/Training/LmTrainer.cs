@@ -29,10 +29,8 @@ public sealed class LmTrainer(CausalLM model, LmTrainOptions options)
         options.Validate();
         if (data.Context > model.Config.ContextLength)
             throw new ArgumentException($"LmTrainer: data windows of {data.Context} exceed the model's context length {model.Config.ContextLength}.");
-        var parameters = model.NamedParameters().ToArray();
-        var optimizer = new AdamW(parameters, options.LearningRate, beta2: options.Beta2, weightDecay: options.WeightDecay,
-            applyWeightDecay: Optimizer.DecayMatricesOnly);
-        var schedule = new WarmupDecayLr(options.LearningRate, Math.Min(options.WarmupSteps, options.Steps), options.Steps, DecayShape.Cosine, options.MinLearningRate);
+        var optimization = new LmOptimization(model, options, nameof(LmTrainer));
+        var optimizer = optimization.Optimizer;
         int step = 0;
         if (ResumeFrom is { } resume)
         {
@@ -53,24 +51,11 @@ public sealed class LmTrainer(CausalLM model, LmTrainOptions options)
         {
             cancel.ThrowIfCancellationRequested();
             training.Start();
-            float lr = schedule.LearningRate(step);
-            optimizer.LearningRate = lr;
-            var rng = new Rng(options.Seed * 0x9E3779B97F4A7C15UL + (ulong)step);
-            double lossSum = 0;
-            for (int micro = 0; micro < options.GradientAccumulation; micro++)
+            var (loss, lr) = optimization.Step(step, rng =>
             {
-                using var scope = new TensorScope();
                 var (x, y) = data.Batch(data.Train, options.BatchSize, rng);
-                var loss = model.Loss(x, y);                             // ()
-                float value = loss.Item();
-                if (!float.IsFinite(value))
-                    throw new InvalidOperationException($"LmTrainer: loss became {value} at step {step}; lower the learning rate.");
-                lossSum += value;
-                (options.GradientAccumulation == 1 ? loss : loss.Mul(1f / options.GradientAccumulation)).Backward();
-            }
-            if (options.ClipNorm > 0) GradClip.ClipGlobalNorm(parameters, options.ClipNorm);
-            optimizer.Step();
-            model.ZeroGrad();
+                return model.Loss(x, y);
+            });
             step++;
             tokens += tokensPerStep;
             training.Stop();
@@ -83,7 +68,7 @@ public sealed class LmTrainer(CausalLM model, LmTrainOptions options)
             }
             if (Checkpoint is not null && (last || (options.CheckpointEvery > 0 && step % options.CheckpointEvery == 0)))
                 Checkpoint(TrainCheckpoint.Capture(model, optimizer, step));
-            Report(step, lossSum / options.GradientAccumulation, lr, tokens, training.Elapsed, total.Elapsed, firstStep,
+            Report(step, loss, lr, tokens, training.Elapsed, total.Elapsed, firstStep,
                 last || (options.EvalEvery > 0 && step % options.EvalEvery == 0) ? (trainLoss, validLoss) : null);
         }
         if (double.IsNaN(validLoss))
