@@ -3,6 +3,7 @@ using TinyLM.Cli.Common;
 using TinyLM.IO;
 using TinyLM.Kernels;
 using TinyLM.Models;
+using TinyLM.Nn;
 using TinyLM.Text;
 using TinyLM.Training;
 
@@ -27,12 +28,22 @@ public static class TrainLmCommand
     private static readonly Option<int> BatchOption = new("--batch") { Description = "Sequences per micro-batch", DefaultValueFactory = _ => 12 };
     private static readonly Option<int> AccumOption = new("--grad-accum") { Description = "Micro-batches per step", DefaultValueFactory = _ => 1 };
     private static readonly Option<int> StepsOption = new("--steps") { Description = "Optimizer steps", DefaultValueFactory = _ => 2000 };
-    private static readonly Option<float> LrOption = new("--lr") { Description = "Peak learning rate (cosine decay to lr/10)", DefaultValueFactory = _ => 1e-3f };
+    private static readonly Option<float> LrOption = new("--lr") { Description = "Peak learning rate", DefaultValueFactory = _ => 1e-3f };
+    private static readonly Option<float?> MinLrOption = new("--min-lr") { Description = "Learning rate at the end of the decay (default: lr/10)" };
+    private static readonly Option<string> DecayOption = new("--decay") { Description = "Decay after the warmup: cosine | linear | none", DefaultValueFactory = _ => "cosine" };
     private static readonly Option<int> WarmupOption = new("--warmup") { Description = "Warmup steps", DefaultValueFactory = _ => 100 };
+    private static readonly Option<float> Beta1Option = new("--beta1") { Description = "AdamW β₁", DefaultValueFactory = _ => 0.9f };
+    private static readonly Option<float> Beta2Option = new("--beta2") { Description = "AdamW β₂", DefaultValueFactory = _ => 0.99f };
+    private static readonly Option<float> WeightDecayOption = new("--weight-decay") { Description = "AdamW decoupled weight decay on matrices", DefaultValueFactory = _ => 0.1f };
+    private static readonly Option<bool> EmbedDecayOption = new("--embed-decay") { Description = "Weight decay on the embedding tables too (true | false)", DefaultValueFactory = _ => true };
+    private static readonly Option<bool> TieOption = new("--tie") { Description = "Output projection tied to the token embedding (true | false)", DefaultValueFactory = _ => true };
+    private static readonly Option<bool> ZeroInitOption = new("--zero-init-residual") { Description = "Start the blocks' output projections (attention wo, MLP down) at zero (true | false)", DefaultValueFactory = _ => false };
+    private static readonly Option<string?> PositionsOption = new("--positions") { Description = "learned | rotary (default: learned for --arch gpt, rotary for llama)" };
     private static readonly Option<bool> BiasOption = new("--bias") { Description = "Biases in linear layers and norms (GPT-2 style; nanoGPT's train.py defaults to none)" };
     private static readonly Option<float> DropoutOption = new("--dropout") { Description = "Dropout rate", DefaultValueFactory = _ => 0f };
     private static readonly Option<int> EvalEveryOption = new("--eval-every") { Description = "Estimate train/val loss every N steps", DefaultValueFactory = _ => 250 };
     private static readonly Option<int> EvalBatchesOption = new("--eval-batches") { Description = "Batches per loss estimate", DefaultValueFactory = _ => 20 };
+    private static readonly Option<bool> EvalFullOption = new("--eval-full") { Description = "Also report the loss over the whole validation split (every non-overlapping window) at the end as val_loss_full" };
     private static readonly Option<ulong> SeedOption = new("--seed") { Description = "Seed: same seed and data give the same model, bit for bit", DefaultValueFactory = _ => 1337UL };
     private static readonly Option<int?> ThreadsOption = new("--threads") { Description = "Threads (default: all cores)" };
     private static readonly Option<string?> CheckpointOption = new("--checkpoint") { Description = "Checkpoint file written every --checkpoint-every steps and at the end" };
@@ -47,7 +58,8 @@ public static class TrainLmCommand
         foreach (var option in new Option[]
                  {
                      DataOption, OutOption, TokenizerOption, VocabOption, ArchOption, LayersOption, HeadsOption, KvHeadsOption, EmbedOption,
-                     ContextOption, BatchOption, AccumOption, StepsOption, LrOption, WarmupOption, BiasOption, DropoutOption, EvalEveryOption, EvalBatchesOption,
+                     ContextOption, BatchOption, AccumOption, StepsOption, LrOption, MinLrOption, DecayOption, WarmupOption, Beta1Option, Beta2Option,
+                     WeightDecayOption, EmbedDecayOption, TieOption, ZeroInitOption, PositionsOption, BiasOption, DropoutOption, EvalEveryOption, EvalBatchesOption, EvalFullOption,
                      SeedOption, ThreadsOption, CheckpointOption, CheckpointEveryOption, ResumeOption, DataDirOption, JsonOption,
                  })
             command.Options.Add(option);
@@ -61,10 +73,19 @@ public static class TrainLmCommand
         string outPath = parse.GetValue(OutOption)!, tokenizerKind = parse.GetValue(TokenizerOption)!;
         string? checkpointPath = parse.GetValue(CheckpointOption), resumePath = parse.GetValue(ResumeOption);
         ulong seed = parse.GetValue(SeedOption);
+        var decay = parse.GetValue(DecayOption) switch
+        {
+            "cosine" => DecayShape.Cosine,
+            "linear" => DecayShape.Linear,
+            "none" => DecayShape.None,
+            var other => throw new CliError($"--decay must be cosine, linear or none, got '{other}'.", ExitCodes.Usage),
+        };
         var options = new LmTrainOptions
         {
             BatchSize = parse.GetValue(BatchOption), GradientAccumulation = parse.GetValue(AccumOption), Steps = parse.GetValue(StepsOption),
-            LearningRate = parse.GetValue(LrOption), MinLearningRate = parse.GetValue(LrOption) / 10, WarmupSteps = parse.GetValue(WarmupOption),
+            LearningRate = parse.GetValue(LrOption), MinLearningRate = parse.GetValue(MinLrOption) ?? parse.GetValue(LrOption) / 10,
+            Decay = decay, WarmupSteps = parse.GetValue(WarmupOption), Beta1 = parse.GetValue(Beta1Option), Beta2 = parse.GetValue(Beta2Option),
+            WeightDecay = parse.GetValue(WeightDecayOption), DecayEmbeddings = parse.GetValue(EmbedDecayOption), FullValidation = parse.GetValue(EvalFullOption),
             EvalEvery = parse.GetValue(EvalEveryOption), EvalBatches = parse.GetValue(EvalBatchesOption), Seed = seed,
             CheckpointEvery = checkpointPath is null ? 0 : parse.GetValue(CheckpointEveryOption),
         };
@@ -73,6 +94,13 @@ public static class TrainLmCommand
             "gpt" => CausalLMConfig.NanoGptShakespeareCpu,
             "llama" => CausalLMConfig.Stories15M with { TieWeights = true },
             var other => throw new CliError($"--arch must be gpt or llama, got '{other}'.", ExitCodes.Usage),
+        };
+        var positions = parse.GetValue(PositionsOption) switch
+        {
+            null => baseConfig.Positions,
+            "learned" => PositionKind.Learned,
+            "rotary" => PositionKind.Rotary,
+            var other => throw new CliError($"--positions must be learned or rotary, got '{other}'.", ExitCodes.Usage),
         };
         if (tokenizerKind is not ("char" or "bpe")) throw new CliError($"--tokenizer must be char or bpe, got '{tokenizerKind}'.", ExitCodes.Usage);
         try
@@ -102,7 +130,8 @@ public static class TrainLmCommand
                 VocabSize = tokenizer.VocabSize, Layers = parse.GetValue(LayersOption), Heads = parse.GetValue(HeadsOption),
                 KvHeads = parse.GetValue(KvHeadsOption), EmbedDim = parse.GetValue(EmbedOption), ContextLength = parse.GetValue(ContextOption),
                 HiddenDim = 0, Dropout = parse.GetValue(DropoutOption), Seed = seed,
-                Bias = parse.GetValue(BiasOption),
+                Bias = parse.GetValue(BiasOption), TieWeights = parse.GetValue(TieOption), Positions = positions,
+                ZeroInitResidual = parse.GetValue(ZeroInitOption),
             };
             try
             {
@@ -131,12 +160,14 @@ public static class TrainLmCommand
         double flopsPerToken = model.ForwardFlopsPerToken();
         // Training costs forward + backward ≈ 3 × the forward FLOPs (nanoGPT's estimate_mfu).
         double mfu = 3 * flopsPerToken * result.TokensPerSecond / ReferenceFlops;
-        Console.Error.WriteLine($"saved {outPath}: val_loss {result.ValidationLoss:F4}, train_loss {result.TrainLoss:F4}, {result.TrainSeconds:F1}s of training, " +
+        Console.Error.WriteLine($"saved {outPath}: val_loss {result.ValidationLoss:F4}, " +
+                                (result.FullValidationLoss is double full ? $"val_loss_full {full:F4}, " : "") + $"train_loss {result.TrainLoss:F4}, {result.TrainSeconds:F1}s of training, " +
                                 $"{result.TokensPerSecond:F0} tok/s, MFU {mfu:P1} of {ReferenceFlops / 1e9:F0} GFLOP/s");
         if (parse.GetValue(JsonOption))
             JsonLine.Print(w =>
             {
                 w.WriteNumber("val_loss", result.ValidationLoss);
+                if (result.FullValidationLoss is double full) w.WriteNumber("val_loss_full", full);
                 w.WriteNumber("train_loss", result.TrainLoss);
                 w.WriteNumber("train_seconds", result.TrainSeconds);
                 w.WriteNumber("total_seconds", result.TotalSeconds);

@@ -135,7 +135,9 @@ public sealed class CausalLM : Module
             {
                 bool residual = name.EndsWith("wo.weight", StringComparison.Ordinal) || name.EndsWith("c_proj.weight", StringComparison.Ordinal)
                                 || name.EndsWith("w2.weight", StringComparison.Ordinal);
+                // The draw happens either way, so the other matrices get the same values with or without zero-init.
                 rng.Normal(p.AsSpan(), 0f, residual ? residualStd : 0.02f);
+                if (residual && Config.ZeroInitResidual) p.AsSpan().Clear();
             }
         }
     }

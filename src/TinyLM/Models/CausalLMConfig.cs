@@ -71,6 +71,11 @@ public sealed record CausalLMConfig
     public bool TieWeights { get; init; } = true;
     /// <summary>Dropout on embeddings, residual branches and attention probabilities (training only).</summary>
     public float Dropout { get; init; }
+    /// <summary>
+    /// Start the residual-branch output projections (attention wo, MLP c_proj/w2) at zero instead of
+    /// N(0, 0.02/√(2L)), so every block starts as the identity. Initialisation only: not stored in model files.
+    /// </summary>
+    [JsonIgnore] public bool ZeroInitResidual { get; init; }
     /// <summary>Seed for weight initialisation and dropout masks.</summary>
     public ulong Seed { get; init; } = 1;
 

@@ -26,13 +26,20 @@ public sealed class LmOptimization
         _options = options;
         _caller = caller;
         _parameters = model.NamedParameters().ToArray();
-        Optimizer = new AdamW(_parameters, options.LearningRate, beta2: options.Beta2, weightDecay: options.WeightDecay,
-            applyWeightDecay: Nn.Optimizer.DecayMatricesOnly);
-        Schedule = new WarmupDecayLr(options.LearningRate, Math.Min(options.WarmupSteps, options.Steps), options.Steps, DecayShape.Cosine,
+        Optimizer = new AdamW(_parameters, options.LearningRate, options.Beta1, options.Beta2, weightDecay: options.WeightDecay,
+            applyWeightDecay: options.DecayEmbeddings ? Nn.Optimizer.DecayMatricesOnly : DecayMatricesButEmbeddings);
+        Schedule = new WarmupDecayLr(options.LearningRate, Math.Min(options.WarmupSteps, options.Steps), options.Steps, options.Decay,
             options.MinLearningRate);
     }
 
     public AdamW Optimizer { get; }
+
+    /// <summary>
+    /// Decay on the blocks' matrices only: the token and position tables stay undecayed, and so does the output matrix
+    /// when it is the tied token table (an untied <c>output.weight</c> is an ordinary matrix and is decayed).
+    /// </summary>
+    public static bool DecayMatricesButEmbeddings(string name, Tensor parameter) =>
+        Nn.Optimizer.DecayMatricesOnly(name, parameter) && !name.Contains("embeddings", StringComparison.Ordinal);
 
     public WarmupDecayLr Schedule { get; }
 

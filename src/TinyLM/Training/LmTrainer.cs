@@ -76,9 +76,10 @@ public sealed class LmTrainer(CausalLM model, LmTrainOptions options)
             trainLoss = Estimate(trainEval);
             validLoss = Estimate(validEval);
         }
+        double? fullValidLoss = options.FullValidation ? WholeSplitLoss(model, data.Valid, data.Context, options.BatchSize) : null;
         return new LmTrainResult
         {
-            Steps = step, TrainLoss = trainLoss, ValidationLoss = validLoss, TrainSeconds = training.Elapsed.TotalSeconds,
+            Steps = step, TrainLoss = trainLoss, ValidationLoss = validLoss, FullValidationLoss = fullValidLoss, TrainSeconds = training.Elapsed.TotalSeconds,
             TotalSeconds = total.Elapsed.TotalSeconds, Tokens = tokens,
         };
     }
@@ -99,6 +100,40 @@ public sealed class LmTrainer(CausalLM model, LmTrainOptions options)
             }
         model.Train(wasTraining);
         return sum / batches.Count;
+    }
+
+    /// <summary>
+    /// Mean next-token loss over every non-overlapping window of <paramref name="context"/> tokens of
+    /// <paramref name="ids"/> (window i covers ids[i·T, (i+1)·T] with its shifted targets; the tail shorter than a
+    /// window is left out), in batches of <paramref name="batchSize"/> windows: an exact per-token mean, unlike the
+    /// random-batch estimate.
+    /// </summary>
+    public static double WholeSplitLoss(CausalLM model, int[] ids, int context, int batchSize)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(ids);
+        if (context < 1 || batchSize < 1)
+            throw new ArgumentOutOfRangeException(nameof(context), $"LmTrainer.WholeSplitLoss: context {context} and batch size {batchSize} must be ≥ 1.");
+        int windows = (ids.Length - 1) / context;
+        if (windows < 1)
+            throw new ArgumentException($"LmTrainer.WholeSplitLoss: {ids.Length} tokens hold no window of {context} + 1.");
+        bool wasTraining = model.Training;
+        model.Eval();
+        double sum = 0;
+        using (Tensor.NoGrad())
+            for (int first = 0; first < windows; first += batchSize)
+            {
+                int b = Math.Min(batchSize, windows - first);
+                var x = new int[b * context];
+                var y = new int[b * context];
+                Array.Copy(ids, first * context, x, 0, b * context);
+                Array.Copy(ids, first * context + 1, y, 0, b * context);
+                using var scope = new TensorScope();
+                // The loss is a mean over b·T tokens; weight it by b so the result is the mean over all windows' tokens.
+                sum += (double)model.Loss(new IntTensor(x, b, context), new IntTensor(y, b, context)).Item() * b;
+            }
+        model.Train(wasTraining);
+        return sum / windows;
     }
 
     private double Estimate(List<(IntTensor X, IntTensor Y)> batches) => MeanLoss(model, batches);

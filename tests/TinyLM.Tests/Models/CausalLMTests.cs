@@ -129,6 +129,30 @@ public class CausalLMTests
         Assert.Contains("vocabulary", bad.Message);
     }
 
+    [Theory]
+    [InlineData("gpt")]
+    [InlineData("llama")]
+    public void ZeroInitResidualZeroesOnlyTheBlockOutputProjections(string family)
+    {
+        var plain = new CausalLM(ConfigOf(family));
+        var zeroed = new CausalLM(ConfigOf(family) with { ZeroInitResidual = true });
+        var reference = plain.NamedParameters().ToDictionary(kv => kv.Key, kv => kv.Value.ToArray());
+        int zeroedCount = 0;
+        foreach (var (name, p) in zeroed.NamedParameters())
+        {
+            bool residual = name.EndsWith("wo.weight", StringComparison.Ordinal) || name.EndsWith("c_proj.weight", StringComparison.Ordinal)
+                            || name.EndsWith("w2.weight", StringComparison.Ordinal);
+            if (residual)
+            {
+                zeroedCount++;
+                Assert.All(p.ToArray(), v => Assert.Equal(0f, v));
+                Assert.Contains(reference[name], v => v != 0f);
+            }
+            else Assert.Equal(reference[name], p.ToArray());
+        }
+        Assert.Equal(2 * ConfigOf(family).Layers, zeroedCount);
+    }
+
     [Fact]
     public void ParameterNamesAreLlamaStyle()
     {

@@ -35,6 +35,71 @@ public class LmTrainerTests
     }
 
     [Fact]
+    public void WholeSplitLossIsTheTokenMeanOverEveryNonOverlappingWindow()
+    {
+        var (lm, data) = Setup();
+        var model = CausalLMTests.Randomised(lm.Model.Config);
+        int t = data.Context, windows = (data.Valid.Length - 1) / t;
+        // Reference: each window alone (batch 1), plain mean — batching by 5 (a ragged last batch) must not change it.
+        double sum = 0;
+        for (int w = 0; w < windows; w++)
+        {
+            var x = new TinyLM.Tensors.IntTensor(data.Valid[(w * t)..(w * t + t)], 1, t);
+            var y = new TinyLM.Tensors.IntTensor(data.Valid[(w * t + 1)..(w * t + t + 1)], 1, t);
+            sum += LmTrainer.MeanLoss(model, [(x, y)]);
+        }
+        Assert.True(windows % 5 != 0, $"the test needs a ragged last batch ({windows} windows)");
+        Assert.Equal(sum / windows, LmTrainer.WholeSplitLoss(model, data.Valid, t, 5), 5);
+        Assert.Throws<ArgumentException>(() => LmTrainer.WholeSplitLoss(model, data.Valid[..t], t, 5));
+    }
+
+    [Fact]
+    public void FullValidationIsReportedOnlyWhenAsked()
+    {
+        var (lm, data) = Setup();
+        var off = new LmTrainer(lm.Model, Options with { Steps = 3 }).Fit(data);
+        Assert.Null(off.FullValidationLoss);
+        var on = new LmTrainer(lm.Model, Options with { Steps = 3, FullValidation = true }).Fit(data);
+        Assert.Equal(LmTrainer.WholeSplitLoss(lm.Model, data.Valid, data.Context, 4), on.FullValidationLoss!.Value, 6);
+    }
+
+    [Fact]
+    public void EmbeddingDecayCanBeTurnedOffWithoutTouchingTheMatrices()
+    {
+        var (lm, data) = Setup();
+        var model = new CausalLM(lm.Model.Config with { TieWeights = false });
+        var decayed = model.NamedParameters().Where(kv => LmOptimization.DecayMatricesButEmbeddings(kv.Key, kv.Value)).Select(kv => kv.Key).ToHashSet();
+        Assert.DoesNotContain("tok_embeddings.weight", decayed);
+        Assert.DoesNotContain("pos_embeddings.weight", decayed);
+        Assert.Contains("output.weight", decayed);
+        Assert.Contains("layers.0.attention.wq.weight", decayed);
+        Assert.DoesNotContain("norm.weight", decayed);
+        // With decay on and a zero gradient, AdamW only shrinks: embeddings stay put when excluded.
+        var options = Options with { DecayEmbeddings = false, WeightDecay = 0.5f, WarmupSteps = 0 };
+        var opt = new LmOptimization(model, options, "test");
+        var before = model.TokenEmbeddings.Weight.ToArray();
+        var wqBefore = model.Blocks[0].NamedParameters().First(kv => kv.Key == "attention.wq.weight").Value.ToArray();
+        opt.Step(0, rng =>
+        {
+            var (x, y) = data.Batch(data.Train, 2, rng);
+            return model.Loss(x, y).Mul(0f); // every gradient exactly zero: only the decay moves weights
+        });
+        Assert.Equal(before, model.TokenEmbeddings.Weight.ToArray());
+        Assert.NotEqual(wqBefore, model.Blocks[0].NamedParameters().First(kv => kv.Key == "attention.wq.weight").Value.ToArray());
+    }
+
+    [Fact]
+    public void Beta1AndDecayShapeReachTheOptimizer()
+    {
+        var (lm, _) = Setup();
+        var opt = new LmOptimization(lm.Model, Options with { Beta1 = 0.8f, Decay = TinyLM.Nn.DecayShape.Linear, MinLearningRate = 0f }, "test");
+        Assert.Equal(0.8f, opt.Optimizer.Beta1);
+        Assert.Equal(TinyLM.Nn.DecayShape.Linear, opt.Schedule.Shape);
+        Assert.Equal(1e-2 * (1 - 27 / 55.0), opt.Schedule.LearningRate(5 + 27), 6);
+        Assert.Throws<ArgumentException>(() => (Options with { Beta1 = 1f }).Validate());
+    }
+
+    [Fact]
     public void ResumingFromACheckpointGivesTheSameWeights()
     {
         using var dir = new TempDir();
