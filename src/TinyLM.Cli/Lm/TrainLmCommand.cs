@@ -38,7 +38,11 @@ public static class TrainLmCommand
     private static readonly Option<bool> EmbedDecayOption = new("--embed-decay") { Description = "Weight decay on the embedding tables too (true | false)", DefaultValueFactory = _ => true };
     private static readonly Option<bool> TieOption = new("--tie") { Description = "Output projection tied to the token embedding (true | false)", DefaultValueFactory = _ => true };
     private static readonly Option<bool> ZeroInitOption = new("--zero-init-residual") { Description = "Start the blocks' output projections (attention wo, MLP down) at zero (true | false)", DefaultValueFactory = _ => false };
-    private static readonly Option<string?> PositionsOption = new("--positions") { Description = "learned | rotary (default: learned for --arch gpt, rotary for llama)" };
+    private static readonly Option<string> PositionsOption = new("--positions")
+    {
+        Description = "rotary (RoPE inside attention; the default for both archs) | learned (a position table added to the embeddings, as GPT-2/nanoGPT)",
+        DefaultValueFactory = _ => "rotary",
+    };
     private static readonly Option<bool> BiasOption = new("--bias") { Description = "Biases in linear layers and norms (GPT-2 style; nanoGPT's train.py defaults to none)" };
     private static readonly Option<float> DropoutOption = new("--dropout") { Description = "Dropout rate", DefaultValueFactory = _ => 0f };
     private static readonly Option<int> EvalEveryOption = new("--eval-every") { Description = "Estimate train/val loss every N steps", DefaultValueFactory = _ => 250 };
@@ -54,7 +58,7 @@ public static class TrainLmCommand
 
     public static Command Create()
     {
-        var command = new Command("lm", "Train a generative language model on a raw text file (nanoGPT defaults: 4 layers, 4 heads, 128 wide, context 64).");
+        var command = new Command("lm", "Train a generative language model on a raw text file (nanoGPT's CPU defaults: 4 layers, 4 heads, 128 wide, context 64; rotary positions unless --positions learned).");
         foreach (var option in new Option[]
                  {
                      DataOption, OutOption, TokenizerOption, VocabOption, ArchOption, LayersOption, HeadsOption, KvHeadsOption, EmbedOption,
@@ -97,7 +101,6 @@ public static class TrainLmCommand
         };
         var positions = parse.GetValue(PositionsOption) switch
         {
-            null => baseConfig.Positions,
             "learned" => PositionKind.Learned,
             "rotary" => PositionKind.Rotary,
             var other => throw new CliError($"--positions must be learned or rotary, got '{other}'.", ExitCodes.Usage),

@@ -31,24 +31,26 @@ public sealed class TrainLmCliTests : IDisposable
         string data = Text();
         var (exit, stdout, stderr) = CliRunner.Run([.. Tiny(data, PathOf("m.tlm")), "--decay", "linear", "--min-lr", "0", "--beta1", "0.8",
             "--beta2", "0.95", "--weight-decay", "0.05", "--embed-decay", "false", "--tie", "false", "--zero-init-residual", "true",
-            "--positions", "rotary", "--eval-full"]);
+            "--positions", "learned", "--eval-full"]);
         Assert.True(exit == 0, stderr);
         using var json = JsonDocument.Parse(stdout.TrimEnd().Split('\n')[^1]);
         double full = json.RootElement.GetProperty("val_loss_full").GetDouble();
         Assert.True(double.IsFinite(full) && full > 0, stdout);
         var config = CausalLMFile.Load(PathOf("m.tlm")).Model.Config;
         Assert.False(config.TieWeights);
-        Assert.Equal(PositionKind.Rotary, config.Positions);
-        Assert.Equal(NormKind.LayerNorm, config.Norm);
+        Assert.Equal(PositionKind.Learned, config.Positions);
+        Assert.NotNull(CausalLMFile.Load(PathOf("m.tlm")).Model.PositionEmbeddings);
 
-        // Without --eval-full the key is absent; defaults keep learned positions and the tied output.
+        // Without --eval-full the key is absent; the default GPT model has rotary positions (no position table), LayerNorm and the tied output.
         (exit, stdout, stderr) = CliRunner.Run(Tiny(data, PathOf("d.tlm")));
         Assert.True(exit == 0, stderr);
         using var plain = JsonDocument.Parse(stdout.TrimEnd().Split('\n')[^1]);
         Assert.False(plain.RootElement.TryGetProperty("val_loss_full", out _));
         var defaults = CausalLMFile.Load(PathOf("d.tlm")).Model.Config;
         Assert.True(defaults.TieWeights);
-        Assert.Equal(PositionKind.Learned, defaults.Positions);
+        Assert.Equal(PositionKind.Rotary, defaults.Positions);
+        Assert.Equal(NormKind.LayerNorm, defaults.Norm);
+        Assert.Equal(MlpKind.Gelu, defaults.Mlp);
     }
 
     [Theory]

@@ -21,9 +21,12 @@ public class CausalLMTests
     /// <summary>GPT-2 style: biases and the tanh GELU (nanoGPT's preset has neither).</summary>
     public static CausalLMConfig Gpt2 => Gpt with { Bias = true, ExactGelu = false };
 
-    public static TheoryData<string> Families => new() { "gpt", "gpt2", "llama" };
+    /// <summary>The GPT block (LayerNorm, GELU) with rotary instead of learned positions and an untied output (train lm's default).</summary>
+    public static CausalLMConfig GptRope => Gpt with { Positions = PositionKind.Rotary, TieWeights = false };
 
-    internal static CausalLMConfig ConfigOf(string family) => family switch { "gpt" => Gpt, "gpt2" => Gpt2, _ => Llama };
+    public static TheoryData<string> Families => new() { "gpt", "gpt2", "gpt-rope", "llama" };
+
+    internal static CausalLMConfig ConfigOf(string family) => family switch { "gpt" => Gpt, "gpt2" => Gpt2, "gpt-rope" => GptRope, _ => Llama };
 
     /// <summary>A model with larger random weights than the GPT init, so every path matters numerically.</summary>
     internal static CausalLM Randomised(CausalLMConfig config, float scale = 0.4f)
