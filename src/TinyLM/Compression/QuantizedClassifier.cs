@@ -31,7 +31,7 @@ public sealed class QuantizedClassifier : IClassifierEngine
     /// which must hold these values dequantized; this engine only carries them to the file.
     /// </param>
     public QuantizedClassifier(TextClassifier model, IReadOnlyDictionary<string, QuantizedWeight> weights, QuantizationType type,
-        ColumnInt8? svmWeight = null)
+        Int8Table? svmWeight = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(weights);
@@ -87,7 +87,7 @@ public sealed class QuantizedClassifier : IClassifierEngine
     public const string SvmWeightName = "svm.weight";
 
     /// <summary>The linear SVM head's weight stored as int8 with per-class scales, or null when it is stored as floats.</summary>
-    public ColumnInt8? SvmWeight { get; }
+    public Int8Table? SvmWeight { get; }
 
     /// <summary>
     /// Parameters this engine can run quantized: the embedding table, the output layer and, for a BiLSTM,

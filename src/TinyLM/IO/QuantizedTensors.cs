@@ -11,10 +11,10 @@ namespace TinyLM.IO;
 /// when every scale is an exact float16 value (what <see cref="HalfScaleInt8"/> produces), else F32; both are read.
 /// q8_0 / q4_0 / q4_k: "NAME" as U8 (rows, bytes per row) holding llama.cpp blocks verbatim. The metadata key
 /// <see cref="ModelFile.QuantizationKey"/> holds {"type": "int8", "tensors": {"NAME": "int8", …}}; any parameter
-/// not listed there is F32 as usual. The linear SVM head's "svm.weight" listed as int8 has one scale per class column
-/// (<see cref="ColumnInt8"/>): "svm.weight.scale" (C) F16 or F32, and the values either dense as "svm.weight" I8
-/// (rows, C) or, when that is smaller, as "svm.weight.mask" (U8, one bit per element, as <see cref="SparseTensors"/>)
-/// plus "svm.weight.values" (I8, the non-zero values in row-major order).
+/// not listed there is F32 as usual. The linear SVM head's "svm.weight" listed as int8 is an <see cref="Int8Table"/>:
+/// "svm.weight.scale" F16 or F32, of shape (rows) for one scale per row or (1, C) for one per class column, and the
+/// values either dense as "svm.weight" I8 (rows, C) or, when that is smaller, as "svm.weight.mask" (U8, one bit per
+/// element, as <see cref="SparseTensors"/>) plus "svm.weight.values" (I8, the non-zero values in row-major order).
 /// </summary>
 internal static class QuantizedTensors
 {
@@ -60,8 +60,8 @@ internal static class QuantizedTensors
         }
     }
 
-    /// <summary>Adds a per-column int8 table: dense or sparse, whichever takes fewer bytes.</summary>
-    public static void AddColumnInt8(ModelFileContents contents, string name, ColumnInt8 table)
+    /// <summary>Adds an int8 table: dense or sparse, whichever takes fewer bytes.</summary>
+    public static void AddInt8Table(ModelFileContents contents, string name, Int8Table table)
     {
         long count = table.Values.Length, nonZero = count - table.Zeros;
         if ((count + 7) / 8 + nonZero < count)
@@ -79,16 +79,20 @@ internal static class QuantizedTensors
             contents.Tensors.Add(SafeTensor.FromSBytes(name + SparseTensors.ValuesSuffix, [kept.Length], kept));
         }
         else contents.Tensors.Add(SafeTensor.FromSBytes(name, [table.Rows, table.Cols], table.Values));
-        if (table.HasHalfScales) contents.Tensors.Add(HalfTensor(name + ScaleSuffix, [table.Cols], table.Scales));
-        else contents.AddFloats(name + ScaleSuffix, [table.Cols], table.Scales);
+        int[] scaleShape = table.PerColumn ? [1, table.Cols] : [table.Rows];
+        if (table.HasHalfScales) contents.Tensors.Add(HalfTensor(name + ScaleSuffix, scaleShape, table.Scales));
+        else contents.AddFloats(name + ScaleSuffix, scaleShape, table.Scales);
     }
 
-    /// <summary>Reads a per-column int8 table of shape (rows, cols), dense or sparse; every size is checked first.</summary>
-    public static ColumnInt8 ReadColumnInt8(ModelFileContents contents, string path, string name, int rows, int cols)
+    /// <summary>Reads an int8 table of shape (rows, cols), dense or sparse; every size is checked first.</summary>
+    public static Int8Table ReadInt8Table(ModelFileContents contents, string path, string name, int rows, int cols)
     {
         if (!contents.TryGetTensor(name + ScaleSuffix, out var scales))
             throw new ModelFormatException(path, $"int8 weight '{name}' has no '{name}{ScaleSuffix}'.");
-        Expect(scales, scales.DType == SafeTensorDType.F16 ? SafeTensorDType.F16 : SafeTensorDType.F32, [cols], path, "one F16 or F32 scale per column");
+        // Rank tells the layouts apart: (rows) one scale per row, (1, cols) one per column.
+        bool perColumn = scales.Shape.Length == 2;
+        Expect(scales, scales.DType == SafeTensorDType.F16 ? SafeTensorDType.F16 : SafeTensorDType.F32, perColumn ? [1, cols] : [rows], path,
+            "one F16 or F32 scale per row (rows) or per column (1, cols)");
         bool dense = contents.TryGetTensor(name, out var stored);
         bool sparse = contents.TryGetTensor(name + SparseTensors.MaskSuffix, out var mask);
         if (dense == sparse)
@@ -99,7 +103,7 @@ internal static class QuantizedTensors
             if (dense)
             {
                 Expect(stored, SafeTensorDType.I8, [rows, cols], path, "int8 values");
-                return ColumnInt8.FromQuantized(MemoryMarshal.Cast<byte, sbyte>(stored.Data.Span), scales.ToFloatArray(), rows, cols);
+                return Int8Table.FromQuantized(MemoryMarshal.Cast<byte, sbyte>(stored.Data.Span), scales.ToFloatArray(), rows, cols, perColumn);
             }
             if (!contents.TryGetTensor(name + SparseTensors.ValuesSuffix, out var values))
                 throw new ModelFormatException(path, $"sparse int8 weight '{name}' has a mask but no '{name}{SparseTensors.ValuesSuffix}'.");
@@ -108,7 +112,7 @@ internal static class QuantizedTensors
                 throw new ModelFormatException(path, $"'{values.Name}' is {values.DType.ToHeaderName()} [{string.Join(", ", values.ShapeArray())}], expected an I8 vector.");
             var decoded = new sbyte[(long)rows * cols];
             SparseTensors.Decode(mask.Data.Span, MemoryMarshal.Cast<byte, sbyte>(values.Data.Span), decoded.AsSpan());
-            return ColumnInt8.FromQuantized(decoded, scales.ToFloatArray(), rows, cols);
+            return Int8Table.FromQuantized(decoded, scales.ToFloatArray(), rows, cols, perColumn);
         }
         catch (ArgumentException e)
         {

@@ -33,7 +33,7 @@ public static class TextClassifierFile
         foreach (var (name, tensor) in model.NamedParameters())
         {
             if (engine is not null && engine.Weights.TryGetValue(name, out var quantized)) QuantizedTensors.Add(contents, quantized);
-            else if (engine?.SvmWeight is { } svm && name == QuantizedClassifier.SvmWeightName) QuantizedTensors.AddColumnInt8(contents, name, svm);
+            else if (engine?.SvmWeight is { } svm && name == QuantizedClassifier.SvmWeightName) QuantizedTensors.AddInt8Table(contents, name, svm);
             else if (SparseTensors.TryAdd(contents, name, tensor, allowHalf: engine is not null)) continue;
             // A quantized model's float tables that hold float16 values (see ClassifierQuantizer) lose nothing as F16.
             else if (engine is not null && HalfPrecision.IsExact(tensor.Contiguous().AsSpan()))
@@ -65,7 +65,7 @@ public static class TextClassifierFile
         var quantization = QuantizedTensors.ReadHeader(contents, path);
         var quantized = new Dictionary<string, QuantizedWeight>();
         var quantizable = QuantizedClassifier.QuantizableNames(model);
-        ColumnInt8? svmWeight = null;
+        Int8Table? svmWeight = null;
         foreach (var (name, type) in quantization?.Tensors ?? new Dictionary<string, QuantizationType>())
             if (!quantizable.Contains(name) && !(name == QuantizedClassifier.SvmWeightName && model.LinearSvm is not null && type == QuantizationType.Int8))
                 throw new ModelFormatException(path, $"'{ModelFile.QuantizationKey}' lists '{name}' as {type.ToName()}, which is not a quantizable weight of this {config.Encoder} classifier.");
@@ -73,7 +73,7 @@ public static class TextClassifierFile
         {
             if (name == QuantizedClassifier.SvmWeightName && quantization is not null && quantization.Tensors.ContainsKey(name))
             {
-                svmWeight = QuantizedTensors.ReadColumnInt8(contents, path, name, parameter.Dim(0), parameter.Dim(1));
+                svmWeight = QuantizedTensors.ReadInt8Table(contents, path, name, parameter.Dim(0), parameter.Dim(1));
                 svmWeight.Dequantize(parameter.AsSpan());
                 continue;
             }
