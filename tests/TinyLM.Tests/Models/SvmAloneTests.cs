@@ -10,11 +10,11 @@ namespace TinyLM.Tests.Models;
 [Collection("Serial")]
 public class SvmAloneTests
 {
-    private static TextClassifier Trained(float nb, float svm)
+    private static TextClassifier Trained(float nb, float svm, int embedDim = 16)
     {
         var config = new TextClassifierConfig
         {
-            Encoder = EncoderKind.Bag, VocabSize = 100, MaxLength = 16, EmbedDim = 16, Pooling = PoolingKind.Mean, EmbedInitStd = 0.05f,
+            Encoder = EncoderKind.Bag, VocabSize = 100, MaxLength = 16, EmbedDim = embedDim, Pooling = PoolingKind.Mean, EmbedInitStd = 0.05f,
             WordBigrams = true, NaiveBayesWeight = nb, LinearSvmWeight = svm,
         };
         var train = ToyTopics.Make(200, seed: 6);
@@ -57,6 +57,19 @@ public class SvmAloneTests
         var quantized = ClassifierQuantizer.Quantize(model, new QuantizationOptions()).Model;
         expected = FullPath(quantized, quantized.InferenceEngine, texts);
         actual = quantized.PredictProbabilities(texts, batchSize: 7);
+        for (int i = 0; i < texts.Length; i++) Assert.Equal(expected[i], actual[i]);
+    }
+
+    [Fact]
+    public void A_one_wide_network_under_the_svm_alone_predicts_the_same_bits_as_a_wide_one()
+    {
+        var wide = Trained(0f, 1f, embedDim: 16);
+        var lean = Trained(0f, 1f, embedDim: ClassifierAutoRecipe.SvmAloneEmbedDim);
+        Assert.True(lean.ParameterCount() < wide.ParameterCount());
+        Assert.Equal(wide.LinearSvm!.Weight.ToArray(), lean.LinearSvm!.Weight.ToArray());
+        var texts = ToyTopics.Make(40, seed: 8).Examples.Select(e => e.Text).ToArray();
+        var expected = wide.PredictProbabilities(texts);
+        var actual = lean.PredictProbabilities(texts);
         for (int i = 0; i < texts.Length; i++) Assert.Equal(expected[i], actual[i]);
     }
 }
