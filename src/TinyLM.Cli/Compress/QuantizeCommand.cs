@@ -8,7 +8,7 @@ using TinyLM.Text;
 namespace TinyLM.Cli.Compress;
 
 /// <summary>
-/// <c>tinylm quantize MODEL --out MODEL [--type int8|q8_0|q4_0|q4_k] [--calibrate FILE] [--eval FILE] [--json]</c>:
+/// <c>tinylm quantize MODEL --out MODEL [--type int8|q8_0|q4_0|q4_k] [--calibrate FILE] [--svm-scales class|row] [--eval FILE] [--json]</c>:
 /// post-training quantization of a classifier with a per-layer report and a before/after comparison
 /// (size, parameters, accuracy, batch-1 latency, batch-64 throughput) measured in the same run.
 /// </summary>

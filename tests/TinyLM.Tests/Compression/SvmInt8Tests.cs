@@ -1,6 +1,8 @@
 using TinyLM.Compression;
 using TinyLM.IO;
 using TinyLM.Models;
+using TinyLM.Tests.Cli;
+using TinyLM.Tests.IO.Llama;
 using TinyLM.Tests.Models;
 using TinyLM.Text;
 using TinyLM.Training;
@@ -184,5 +186,27 @@ public class SvmInt8Tests
         contents.Tensors[index] = QuantizedTensors.HalfTensor("svm.weight.scale", [1, 2], [1f, 1f]);
         var error = Assert.Throws<ModelFormatException>(() => TextClassifierFile.FromContents(contents, "bad.tlm"));
         Assert.Contains("svm.weight.scale", error.Message);
+    }
+
+    [Fact]
+    public void Quantize_cli_stores_the_svm_weight_as_int8_with_the_scales_asked_for()
+    {
+        using var dir = new ScratchDir();
+        string input = dir.File("svm.tlm"), eval = dir.File("eval.tsv");
+        Trained().Save(input);
+        ToyTopics.WriteTsv(eval, ToyTopics.Make(30, seed: 9));
+        foreach (var scales in new[] { "class", "row" })
+        {
+            string output = dir.File($"svm.{scales}.tlm");
+            var (exit, stdout, stderr) = CliRunner.Run("quantize", input, "--out", output, "--svm-scales", scales, "--calibrate", eval, "--eval", eval, "--json");
+            Assert.True(exit == 0, stderr);
+            Assert.Contains("\"name\":\"svm.weight\",\"format\":\"int8\"", stdout, StringComparison.Ordinal);
+            var table = Assert.IsType<QuantizedClassifier>(TextClassifierFile.Load(output).InferenceEngine).SvmWeight;
+            Assert.Equal(scales == "class", table!.PerColumn);
+        }
+        var bad = CliRunner.Run("quantize", input, "--out", dir.File("bad.tlm"), "--svm-scales", "column");
+        Assert.Equal(2, bad.Exit);
+        Assert.Contains("--svm-scales", bad.Err);
+        Assert.False(File.Exists(dir.File("bad.tlm")));
     }
 }
