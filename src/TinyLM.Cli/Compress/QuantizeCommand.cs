@@ -8,7 +8,7 @@ using TinyLM.Text;
 namespace TinyLM.Cli.Compress;
 
 /// <summary>
-/// <c>tinylm quantize MODEL --out MODEL [--type int8|q8_0|q4_0|q4_k] [--calibrate FILE] [--eval FILE] [--json]</c>:
+/// <c>tinylm quantize MODEL --out MODEL [--type int8|q8_0|q4_0|q4_k] [--calibrate FILE] [--svm-scales class|row] [--eval FILE] [--json]</c>:
 /// post-training quantization of a classifier with a per-layer report and a before/after comparison
 /// (size, parameters, accuracy, batch-1 latency, batch-64 throughput) measured in the same run.
 /// </summary>
@@ -22,6 +22,7 @@ public static class QuantizeCommand
     private static readonly Option<string?> EvalOption = new("--eval") { Description = "Data to compare before/after on: a file or a dataset name (classifier: its test.tsv; language model: raw text, all of it)" };
     private static readonly Option<string?> LmDataOption = new("--data") { Description = "Language model: its training text (file or dataset name); before/after are compared on its validation split (the last 10%)" };
     private static readonly Option<bool> EmbeddingsOption = new("--quantize-embeddings") { Description = "Language model: also quantize an untied token embedding table" };
+    private static readonly Option<string> SvmScalesOption = new("--svm-scales") { Description = "Classifier with a linear SVM head: its int8 weight takes one scale per class (default, smaller file) or per row (closer to float32)", DefaultValueFactory = _ => "class" };
     private static readonly Option<string?> DataDirOption = new("--data-dir") { Description = "Where named datasets live" };
     private static readonly Option<bool> JsonOption = new("--json") { Description = "End with one JSON object: before/after bytes, parameters, accuracy, latency, throughput" };
 
@@ -29,7 +30,7 @@ public static class QuantizeCommand
     {
         var command = new Command("quantize", "Quantize a classifier (int8 / q8_0 / q4_0) or a language model (q8_0 / q4_0 / q4_k) and report what it costs and saves.");
         command.Arguments.Add(ModelArgument);
-        foreach (var option in new Option[] { OutOption, TypeOption, CalibrateOption, MaxErrorOption, EvalOption, LmDataOption, EmbeddingsOption, DataDirOption, JsonOption })
+        foreach (var option in new Option[] { OutOption, TypeOption, CalibrateOption, MaxErrorOption, EvalOption, LmDataOption, EmbeddingsOption, SvmScalesOption, DataDirOption, JsonOption })
             command.Options.Add(option);
         command.SetRunner(Run);
         return command;
@@ -42,6 +43,8 @@ public static class QuantizeCommand
             throw new CliError($"--type must be int8, q8_0, q4_0 or q4_k, got '{parse.GetValue(TypeOption)}'.", ExitCodes.Usage);
         if (string.Equals(Path.GetFullPath(input), Path.GetFullPath(output), StringComparison.Ordinal))
             throw new CliError($"--out {output} is the input model; write the quantized model to another file (the input is never modified).", ExitCodes.Usage);
+        string svmScales = parse.GetValue(SvmScalesOption)!;
+        if (svmScales is not ("row" or "class")) throw new CliError($"--svm-scales must be class or row, got '{svmScales}'.", ExitCodes.Usage);
         double? maxError = parse.GetValue(MaxErrorOption);
         if (maxError is < 0 or double.NaN) throw new CliError($"--max-error must be ≥ 0, got {maxError}.", ExitCodes.Usage);
 
@@ -60,7 +63,7 @@ public static class QuantizeCommand
         var eval = evalArgument is null ? null
             : TextDatasetReader.Read(DatasetArgument.Resolve(evalArgument, "test.tsv", parse.GetValue(DataDirOption)));
 
-        var result = ClassifierQuantizer.Quantize(model, new QuantizationOptions { Type = type, MaxLayerError = maxError, CalibrationTexts = calibration });
+        var result = ClassifierQuantizer.Quantize(model, new QuantizationOptions { Type = type, MaxLayerError = maxError, CalibrationTexts = calibration, SvmScalePerClass = svmScales == "class" });
         result.Model.Save(output);
 
         var (before, after) = ClassifierMeasurement.MeasurePair(model, input, result.Model, output, eval);

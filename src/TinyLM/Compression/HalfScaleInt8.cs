@@ -20,14 +20,7 @@ public static class HalfScaleInt8
         var exact = Int8Matrix.Quantize(weights, rows, cols);
         var scales = new float[rows];
         for (int r = 0; r < rows; r++)
-        {
-            float s = exact.Scales[r];
-            if (s == 0f) continue;
-            if (s < MinNormal || s > (float)Half.MaxValue) return exact;
-            Half h = (Half)s;
-            if ((float)h < s) h = Half.BitIncrement(h);
-            scales[r] = (float)h;
-        }
+            if (!TryRoundUp(exact.Scales[r], out scales[r])) return exact;
         var values = new sbyte[(long)rows * cols];
         Span<float> scaled = cols <= 1024 ? stackalloc float[cols] : new float[cols];
         for (int r = 0; r < rows; r++)
@@ -39,6 +32,21 @@ public static class HalfScaleInt8
             TensorPrimitives.ConvertTruncating<float, sbyte>(scaled, values.AsSpan(r * cols, cols));
         }
         return Int8Matrix.FromQuantized(values, scales, rows, cols);
+    }
+
+    /// <summary>
+    /// <paramref name="scale"/> rounded up to the next float16 value (0 stays 0); false when it lies outside float16's
+    /// normal range, where the caller keeps float32 scales.
+    /// </summary>
+    internal static bool TryRoundUp(float scale, out float half)
+    {
+        half = 0f;
+        if (scale == 0f) return true;
+        if (scale < MinNormal || scale > (float)Half.MaxValue) return false;
+        Half h = (Half)scale;
+        if ((float)h < scale) h = Half.BitIncrement(h);
+        half = (float)h;
+        return true;
     }
 
     /// <summary>Whether every scale of <paramref name="matrix"/> is an exact float16 value (then files store them as F16).</summary>

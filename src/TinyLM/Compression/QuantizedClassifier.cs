@@ -26,13 +26,22 @@ public sealed class QuantizedClassifier : IClassifierEngine
     /// <param name="model">Supplies architecture and every float32 weight (quantized ones may hold anything).</param>
     /// <param name="weights">The quantized parameters by name; any other parameter stays float32.</param>
     /// <param name="type">The model's quantization type (recorded in files).</param>
-    public QuantizedClassifier(TextClassifier model, IReadOnlyDictionary<string, QuantizedWeight> weights, QuantizationType type)
+    /// <param name="svmWeight">
+    /// The linear SVM head's weight as int8, or null (then it is float). The head scores with its float parameter,
+    /// which must hold these values dequantized; this engine only carries them to the file.
+    /// </param>
+    public QuantizedClassifier(TextClassifier model, IReadOnlyDictionary<string, QuantizedWeight> weights, QuantizationType type,
+        Int8Table? svmWeight = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(weights);
         _model = model;
         Type = type;
         Weights = weights;
+        if (svmWeight is not null && (model.LinearSvm is not { } svm || svm.Rows != svmWeight.Rows || svm.Classes != svmWeight.Cols))
+            throw new ArgumentException($"QuantizedClassifier: an int8 '{SvmWeightName}' of ({svmWeight.Rows}, {svmWeight.Cols}) does not fit "
+                + (model.LinearSvm is { } head ? $"the SVM head's ({head.Rows}, {head.Classes})." : "a classifier without an SVM head."));
+        SvmWeight = svmWeight;
         var parameters = model.NamedParameters().ToDictionary(p => p.Key, p => p.Value);
         foreach (var name in weights.Keys)
             if (!QuantizableNames(model).Contains(name))
@@ -73,6 +82,12 @@ public sealed class QuantizedClassifier : IClassifierEngine
 
     /// <summary>The quantized parameters by name.</summary>
     public IReadOnlyDictionary<string, QuantizedWeight> Weights { get; }
+
+    /// <summary>The parameter name of the linear SVM head's weight.</summary>
+    public const string SvmWeightName = "svm.weight";
+
+    /// <summary>The linear SVM head's weight stored as int8 with per-class scales, or null when it is stored as floats.</summary>
+    public Int8Table? SvmWeight { get; }
 
     /// <summary>
     /// Parameters this engine can run quantized: the embedding table, the output layer and, for a BiLSTM,

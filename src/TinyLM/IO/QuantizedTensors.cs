@@ -11,7 +11,10 @@ namespace TinyLM.IO;
 /// when every scale is an exact float16 value (what <see cref="HalfScaleInt8"/> produces), else F32; both are read.
 /// q8_0 / q4_0 / q4_k: "NAME" as U8 (rows, bytes per row) holding llama.cpp blocks verbatim. The metadata key
 /// <see cref="ModelFile.QuantizationKey"/> holds {"type": "int8", "tensors": {"NAME": "int8", …}}; any parameter
-/// not listed there is F32 as usual.
+/// not listed there is F32 as usual. The linear SVM head's "svm.weight" listed as int8 is an <see cref="Int8Table"/>:
+/// "svm.weight.scale" F16 or F32, of shape (rows) for one scale per row or (1, C) for one per class column, and the
+/// values either dense as "svm.weight" I8 (rows, C) or, when that is smaller, as "svm.weight.mask" (U8, one bit per
+/// element, as <see cref="SparseTensors"/>) plus "svm.weight.values" (I8, the non-zero values in row-major order).
 /// </summary>
 internal static class QuantizedTensors
 {
@@ -21,7 +24,8 @@ internal static class QuantizedTensors
     public sealed record Header(QuantizationType Type, IReadOnlyDictionary<string, QuantizationType> Tensors);
 
     public static string ToJson(QuantizedClassifier engine) =>
-        ToJson(engine.Type, engine.Weights.Select(p => (p.Key, p.Value.Type)));
+        ToJson(engine.Type, engine.SvmWeight is null ? engine.Weights.Select(p => (p.Key, p.Value.Type))
+            : engine.Weights.Select(p => (p.Key, p.Value.Type)).Append((QuantizedClassifier.SvmWeightName, QuantizationType.Int8)));
 
     /// <summary>The header for a model of <paramref name="type"/> whose listed tensors are stored quantized.</summary>
     public static string ToJson(QuantizationType type, IEnumerable<(string Name, QuantizationType Type)> tensors)
@@ -53,6 +57,66 @@ internal static class QuantizedTensors
                 break;
             default:
                 throw new ArgumentException($"quantized weight '{weight.Name}' has no file form ({weight.Matrix.GetType().Name}).");
+        }
+    }
+
+    /// <summary>Adds an int8 table: dense or sparse, whichever takes fewer bytes.</summary>
+    public static void AddInt8Table(ModelFileContents contents, string name, Int8Table table)
+    {
+        long count = table.Values.Length, nonZero = count - table.Zeros;
+        if ((count + 7) / 8 + nonZero < count)
+        {
+            var mask = new byte[(count + 7) / 8];
+            var kept = new sbyte[nonZero];
+            int k = 0;
+            for (int i = 0; i < count; i++)
+            {
+                if (table.Values[i] == 0) continue;
+                mask[i >> 3] |= (byte)(1 << (i & 7));
+                kept[k++] = table.Values[i];
+            }
+            contents.Tensors.Add(SafeTensor.FromBytes(name + SparseTensors.MaskSuffix, [mask.Length], mask));
+            contents.Tensors.Add(SafeTensor.FromSBytes(name + SparseTensors.ValuesSuffix, [kept.Length], kept));
+        }
+        else contents.Tensors.Add(SafeTensor.FromSBytes(name, [table.Rows, table.Cols], table.Values));
+        int[] scaleShape = table.PerColumn ? [1, table.Cols] : [table.Rows];
+        if (table.HasHalfScales) contents.Tensors.Add(HalfTensor(name + ScaleSuffix, scaleShape, table.Scales));
+        else contents.AddFloats(name + ScaleSuffix, scaleShape, table.Scales);
+    }
+
+    /// <summary>Reads an int8 table of shape (rows, cols), dense or sparse; every size is checked first.</summary>
+    public static Int8Table ReadInt8Table(ModelFileContents contents, string path, string name, int rows, int cols)
+    {
+        if (!contents.TryGetTensor(name + ScaleSuffix, out var scales))
+            throw new ModelFormatException(path, $"int8 weight '{name}' has no '{name}{ScaleSuffix}'.");
+        // Rank tells the layouts apart: (rows) one scale per row, (1, cols) one per column.
+        bool perColumn = scales.Shape.Length == 2;
+        Expect(scales, scales.DType == SafeTensorDType.F16 ? SafeTensorDType.F16 : SafeTensorDType.F32, perColumn ? [1, cols] : [rows], path,
+            "one F16 or F32 scale per row (rows) or per column (1, cols)");
+        bool dense = contents.TryGetTensor(name, out var stored);
+        bool sparse = contents.TryGetTensor(name + SparseTensors.MaskSuffix, out var mask);
+        if (dense == sparse)
+            throw new ModelFormatException(path, dense ? $"int8 weight '{name}' is stored both dense and sparse ('{name}{SparseTensors.MaskSuffix}')."
+                : $"int8 weight '{name}' is missing.");
+        try
+        {
+            if (dense)
+            {
+                Expect(stored, SafeTensorDType.I8, [rows, cols], path, "int8 values");
+                return Int8Table.FromQuantized(MemoryMarshal.Cast<byte, sbyte>(stored.Data.Span), scales.ToFloatArray(), rows, cols, perColumn);
+            }
+            if (!contents.TryGetTensor(name + SparseTensors.ValuesSuffix, out var values))
+                throw new ModelFormatException(path, $"sparse int8 weight '{name}' has a mask but no '{name}{SparseTensors.ValuesSuffix}'.");
+            Expect(mask, SafeTensorDType.U8, [(int)(((long)rows * cols + 7) / 8)], path, "one bit per element");
+            if (values.DType != SafeTensorDType.I8 || values.Shape.Length != 1)
+                throw new ModelFormatException(path, $"'{values.Name}' is {values.DType.ToHeaderName()} [{string.Join(", ", values.ShapeArray())}], expected an I8 vector.");
+            var decoded = new sbyte[(long)rows * cols];
+            SparseTensors.Decode(mask.Data.Span, MemoryMarshal.Cast<byte, sbyte>(values.Data.Span), decoded.AsSpan());
+            return Int8Table.FromQuantized(decoded, scales.ToFloatArray(), rows, cols, perColumn);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ModelFormatException(path, $"int8 weight '{name}' [{rows}, {cols}]: {e.Message}");
         }
     }
 

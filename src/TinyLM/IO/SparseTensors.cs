@@ -65,7 +65,8 @@ public static class SparseTensors
     /// Rebuilds <paramref name="count"/> dense values from a mask and its non-zeros; every size is checked and a
     /// mismatch throws <see cref="ArgumentException"/> saying which.
     /// </summary>
-    public static void Decode(ReadOnlySpan<byte> mask, ReadOnlySpan<float> values, Span<float> into)
+    public static void Decode<T>(ReadOnlySpan<byte> mask, ReadOnlySpan<T> values, Span<T> into)
+        where T : unmanaged
     {
         int count = into.Length;
         if (mask.Length != (count + 7) / 8)

@@ -33,6 +33,7 @@ public static class TextClassifierFile
         foreach (var (name, tensor) in model.NamedParameters())
         {
             if (engine is not null && engine.Weights.TryGetValue(name, out var quantized)) QuantizedTensors.Add(contents, quantized);
+            else if (engine?.SvmWeight is { } svm && name == QuantizedClassifier.SvmWeightName) QuantizedTensors.AddInt8Table(contents, name, svm);
             else if (SparseTensors.TryAdd(contents, name, tensor, allowHalf: engine is not null)) continue;
             // A quantized model's float tables that hold float16 values (see ClassifierQuantizer) lose nothing as F16.
             else if (engine is not null && HalfPrecision.IsExact(tensor.Contiguous().AsSpan()))
@@ -64,11 +65,18 @@ public static class TextClassifierFile
         var quantization = QuantizedTensors.ReadHeader(contents, path);
         var quantized = new Dictionary<string, QuantizedWeight>();
         var quantizable = QuantizedClassifier.QuantizableNames(model);
-        foreach (var name in quantization?.Tensors.Keys ?? Enumerable.Empty<string>())
-            if (!quantizable.Contains(name))
-                throw new ModelFormatException(path, $"'{ModelFile.QuantizationKey}' lists '{name}', which is not a quantizable weight of this {config.Encoder} classifier.");
+        Int8Table? svmWeight = null;
+        foreach (var (name, type) in quantization?.Tensors ?? new Dictionary<string, QuantizationType>())
+            if (!quantizable.Contains(name) && !(name == QuantizedClassifier.SvmWeightName && model.LinearSvm is not null && type == QuantizationType.Int8))
+                throw new ModelFormatException(path, $"'{ModelFile.QuantizationKey}' lists '{name}' as {type.ToName()}, which is not a quantizable weight of this {config.Encoder} classifier.");
         foreach (var (name, parameter) in model.NamedParameters())
         {
+            if (name == QuantizedClassifier.SvmWeightName && quantization is not null && quantization.Tensors.ContainsKey(name))
+            {
+                svmWeight = QuantizedTensors.ReadInt8Table(contents, path, name, parameter.Dim(0), parameter.Dim(1));
+                svmWeight.Dequantize(parameter.AsSpan());
+                continue;
+            }
             if (quantization is not null && quantization.Tensors.TryGetValue(name, out var type))
             {
                 // The float weights hold the dequantized values, so every code path sees the same model.
@@ -83,7 +91,7 @@ public static class TextClassifierFile
         {
             try
             {
-                model.InferenceEngine = new QuantizedClassifier(model, quantized, quantization.Type);
+                model.InferenceEngine = new QuantizedClassifier(model, quantized, quantization.Type, svmWeight);
             }
             catch (ArgumentException e)
             {

@@ -101,8 +101,25 @@ public sealed class TextClassifier : Module
     /// </summary>
     public Tensor Forward(PaddedBatch batch)
     {
+        if (!Training && SvmAlone) return MixHeads(DeadLogits(batch), batch);
         var logits = ForwardNetwork(batch); // (B, C)
         return Training ? logits : MixHeads(logits, batch);
+    }
+
+    /// <summary>
+    /// Whether the SVM alone decides (λ = 1): the mixture multiplies the network's (and naive Bayes') log-probabilities
+    /// by 1 − λ = 0, so inference need not compute them.
+    /// </summary>
+    public bool SvmAlone => _linearSvm is not null && Config.LinearSvmWeight == 1f;
+
+    /// <summary>
+    /// Stand-in network logits (B, C) for <see cref="SvmAlone"/>: zeros, whose log-probabilities times 0 give the mixture the
+    /// same values as any finite logits would (up to the sign of a zero, which softmax and argmax of the probabilities ignore).
+    /// </summary>
+    public Tensor DeadLogits(PaddedBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        return Tensor.Zeros(batch.B, Labels.Count);
     }
 
     /// <summary>
@@ -140,7 +157,7 @@ public sealed class TextClassifier : Module
             {
                 using var scope = new TensorScope();
                 var batch = Batching.Pad(ids, indices);
-                var logits = InferenceEngine is { } engine ? MixHeads(engine.Forward(batch), batch) : Forward(batch); // (B, C)
+                var logits = InferenceEngine is { } engine ? MixHeads(SvmAlone ? DeadLogits(batch) : engine.Forward(batch), batch) : Forward(batch); // (B, C)
                 var probs = (Config.MultiLabel ? logits.Sigmoid() : logits.Softmax(-1)).ToArray();
                 int c = Labels.Count;
                 for (int i = 0; i < indices.Length; i++) result[indices[i]] = probs.AsSpan(i * c, c).ToArray();

@@ -11,6 +11,8 @@ using TinyLM.Tests.IO.Llama;
 using TinyLM.Text;
 using Xunit.Abstractions;
 
+using TinyLM.Tests.Cli;
+
 namespace TinyLM.Tests.Compression;
 
 /// <summary>
@@ -102,7 +104,7 @@ public class CausalLMQ4KTests(ITestOutputHelper output)
         int[] prompt = tok.Encode(Prompt, addBos: true, addEos: false);
         Assert.Equal(q.Model.CreateRunState().Prefill(prompt).ToArray(), back.Model.CreateRunState().Prefill(prompt).ToArray());
 
-        Assert.Equal(0, Program.BuildRoot().Parse(["export", "gguf", path, "--out", gguf]).Invoke());
+        Assert.Equal(0, CliRunner.Run("export", "gguf", path, "--out", gguf).Exit);
         var file = GgufFile.Read(gguf);
         Assert.Equal(14u, file.Get<uint>("general.file_type")); // LLAMA_FTYPE_MOSTLY_Q4_K_S
         Assert.Equal(GgmlType.Q4_K, file.GetInfo("blk.0.attn_q.weight").Type);
@@ -111,10 +113,10 @@ public class CausalLMQ4KTests(ITestOutputHelper output)
         Assert.Equal(GgmlType.F32, file.GetInfo("blk.0.attn_norm.weight").Type);
         var deq = ((BlockMatrix)q.Model.InferenceMatrices!["layers.1.feed_forward.w1.weight"]).Dequantize();
         Assert.Equal(deq, file.ReadFloats("blk.1.ffn_gate.weight"));
-        Assert.Equal(2, Program.BuildRoot().Parse(["export", "gguf", path, "--out", dir.File("other.gguf"), "--type", "q4_0"]).Invoke());
+        Assert.Equal(2, CliRunner.Run("export", "gguf", path, "--out", dir.File("other.gguf"), "--type", "q4_0").Exit);
 
         // A float model exported with --type q4_k is quantized the same way on the way out.
-        Assert.Equal(0, Program.BuildRoot().Parse(["export", "gguf", floatPath, "--out", direct, "--type", "q4_k"]).Invoke());
+        Assert.Equal(0, CliRunner.Run("export", "gguf", floatPath, "--out", direct, "--type", "q4_k").Exit);
         var directFile = GgufFile.Read(direct);
         Assert.Equal(GgmlType.Q4_K, directFile.GetInfo("blk.1.attn_v.weight").Type);
         Assert.Equal(GgmlType.Q8_0, directFile.GetInfo("blk.0.ffn_down.weight").Type);

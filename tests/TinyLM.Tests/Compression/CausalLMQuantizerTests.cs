@@ -176,7 +176,7 @@ public class CausalLMQuantizerTests
         var q = CausalLMQuantizer.Quantize(lm, new LmQuantizationOptions { Type = type }).Model;
         string tlm = dir.File("q.tlm"), gguf = dir.File("q.gguf");
         q.Save(tlm);
-        Assert.Equal(0, Program.BuildRoot().Parse(["export", "gguf", tlm, "--out", gguf]).Invoke());
+        Assert.Equal(0, CliRunner.Run("export", "gguf", tlm, "--out", gguf).Exit);
         var file = GgufFile.Read(gguf);
         Assert.Equal(fileType, file.Get<uint>("general.file_type"));
         Assert.Equal(ggml, file.GetInfo("blk.1.ffn_down.weight").Type);
@@ -187,7 +187,7 @@ public class CausalLMQuantizerTests
         Assert.Equal(deq, file.ReadFloats("blk.1.ffn_down.weight"));
         // Another format would quantize twice: refused, nothing written.
         string other = dir.File("other.gguf");
-        Assert.Equal(2, Program.BuildRoot().Parse(["export", "gguf", tlm, "--out", other, "--type", type == QuantizationType.Q8_0 ? "q4_0" : "q8_0"]).Invoke());
+        Assert.Equal(2, CliRunner.Run("export", "gguf", tlm, "--out", other, "--type", type == QuantizationType.Q8_0 ? "q4_0" : "q8_0").Exit);
         Assert.False(File.Exists(other));
     }
 

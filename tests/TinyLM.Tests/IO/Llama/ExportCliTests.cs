@@ -1,4 +1,4 @@
-using TinyLM.Cli;
+using TinyLM.Tests.Cli;
 using TinyLM.IO;
 using TinyLM.Text;
 
@@ -6,7 +6,8 @@ namespace TinyLM.Tests.IO.Llama;
 
 public class ExportCliTests
 {
-    private static int Tinylm(params string[] args) => Program.BuildRoot().Parse(args).Invoke();
+    // Through CliRunner: it holds the lock that keeps parallel tests from swapping the console under each other.
+    private static int Tinylm(params string[] args) => CliRunner.Run(args).Exit;
 
     [Fact]
     public void ExportGguf_FromLlama2cCheckpoint_WritesReadableFile()
@@ -54,19 +55,8 @@ public class GenerateLlama2cCliTests
         string model = dir.File("model.bin"), tokPath = dir.File("tokenizer.bin");
         Llama2cCheckpoint.Write(model, LlamaConversion.FromModel(LlamaFixtures.Trained(tok).Model));
         Llama2cTokenizerFile.Write(tokPath, tok);
-        var stdout = new StringWriter();
-        TextWriter saved = Console.Out;
-        Console.SetOut(stdout);
-        int rc;
-        try
-        {
-            rc = Program.BuildRoot().Parse(["generate", model, "--tokenizer", tokPath, "--prompt", "the cat", "--max-tokens", "8", "--temperature", "0"]).Invoke();
-        }
-        finally
-        {
-            Console.SetOut(saved);
-        }
+        var (rc, stdout, _) = CliRunner.Run("generate", model, "--tokenizer", tokPath, "--prompt", "the cat", "--max-tokens", "8", "--temperature", "0");
         Assert.Equal(0, rc);
-        Assert.Contains("the cat", stdout.ToString());
+        Assert.Contains("the cat", stdout);
     }
 }
