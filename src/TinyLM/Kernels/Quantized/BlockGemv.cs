@@ -89,6 +89,11 @@ public static unsafe class BlockGemv
                 float* sa = x.Scales(t);
                 int* sums = x.Sums(t);
                 float* y = p.Y + (long)t * w.Rows;
+                if (w.Format == BlockFormat.Q4_0)
+                {
+                    Q4Dot.Rows(Simd, r1 - r0, blocks, w.RowOf(r0), w.RowBytes, w.ScalesOf(r0), a, sa, p.Bias == null ? null : p.Bias + r0, y + r0);
+                    continue;
+                }
                 for (int r = r0; r < r1; r++)
                 {
                     float value = BlockDot.Row(w.Format, blocks, w.RowOf(r), w.ScalesOf(r), w.MinsOf(r), a, sa, sums, Simd);

@@ -91,6 +91,42 @@ public class BlockGemvTests
             }
     }
 
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public unsafe void Q4_0_rows_in_fours_with_every_tail_and_no_bias_match_the_scalar_bits_and_float64(string path)
+    {
+        // The vector kernel runs four rows at a time; 1..9 rows cover every tail length, with and without a bias.
+        var simd = Enum.Parse<QuantSimd>(path);
+        var rng = new Random(17);
+        foreach (int cols in new[] { 32, 96 })
+            for (int rows = 1; rows <= 9; rows++)
+                foreach (bool withBias in new[] { false, true })
+                {
+                    var w = BlockMatrix.Quantize(BlockFormat.Q4_0, QuantTolerances.Random(rng, rows * cols, 3f), rows, cols);
+                    var x = QuantTolerances.Random(rng, cols, 2f);
+                    var bias = withBias ? QuantTolerances.Random(rng, rows) : [];
+                    var y = new float[rows];
+                    var scalar = new float[rows];
+                    w.Multiply(1, x, bias, y, simd, threads: 1);
+                    w.Multiply(1, x, bias, scalar, QuantSimd.Scalar, threads: 1);
+                    Assert.Equal(scalar, y);
+                    var a = new BlockActivations();
+                    a.Quantize(1, x, cols, QuantSimd.Scalar);
+                    var deq = w.Dequantize();
+                    for (int j = 0; j < rows; j++)
+                    {
+                        double exact = withBias ? bias[j] : 0, magnitude = Math.Abs(exact);
+                        for (int p = 0; p < cols; p++)
+                        {
+                            double term = deq[j * cols + p] * (a.Values(0)[p] * (double)a.Scales(0)[p / 32]);
+                            exact += term;
+                            magnitude += Math.Abs(term);
+                        }
+                        QuantTolerances.Close($"q4_0 {path} ({rows},{cols}) bias {withBias} [{j}]", exact, y[j], 0, 1e-6 * magnitude + 1e-6);
+                    }
+                }
+    }
+
     [Fact]
     public unsafe void Many_products_in_one_dispatch_equal_one_at_a_time_at_any_thread_count()
     {
