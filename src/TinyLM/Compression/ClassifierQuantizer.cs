@@ -74,10 +74,14 @@ public static class ClassifierQuantizer
 
         var reports = new List<LayerReport>();
         var kept = new Dictionary<string, QuantizedWeight>();
+        var half = new HashSet<string>(StringComparer.Ordinal);
         foreach (var name in QuantizedClassifier.QuantizableNames(model))
         {
             var p = parameters[name];
             int rows = p.Dim(0), cols = p.Dim(1);
+            // A row of ≤ 2 values costs ≥ 3 bytes per value as int8 plus its 2-byte scale (5 with a float32 one), float16
+            // 2: such layers (the 1-wide bag of an SVM-alone model, a 1-wide output) are stored as float16 instead.
+            if (cols <= MaxHalfPrecisionColumns) { half.Add(name); continue; }
             var type = options.Type.Fits(cols) ? options.Type : QuantizationType.Int8;
             var weight = new QuantizedWeight(name, type, type.Quantize(p.AsSpan(), rows, cols));
             double error, agreement = double.NaN;
@@ -103,11 +107,12 @@ public static class ClassifierQuantizer
         {
             if (kept.TryGetValue(name, out var q)) q.Dequantize().CopyTo(target.AsSpan());
             else if (svmWeight is not null && name == QuantizedClassifier.SvmWeightName) svmWeight.Dequantize(target.AsSpan());
-            else if (IsHalfPrecision(name) && HalfPrecision.TryRound(parameters[name].AsSpan(), target.AsSpan()))
+            else if ((IsHalfPrecision(name) || half.Contains(name)) && HalfPrecision.TryRound(parameters[name].AsSpan(), target.AsSpan()))
             {
                 // A rejected int8 SVM weight has its row already.
                 if (name != QuantizedClassifier.SvmWeightName)
-                    reports.Add(new LayerReport(name, parameters[name].Shape.ToArray(), "f16", RelativeError(parameters[name].AsSpan(), target.ToArray()), double.NaN, ""));
+                    reports.Add(new LayerReport(name, parameters[name].Shape.ToArray(), "f16", RelativeError(parameters[name].AsSpan(), target.ToArray()), double.NaN,
+                        half.Contains(name) ? "too narrow for int8 to pay (a 2-byte scale per row): float16" : ""));
             }
             else parameters[name].AsSpan().CopyTo(target.AsSpan());
         }
@@ -118,6 +123,9 @@ public static class ClassifierQuantizer
         if (calibrated) (modelError, modelAgreement) = Compare(mixedReference, Logits(engine, ids, HasHeads(copy) ? copy : null), model.Labels.Count);
         return new QuantizationResult(copy, engine, reports, calibrated, modelError, modelAgreement);
     }
+
+    // Widest layer stored as float16 rather than int8 with per-row scales (see Quantize).
+    private const int MaxHalfPrecisionColumns = 2;
 
     // Naive Bayes log-probabilities are sums of counts' logarithms: float16 keeps them to ±0.005 at −10, far inside
     // the margins a mixture with the network decides by, and halves the largest table a bag model stores besides its embedding.

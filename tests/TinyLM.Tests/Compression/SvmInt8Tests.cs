@@ -68,9 +68,9 @@ public class SvmInt8Tests
         WordBigrams = true, LinearSvmWeight = 1f,
     };
 
-    private static TextClassifier Trained(float svmWeight = 1f)
+    private static TextClassifier Trained(float svmWeight = 1f, int embedDim = 16)
     {
-        var model = TextClassifier.Create(_bag with { LinearSvmWeight = svmWeight }, ToyTopics.Make(240, seed: 1).Examples);
+        var model = TextClassifier.Create(_bag with { LinearSvmWeight = svmWeight, EmbedDim = embedDim }, ToyTopics.Make(240, seed: 1).Examples);
         model.Fit(ToyTopics.Make(240, seed: 1), options: new TrainOptions { Epochs = 2, BatchSize = 8, LearningRate = 2e-2f, SparseEmbeddingUpdates = true });
         return model;
     }
@@ -115,6 +115,33 @@ public class SvmInt8Tests
         Assert.True(error > 0 && error < tolerance, $"relative margin error {error}");
         Assert.Equal(model.Evaluate(test).Accuracy, result.Model.Evaluate(test).Accuracy);
         Assert.Equal(model.Predict([.. test.Examples.Select(e => e.Text)]), result.Model.Predict([.. test.Examples.Select(e => e.Text)]));
+    }
+
+    [Fact]
+    public void Layers_too_narrow_for_int8_to_pay_are_stored_as_float16()
+    {
+        // The SVM-alone recipe's 1-wide bag: int8 plus a per-row scale would take 3–5 bytes per value, float16 takes 2.
+        var model = Trained(embedDim: ClassifierAutoRecipe.SvmAloneEmbedDim);
+        var result = ClassifierQuantizer.Quantize(model, new QuantizationOptions());
+        var embedding = Assert.Single(result.Layers, l => l.Name == "embedding.weight");
+        Assert.Equal("f16", embedding.Format);
+        Assert.True(embedding.Error is > 0 and < 1e-3, $"float16 rounding error {embedding.Error}");
+        Assert.False(result.Engine.Weights.ContainsKey("embedding.weight"));
+        var path = Path.Combine(Path.GetTempPath(), $"tinylm-{Guid.NewGuid():N}.tlm");
+        try
+        {
+            result.Model.Save(path);
+            Assert.True(ModelFile.Load(path).TryGetTensor("embedding.weight", out var stored));
+            Assert.Equal(SafeTensorDType.F16, stored.DType);
+            var texts = ToyTopics.Make(30, seed: 4).Examples.Select(e => e.Text).ToArray();
+            var expected = result.Model.PredictProbabilities(texts);
+            var actual = TextClassifierFile.Load(path).PredictProbabilities(texts);
+            for (int i = 0; i < texts.Length; i++) Assert.Equal(expected[i], actual[i]);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 
     [Theory]
