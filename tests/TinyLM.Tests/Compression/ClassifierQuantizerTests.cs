@@ -40,7 +40,7 @@ public class ClassifierQuantizerTests
         return (engine?.Forward(batch) ?? model.Forward(batch)).ToArray();
     }
 
-    private static double RelativeError(float[] expected, float[] actual)
+    internal static double RelativeError(float[] expected, float[] actual)
     {
         double diff = 0, norm = 0;
         for (int i = 0; i < expected.Length; i++)

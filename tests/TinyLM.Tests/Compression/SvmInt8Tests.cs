@@ -78,16 +78,7 @@ public class SvmInt8Tests
     private static float[] Scores(LinearSvmHead svm, IReadOnlyList<int[]> ids) =>
         [.. Batching.Sequential(ids.Count, 16).SelectMany(indices => svm.Scores(Batching.Pad(ids, indices)))];
 
-    private static double RelativeError(float[] expected, float[] actual)
-    {
-        double diff = 0, norm = 0;
-        for (int i = 0; i < expected.Length; i++)
-        {
-            diff += Math.Pow(expected[i] - actual[i], 2);
-            norm += Math.Pow(expected[i], 2);
-        }
-        return Math.Sqrt(diff / norm);
-    }
+    private static double RelativeError(float[] expected, float[] actual) => ClassifierQuantizerTests.RelativeError(expected, actual);
 
     [Theory]
     [InlineData(true, 0.03)]
