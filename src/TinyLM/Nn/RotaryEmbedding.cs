@@ -1,3 +1,4 @@
+using TinyLM.Kernels;
 using TinyLM.Tensors;
 
 namespace TinyLM.Nn;
@@ -11,8 +12,11 @@ namespace TinyLM.Nn;
 /// </summary>
 public sealed class RotaryEmbedding
 {
-    private readonly float[] _cos; // (MaxPositions, D/2)
-    private readonly float[] _sin;
+    // Per position, D floats each (see RopeKernels): cos2 = (c₀, c₀, c₁, c₁, …), sin2 = (−s₀, s₀, …), and the inverse's
+    // sines negated.
+    private readonly float[] _cos2; // (MaxPositions, D)
+    private readonly float[] _sin2;
+    private readonly float[] _inverseSin2;
 
     /// <summary>D, the head dimension (even).</summary>
     public int HeadDim { get; }
@@ -33,14 +37,18 @@ public sealed class RotaryEmbedding
         MaxPositions = maxPositions;
         Theta = theta;
         int half = headDim / 2;
-        _cos = new float[maxPositions * half];
-        _sin = new float[maxPositions * half];
+        _cos2 = new float[maxPositions * headDim];
+        _sin2 = new float[maxPositions * headDim];
+        _inverseSin2 = new float[maxPositions * headDim];
         for (int p = 0; p < maxPositions; p++)
             for (int i = 0; i < half; i++)
             {
                 double angle = p * Math.Pow(theta, -2.0 * i / headDim);
-                _cos[p * half + i] = (float)Math.Cos(angle);
-                _sin[p * half + i] = (float)Math.Sin(angle);
+                float c = (float)Math.Cos(angle), sn = (float)Math.Sin(angle);
+                int at = p * headDim + 2 * i;
+                (_cos2[at], _cos2[at + 1]) = (c, c);
+                (_sin2[at], _sin2[at + 1]) = (-sn, sn);
+                (_inverseSin2[at], _inverseSin2[at + 1]) = (sn, -sn);
             }
     }
 
@@ -58,28 +66,9 @@ public sealed class RotaryEmbedding
         Tensor xc;
         using (Tensor.NoGrad()) xc = x.Contiguous();
         var y = Tensor.Empty(b, t, h, HeadDim); // (B, T, H, D)
-        xc.AsSpan().CopyTo(y.AsSpan());
-        Rotate(y.AsSpan(), b, t, h, startPosition, inverse: false);
+        RopeKernels.Rotate(xc.AsSpan(), y.AsSpan(), b * t * h, t, h, HeadDim, startPosition, _cos2, _sin2, accumulate: false);
         Tensor.Record("RotaryEmbedding", y, [xc], g =>
-        {
-            var gs = g.AsSpan();
-            var dx = xc.GradSpan();
-            int n = HeadDim;
-            var tmp = TensorPool.Rent(n);
-            for (int r = 0; r < b * t; r++)
-            {
-                int pos = startPosition + r % t;
-                for (int hh = 0; hh < h; hh++)
-                {
-                    int off = (r * h + hh) * n;
-                    gs.Slice(off, n).CopyTo(tmp);
-                    RotateRow(tmp.AsSpan(0, n), pos, inverse: true);
-                    var d = dx.Slice(off, n);
-                    System.Numerics.Tensors.TensorPrimitives.Add(d, tmp.AsSpan(0, n), d);
-                }
-            }
-            TensorPool.Return(tmp);
-        });
+            RopeKernels.Rotate(g.AsSpan(), xc.GradSpan(), b * t * h, t, h, HeadDim, startPosition, _cos2, _inverseSin2, accumulate: true));
         return y;
     }
 
@@ -92,25 +81,7 @@ public sealed class RotaryEmbedding
         int n = HeadDim;
         if (data.Length < rows * time * heads * n) throw new ArgumentException($"RotaryEmbedding.Rotate: {data.Length} floats for {rows}×{time}×{heads}×{n}.");
         CheckPositions(startPosition, time);
-        for (int r = 0; r < rows * time; r++)
-        {
-            int pos = startPosition + r % time;
-            for (int hh = 0; hh < heads; hh++) RotateRow(data.Slice((r * heads + hh) * n, n), pos, inverse);
-        }
-    }
-
-    private void RotateRow(Span<float> v, int pos, bool inverse)
-    {
-        int half = HeadDim / 2;
-        var c = _cos.AsSpan(pos * half, half);
-        var s = _sin.AsSpan(pos * half, half);
-        for (int i = 0; i < half; i++)
-        {
-            float x0 = v[2 * i], x1 = v[2 * i + 1];
-            float sn = inverse ? -s[i] : s[i];
-            v[2 * i] = x0 * c[i] - x1 * sn;
-            v[2 * i + 1] = x0 * sn + x1 * c[i];
-        }
+        RopeKernels.Rotate(data, data, rows * time * heads, time, heads, n, startPosition, _cos2, inverse ? _inverseSin2 : _sin2, accumulate: false);
     }
 
     private void CheckPositions(int start, int count)
