@@ -101,10 +101,13 @@ public sealed class TextClassifier : Module
     /// </summary>
     public Tensor Forward(PaddedBatch batch)
     {
-        if (!Training && SvmAlone) return MixHeads(DeadLogits(batch), batch);
-        var logits = ForwardNetwork(batch); // (B, C)
-        return Training ? logits : MixHeads(logits, batch);
+        return Training ? ForwardNetwork(batch) : MixedLogits(batch, engine: null);
     }
+
+    // Evaluation-mode logits (B, C): the network's (through the quantized engine when given, and not computed at all when
+    // the SVM alone decides) mixed with the heads.
+    private Tensor MixedLogits(PaddedBatch batch, IClassifierEngine? engine) =>
+        MixHeads(SvmAlone ? DeadLogits(batch) : engine?.Forward(batch) ?? ForwardNetwork(batch), batch);
 
     /// <summary>
     /// Whether the SVM alone decides (λ = 1): the mixture multiplies the network's (and naive Bayes') log-probabilities
@@ -157,7 +160,7 @@ public sealed class TextClassifier : Module
             {
                 using var scope = new TensorScope();
                 var batch = Batching.Pad(ids, indices);
-                var logits = InferenceEngine is { } engine ? MixHeads(SvmAlone ? DeadLogits(batch) : engine.Forward(batch), batch) : Forward(batch); // (B, C)
+                var logits = MixedLogits(batch, InferenceEngine); // (B, C)
                 var probs = (Config.MultiLabel ? logits.Sigmoid() : logits.Softmax(-1)).ToArray();
                 int c = Labels.Count;
                 for (int i = 0; i < indices.Length; i++) result[indices[i]] = probs.AsSpan(i * c, c).ToArray();
