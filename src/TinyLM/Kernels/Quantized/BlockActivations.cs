@@ -5,7 +5,7 @@ namespace TinyLM.Kernels;
 /// <summary>
 /// Activations quantized to Q8_0 (32-value blocks, scale = max|x|/127 rounded to f16, as llama.cpp's q8_0 dot
 /// type) for up to <see cref="Capacity"/> values, stored as separate arrays so the block dot kernels load them
-/// with plain vector loads: int8 values, one float scale and one int sum (Σq, used by Q4_0's −8 offset) per
+/// with plain vector loads: int8 values, one float scale and one int sum (Σq, used by Q4_K's min term) per
 /// block. Buffers are pinned and reused, so quantizing a decode step allocates nothing.
 /// </summary>
 public sealed unsafe class BlockActivations
