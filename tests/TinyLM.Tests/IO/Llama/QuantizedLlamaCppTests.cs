@@ -9,7 +9,7 @@ namespace TinyLM.Tests.IO.Llama;
 
 /// <summary>
 /// A model quantized here (q8_0 / q4_0 blocks in the .tlm), exported to GGUF without re-quantizing and run by
-/// llama.cpp (LLamaSharp 0.30.0): llama.cpp's greedy tokens must equal those of our quantized kernels. Both sides
+/// llama.cpp (LLamaSharp 0.30.0): its greedy tokens must be ours but for near-ties, its logits within the rounding bound. Both sides
 /// quantize the activations to Q8_0 and take block dot products of the same bytes. TINYLM_SKIP_LLAMACPP=1 leaves
 /// the check out where LLamaSharp ships no native library.
 /// </summary>
@@ -34,7 +34,10 @@ public class QuantizedLlamaCppTests(ITestOutputHelper output)
 
         using var peer = new LlamaCppSession(gguf, ours.Model.Config.ContextLength, threads: 1);
         int[] prompt = tok.Encode(Prompt, addBos: true, addEos: false);
-        var (worst, generated) = LlamaCppPeer.AssertSameGreedyTokens(ours.Model.CreateRunState(), peer, prompt, GreedyTokens, type.ToString());
-        output.WriteLine($"{type}: worst relative logit difference {worst:E2}; {GreedyTokens} greedy tokens identical: {tok.Decode([.. prompt, .. generated])}");
+        // Our float decoder on the dequantized blocks measures what the activation rounding moves (see AssertGreedyWalk).
+        CausalLM dequantized = LlamaConversion.ToModel(LlamaGguf.Read(gguf).Weights);
+        var walk = LlamaCppPeer.AssertGreedyWalk(ours.Model.CreateRunState(), peer, prompt, GreedyTokens, type.ToString(),
+            otherRounding: dequantized.CreateRunState());
+        output.WriteLine($"{type}: worst relative logit difference {walk.WorstDifference:E2}; {walk.NearTies} near-tie(s) in {GreedyTokens} greedy tokens: {tok.Decode([.. prompt, .. walk.Generated])}");
     }
 }
