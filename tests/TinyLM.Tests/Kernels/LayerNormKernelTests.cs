@@ -86,8 +86,8 @@ public class LayerNormKernelTests
             var dx = new float[rows * n];
             var dw = new float[n];
             var db = new float[n];
-            NormKernels.LayerNorm(x, w, b, y, mean, rstd, rows, n, 1e-5f, GemmOptions.Best, threads);
-            NormKernels.LayerNormBackward(x, w, mean, rstd, g, dx, dw, db, rows, n, GemmOptions.Best, threads);
+            NormKernels.LayerNorm(x, w, b, y, mean, rstd, rows, n, 1e-5f, GemmOptions.Default.ResolvedSimd, threads);
+            NormKernels.LayerNormBackward(x, w, mean, rstd, g, dx, dw, db, rows, n, GemmOptions.Default.ResolvedSimd, threads);
             return (y, dx, dw, db);
         }
         var one = Run(1);

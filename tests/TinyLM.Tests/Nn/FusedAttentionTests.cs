@@ -67,8 +67,8 @@ public class FusedAttentionTests
             var dq = new float[q.Length];
             var dk = new float[k.Length];
             var dv = new float[v.Length];
-            AttentionKernels.CausalForward(q, k, v, o, p, b, t, h, hkv, d, 0.3f, GemmOptions.Best, threads);
-            AttentionKernels.CausalBackward(q, k, v, p, dOut, dq, dk, dv, b, t, h, hkv, d, 0.3f, GemmOptions.Best, threads);
+            AttentionKernels.CausalForward(q, k, v, o, p, b, t, h, hkv, d, 0.3f, GemmOptions.Default.ResolvedSimd, threads);
+            AttentionKernels.CausalBackward(q, k, v, p, dOut, dq, dk, dv, b, t, h, hkv, d, 0.3f, GemmOptions.Default.ResolvedSimd, threads);
             return (o, dq, dk, dv);
         }
         var one = Run(1);
