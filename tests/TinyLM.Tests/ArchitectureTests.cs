@@ -42,6 +42,40 @@ public partial class ArchitectureTests
         Assert.True(violations.Count == 0, string.Join(Environment.NewLine, violations));
     }
 
+    [GeneratedRegex(@"\bLlama2c\w*")]
+    private static partial Regex Llama2cName();
+
+    [GeneratedRegex(@"\b(Gguf|Ggml)\w*")]
+    private static partial Regex GgufName();
+
+    // Both formats share one namespace (TinyLM.IO), so the namespace rule above cannot see them
+    // reaching into each other; what they share lives in IO/Llama.
+    [Fact]
+    public void Gguf_and_llama2c_code_do_not_name_each_other()
+    {
+        string io = Path.Combine(FindRepositoryRoot(), "src", "TinyLM", "IO");
+        var violations = new List<string>();
+        violations.AddRange(Mentions(Path.Combine(io, "Gguf"), Llama2cName()));
+        violations.AddRange(Mentions(Path.Combine(io, "Llama2c"), GgufName()));
+        Assert.True(violations.Count == 0, string.Join(Environment.NewLine, violations));
+    }
+
+    private static IEnumerable<string> Mentions(string folder, Regex name)
+    {
+        string[] files = Directory.GetFiles(folder, "*.cs", SearchOption.AllDirectories);
+        Assert.NotEmpty(files);
+        foreach (string file in files)
+        {
+            string[] lines = File.ReadAllLines(file);
+            for (int i = 0; i < lines.Length; i++)
+            {
+                if (lines[i].TrimStart().StartsWith("//", StringComparison.Ordinal)) continue;
+                foreach (Match m in name.Matches(lines[i]))
+                    yield return $"{Path.GetFileName(folder)}/{Path.GetFileName(file)}:{i + 1}: names {m.Value}";
+            }
+        }
+    }
+
     private static string FindRepositoryRoot()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);

@@ -1,5 +1,5 @@
 using Spectre.Console;
-using TinyLM.Text;
+using TinyLM.IO;
 
 namespace TinyLM.Cli.Common;
 

@@ -19,11 +19,11 @@ public sealed class Rng
     public void Reseed(ulong seed)
     {
         _hasSpare = false;
-        ulong x = seed;
-        _s0 = SplitMix64(ref x);
-        _s1 = SplitMix64(ref x);
-        _s2 = SplitMix64(ref x);
-        _s3 = SplitMix64(ref x);
+        var seeder = new SplitMix64(seed);
+        _s0 = seeder.NextUInt64();
+        _s1 = seeder.NextUInt64();
+        _s2 = seeder.NextUInt64();
+        _s3 = seeder.NextUInt64();
     }
 
     /// <summary>Next 64 random bits.</summary>
@@ -119,12 +119,4 @@ public sealed class Rng
     }
 
     private static ulong RotateLeft(ulong x, int k) => (x << k) | (x >> (64 - k));
-
-    private static ulong SplitMix64(ref ulong x)
-    {
-        ulong z = x += 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
 }

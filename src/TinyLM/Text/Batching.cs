@@ -1,3 +1,5 @@
+using TinyLM.Tensors;
+
 namespace TinyLM.Text;
 
 /// <summary>A padded batch: ids row-major with shape (B, T), the true length of each row, and T.</summary>

@@ -1,3 +1,5 @@
+using TinyLM.Tensors;
+
 namespace TinyLM.Text;
 
 /// <summary>Seeded shuffles and splits; the same seed gives the same result on every machine.</summary>

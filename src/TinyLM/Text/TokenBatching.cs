@@ -1,3 +1,5 @@
+using TinyLM.Tensors;
+
 namespace TinyLM.Text;
 
 /// <summary>Batches sized by a token budget instead of a sentence count (translation, fairseq's --max-tokens).</summary>

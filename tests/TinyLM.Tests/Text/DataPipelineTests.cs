@@ -1,3 +1,4 @@
+using TinyLM.Tensors;
 using TinyLM.Text;
 
 namespace TinyLM.Tests.Text;

@@ -47,7 +47,7 @@ public sealed class GgufFile
     public static GgufFile Parse(byte[] bytes, string source)
     {
         ArgumentNullException.ThrowIfNull(bytes);
-        Llama2cCheckpoint.CheckEndianness(source);
+        LlamaEndianness.Check(source);
         var r = new Reader(bytes, source);
         if (bytes.Length < 4 || !bytes.AsSpan(0, 4).SequenceEqual("GGUF"u8))
             throw new ModelFormatException(source, "not a GGUF file (no \"GGUF\" magic).");

@@ -80,7 +80,7 @@ public sealed class GgufWriter
     public void Write(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        Llama2cCheckpoint.CheckEndianness("GGUF writer");
+        LlamaEndianness.Check("GGUF writer");
         if (Alignment <= 0 || (Alignment & (Alignment - 1)) != 0)
             throw new ArgumentException($"GgufWriter: alignment {Alignment} must be a positive power of two.");
         var metadata = new List<(string Key, object Value)>(_metadata);

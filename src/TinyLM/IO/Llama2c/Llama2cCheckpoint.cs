@@ -29,7 +29,7 @@ public static class Llama2cCheckpoint
     public static LlamaWeights Read(Stream stream, string source)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        CheckEndianness(source);
+        LlamaEndianness.Check(source);
         long length = stream.Length - stream.Position;
         Span<byte> header = stackalloc byte[HeaderBytes];
         if (length < HeaderBytes)
@@ -74,7 +74,7 @@ public static class Llama2cCheckpoint
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(weights);
-        CheckEndianness("llama2.c writer");
+        LlamaEndianness.Check("llama2.c writer");
         LlamaShape s = weights.Shape;
         Span<byte> header = stackalloc byte[HeaderBytes];
         ReadOnlySpan<int> h = [s.Dim, s.HiddenDim, s.Layers, s.Heads, s.KvHeads, s.SharedClassifier ? s.VocabSize : -s.VocabSize, s.ContextLength];
@@ -120,11 +120,5 @@ public static class Llama2cCheckpoint
         }
         stream.Write(MemoryMarshal.AsBytes(real.AsSpan()));
         stream.Write(MemoryMarshal.AsBytes(imag.AsSpan()));
-    }
-
-    internal static void CheckEndianness(string source)
-    {
-        if (!BitConverter.IsLittleEndian)
-            throw new PlatformNotSupportedException($"{source}: llama2.c and GGUF files are little-endian; this machine is big-endian.");
     }
 }

@@ -21,7 +21,7 @@ public static class Llama2cTokenizerFile
 
     public static LlamaTokenizer Read(ReadOnlySpan<byte> bytes, string source, int? expectedVocab = null)
     {
-        Llama2cCheckpoint.CheckEndianness(source);
+        LlamaEndianness.Check(source);
         if (bytes.Length < 4)
             throw new ModelFormatException(source, $"llama2.c tokenizer is truncated: {bytes.Length} bytes, no max_token_length header.");
         int maxLength = BinaryPrimitives.ReadInt32LittleEndian(bytes);

@@ -1,4 +1,4 @@
-namespace TinyLM.Text;
+namespace TinyLM.IO;
 
 /// <summary>How the downloaded source files become the dataset's files.</summary>
 public enum DatasetTransform

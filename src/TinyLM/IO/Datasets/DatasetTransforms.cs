@@ -1,6 +1,7 @@
 using System.Text;
+using TinyLM.Text;
 
-namespace TinyLM.Text;
+namespace TinyLM.IO;
 
 /// <summary>Turns verified source bytes into the dataset's files (see <see cref="DatasetTransform"/>).</summary>
 internal static class DatasetTransforms

@@ -1,8 +1,10 @@
 using System.Security.Cryptography;
 using System.Text;
+using TinyLM.IO;
+using TinyLM.Tests.Text;
 using TinyLM.Text;
 
-namespace TinyLM.Tests.Text;
+namespace TinyLM.Tests.IO.Datasets;
 
 public class DatasetResolverTests
 {
@@ -123,12 +125,6 @@ public class DatasetResolverTests
         Assert.Equal([p], d.Files);
         var ex = Assert.Throws<ArgumentException>(() => r.Resolve("no-such-dataset"));
         Assert.Contains("r8, mr, tinyshakespeare, multi30k", ex.Message);
-    }
-
-    [Fact]
-    public void Windows1252_maps_the_special_range_and_latin1()
-    {
-        Assert.Equal("€‚’“”–—™ éÿ\u0081", Windows1252.Decode([0x80, 0x82, 0x92, 0x93, 0x94, 0x96, 0x97, 0x99, 0x20, 0xE9, 0xFF, 0x81]));
     }
 
     [Fact]

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace TinyLM.Tests.Text;
+namespace TinyLM.Tests.IO.Datasets;
 
 /// <summary>Serves fixed bytes over HTTP on 127.0.0.1 at a free port, counting requests.</summary>
 internal sealed class LoopbackServer : IDisposable

@@ -1,8 +1,9 @@
-namespace TinyLM.Text;
+namespace TinyLM.Tensors;
 
 /// <summary>
-/// Small deterministic RNG for shuffling and splits, kept local so the text layer needs nothing
-/// from Tensors. Same seed, same sequence, on every platform.
+/// Vigna's SplitMix64: a small deterministic RNG that seeds <see cref="Rng"/>'s xoshiro state and
+/// drives the text layer's shuffles and splits. One copy, so a seed gives the same bits in both.
+/// Same seed, same sequence, on every platform.
 /// </summary>
 internal struct SplitMix64
 {

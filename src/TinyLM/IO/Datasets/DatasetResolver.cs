@@ -2,7 +2,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace TinyLM.Text;
+namespace TinyLM.IO;
 
 /// <summary>Where a resolved dataset was found.</summary>
 public enum DatasetOrigin
@@ -236,7 +236,7 @@ public sealed class DatasetResolver
         for (int i = 0; i < outputs.Length; i++)
         {
             paths[i] = Path.Combine(dir, info.Files[i].Name);
-            WriteAtomically(paths[i], outputs[i]);
+            AtomicFile.WriteAllBytes(paths[i], outputs[i]);
         }
         return new ResolvedDataset(info.Name, dir, paths, DatasetOrigin.Downloaded);
     }
@@ -261,26 +261,6 @@ public sealed class DatasetResolver
             progress?.Report(new DownloadProgress(dataset, uri.ToString(), index, count, received, total));
         }
         return buffer.ToArray();
-    }
-
-    /// <summary>Writes to a temporary file beside the target and renames it, so readers never see half a file.</summary>
-    internal static void WriteAtomically(string path, byte[] bytes)
-    {
-        string tmp = Path.Combine(Path.GetDirectoryName(path)!, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write))
-            {
-                fs.Write(bytes);
-                fs.Flush(flushToDisk: true);
-            }
-            System.IO.File.Move(tmp, path, overwrite: true);
-        }
-        finally
-        {
-            if (System.IO.File.Exists(tmp))
-                System.IO.File.Delete(tmp);
-        }
     }
 
     private DatasetUnavailableException Unavailable(DatasetInfo info, string reason, Exception? inner)
