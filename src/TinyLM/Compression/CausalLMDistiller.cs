@@ -132,7 +132,6 @@ public static class CausalLMDistiller
         if (validIds.Length <= t)
             throw new ArgumentException($"distill: {validIds.Length} validation tokens are too few for windows of {t}.");
 
-        var optimization = new LmOptimization(student, training, "distill");
         // Fixed evaluation batches (random windows of the validation tokens, and of the transfer set), drawn once.
         var evalRng = new Rng(training.Seed ^ 0xE7A1UL);
         var validEval = new List<(IntTensor X, IntTensor Y)>(training.EvalBatches);
@@ -142,45 +141,19 @@ public static class CausalLMDistiller
 
         bool soft = set.HasTeacher && options.Alpha > 0;
         var targets = soft ? new float[b * t * v] : null;
-        var clock = Stopwatch.StartNew();
-        var stepClock = new Stopwatch();
-        long tokens = 0;
-        double trainLoss = double.NaN, validLoss = double.NaN;
-        student.Train();
-        for (int step = 0; step < training.Steps;)
+        var task = new CausalLMTrainingTask(student, training, (long)b * training.GradientAccumulation * t, rng =>
         {
-            cancel.ThrowIfCancellationRequested();
-            stepClock.Start();
-            var (loss, lr) = optimization.Step(step, rng =>
-            {
-                var windows = RandomWindows(set, b, rng);
-                var (x, y) = set.Batch(windows);
-                if (!soft) return student.Loss(x, y);
-                set.DenseTargets(windows, targets!);
-                var logits = student.Forward(x).Reshape(b * t, v);                           // (B·T, V)
-                return DistillationLoss.Compute(logits, targets, y.Data, options.Temperature, options.Alpha);
-            });
-            step++;
-            tokens += (long)b * training.GradientAccumulation * t;
-            stepClock.Stop();
-
-            bool evaluate = step == training.Steps || (training.EvalEvery > 0 && step % training.EvalEvery == 0);
-            if (evaluate)
-            {
-                trainLoss = LmTrainer.MeanLoss(student, trainEval);
-                validLoss = LmTrainer.MeanLoss(student, validEval);
-            }
-            progress?.Report(new LmTrainProgress
-            {
-                Step = step, TotalSteps = training.Steps, Loss = loss, LearningRate = lr,
-                TokensPerSecond = stepClock.Elapsed.TotalSeconds > 0 ? tokens / stepClock.Elapsed.TotalSeconds : 0,
-                Elapsed = clock.Elapsed, Remaining = TimeSpan.FromSeconds(clock.Elapsed.TotalSeconds / step * (training.Steps - step)),
-                TrainLoss = evaluate ? trainLoss : null, ValidationLoss = evaluate ? validLoss : null,
-            });
-        }
+            var windows = RandomWindows(set, b, rng);
+            var (x, y) = set.Batch(windows);
+            if (!soft) return student.Loss(x, y);
+            set.DenseTargets(windows, targets!);
+            var logits = student.Forward(x).Reshape(b * t, v);                           // (B·T, V)
+            return DistillationLoss.Compute(logits, targets, y.Data, options.Temperature, options.Alpha);
+        }, trainEval, validEval, progress, "distill");
+        new Trainer<int>(task, new LmOptimization(student, training).Settings()).Fit(cancel);
         return new LmDistillResult
         {
-            Steps = training.Steps, TrainLoss = trainLoss, ValidationLoss = validLoss, TrainSeconds = stepClock.Elapsed.TotalSeconds,
+            Steps = training.Steps, TrainLoss = task.TrainLoss, ValidationLoss = task.ValidationLoss, TrainSeconds = task.TrainingTime.TotalSeconds,
             Windows = set.Windows, TopK = set.HasTeacher ? set.K : 0, CacheBytes = set.CacheBytes,
         };
     }

@@ -111,10 +111,22 @@ public abstract class Optimizer
         }
     }
 
-    /// <summary>Zeroes every parameter's gradient.</summary>
-    public void ZeroGrad()
+    /// <summary>Zeroes every parameter's gradient (an optimizer that updates only some rows may zero only those).</summary>
+    public virtual void ZeroGrad()
     {
         foreach (var p in _parameters) p.ZeroGrad();
+    }
+
+    /// <summary>
+    /// Clips the gradients of the registered parameters to a global L2 norm of <paramref name="maxNorm"/>
+    /// (<see cref="GradClip.ClipGlobalNorm(IEnumerable{KeyValuePair{string, Tensor}}, float)"/>); an optimizer that updates
+    /// only some rows may read only those. Returns the norm before clipping.
+    /// </summary>
+    public virtual float ClipGradients(float maxNorm)
+    {
+        var named = new KeyValuePair<string, Tensor>[_parameters.Length];
+        for (int i = 0; i < named.Length; i++) named[i] = new(_names[i], _parameters[i]);
+        return GradClip.ClipGlobalNorm(named, maxNorm);
     }
 
     /// <summary>Updates parameter <paramref name="index"/>; <see cref="StepCount"/> is already the new step (1 on the first call).</summary>

@@ -2,17 +2,17 @@ using TinyLM.Tensors;
 
 namespace TinyLM.Training;
 
-/// <summary>A copy of every parameter at the best validation score so far, for early stopping.</summary>
+/// <summary>A copy of every parameter at the best score so far (higher is better), for early stopping.</summary>
 internal sealed class BestWeights(Tensor[] parameters)
 {
     private float[][]? _copies;
 
-    public double Accuracy { get; private set; } = double.NegativeInfinity;
+    public double Score { get; private set; } = double.NegativeInfinity;
     public bool HasWeights => _copies is not null;
 
-    public void Capture(double accuracy)
+    public void Capture(double score)
     {
-        Accuracy = accuracy;
+        Score = score;
         _copies ??= Array.ConvertAll(parameters, p => new float[p.Length]);
         for (int i = 0; i < parameters.Length; i++) parameters[i].AsSpan().CopyTo(_copies[i]);
     }

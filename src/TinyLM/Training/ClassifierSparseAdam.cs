@@ -44,7 +44,7 @@ internal sealed class ClassifierSparseAdam : Adam
     }
 
     /// <summary>Clips the global gradient norm like <see cref="GradClip.ClipGlobalNorm"/>, reading only the touched rows of the table.</summary>
-    public void ClipGlobalNorm(float maxNorm)
+    public override float ClipGradients(float maxNorm)
     {
         double total = 0;
         for (int i = 0; i < Parameters.Count; i++)
@@ -55,8 +55,9 @@ internal sealed class ClassifierSparseAdam : Adam
                 foreach (int r in _rows) total += SumOfSquares(g.AsSpan().Slice(r * _dim, _dim), ParameterNames[i]);
             else total += SumOfSquares(g.AsSpan(), ParameterNames[i]);
         }
-        double coef = maxNorm / (Math.Sqrt(total) + 1e-6);
-        if (coef >= 1.0) return;
+        double norm = Math.Sqrt(total);
+        double coef = maxNorm / (norm + 1e-6);
+        if (coef >= 1.0) return (float)norm;
         for (int i = 0; i < Parameters.Count; i++)
         {
             var g = Parameters[i].Grad;
@@ -65,10 +66,11 @@ internal sealed class ClassifierSparseAdam : Adam
                 foreach (int r in _rows) Scale(g.AsSpan().Slice(r * _dim, _dim), (float)coef);
             else Scale(g.AsSpan(), (float)coef);
         }
+        return (float)norm;
     }
 
     /// <summary>Zeroes every gradient, the table's only in the touched rows (the others are already zero).</summary>
-    public void ZeroGradients()
+    public override void ZeroGrad()
     {
         for (int i = 0; i < Parameters.Count; i++)
         {

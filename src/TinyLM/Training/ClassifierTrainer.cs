@@ -7,7 +7,7 @@ using TinyLM.Text;
 namespace TinyLM.Training;
 
 /// <summary>
-/// The training loop for text classifiers: length-bucketed shuffled batches, cross-entropy (or binary
+/// Trains text classifiers on the one <see cref="Trainer{TBatch}"/> loop (<see cref="ClassifierTrainingTask"/>): length-bucketed shuffled batches, cross-entropy (or binary
 /// cross-entropy for multi-label), gradient clipping, a learning-rate schedule, validation after every
 /// epoch, early stopping that restores the best weights, checkpoints every N steps, and optionally an exponential
 /// moving average of the weights that is what gets validated and kept.
@@ -56,203 +56,36 @@ public sealed class ClassifierTrainer(TextClassifier model, TrainOptions options
         if (options.WarmStartEpochs > 0 && model.Config.Encoder != EncoderKind.Bag && ResumeFrom is null)
             EmbeddingWarmStart.Apply(model, train, options.WarmStartEpochs, options.Seed);
 
-        var ids = model.Inputs.EncodeAll(train.Examples.Select(e => e.Text).ToArray());
-        var targets = TargetsOf(train);
-        var lengths = Array.ConvertAll(ids, s => s.Length);
-        int stepsPerEpoch = (train.Count + options.BatchSize - 1) / options.BatchSize;
-        int totalSteps = stepsPerEpoch * options.Epochs;
-
-        if (model.NaiveBayes is { } naiveBayes && ResumeFrom is null) naiveBayes.Fit(ids, targets.Single);
-        if (model.LinearSvm is { } svm && ResumeFrom is null) LinearSvmFitter.Fit(svm, ids, targets.Single, seed: options.Seed);
+        var sparse = options.SparseEmbeddingUpdates ? new ClassifierSparseAdam(model, options) : null;
+        var task = new ClassifierTrainingTask(model, options, train, validation, sparse, TrainingLoss, Progress);
+        if (model.NaiveBayes is { } naiveBayes && ResumeFrom is null) naiveBayes.Fit(task.Ids, task.SingleTargets);
+        if (model.LinearSvm is { } svm && ResumeFrom is null) LinearSvmFitter.Fit(svm, task.Ids, task.SingleTargets, seed: options.Seed);
 
         // A frozen table gets no gradient, so the optimizer, clipping and the average skip it.
         if (options.FreezeEmbeddings) model.Embedding.Weight.RequiresGrad = false;
-        var parameters = model.Parameters().ToArray();
-        var sparse = options.SparseEmbeddingUpdates ? new ClassifierSparseAdam(model, options) : null;
         var optimizer = sparse ?? Optimizers.Create(options, model);
-        var schedule = Optimizers.CreateSchedule(options, totalSteps);
-        var average = options.AverageDecay > 0 ? new WeightAverage(parameters, options.AverageDecay) : null;
-
-        int startEpoch = 0, step = 0, skipInEpoch = 0;
-        if (ResumeFrom is { } resume)
+        var outcome = new Trainer<int[]>(task, new TrainerSettings(model, optimizer, Optimizers.CreateSchedule(options, task.TotalSteps))
         {
-            resume.RestoreInto(model, optimizer);
-            if (average is not null) resume.RestoreAverage(model, average);
-            step = resume.Step;
-            startEpoch = step / stepsPerEpoch;
-            skipInEpoch = step % stepsPerEpoch;
-        }
+            ClipNorm = options.ClipNorm,
+            Average = options.AverageDecay > 0 ? new WeightAverage([.. model.Parameters()], options.AverageDecay) : null,
+            Patience = options.Patience,
+            RestoreBest = options.RestoreBestWeights,
+            CheckpointEvery = options.CheckpointEvery,
+            Checkpoint = Checkpoint,
+            ResumeFrom = ResumeFrom,
+            AfterStep = AfterStep is null ? null : step => AfterStep((int)step),
+        }).Fit(cancel);
 
-        var best = new BestWeights(parameters);
-        int epochsWithoutImprovement = 0, bestEpoch = 0, epochsRun = 0;
-        double epochLoss = 0;
-        bool stoppedEarly = false;
-        long tokens = 0;
-        model.Train();
-
-        for (int epoch = startEpoch; epoch < options.Epochs && !stoppedEarly; epoch++)
-        {
-            // The order depends on the seed and the epoch only, so a resumed run replays it exactly.
-            var batches = Batching.LengthBucketed(lengths, options.BatchSize, options.Seed + (ulong)epoch * 7919UL);
-            double lossSum = 0;
-            int seen = 0, correct = 0;
-            for (int bi = skipInEpoch; bi < batches.Count; bi++)
-            {
-                cancel.ThrowIfCancellationRequested();
-                var indices = batches[bi];
-                model.ReseedForStep(options.Seed, step);
-                float lr = schedule.LearningRate(step);
-                optimizer.LearningRate = lr;
-                using (var scope = new TensorScope())
-                {
-                    var batch = Batching.Pad(ids, indices);
-                    sparse?.SetRows(batch, model.Embedding.PaddingIndex);
-                    var logits = model.Forward(batch);                        // (B, C)
-                    var loss = TrainingLoss?.Invoke(logits, indices) ?? Loss(logits, indices, targets); // ()
-                    float lossValue = loss.Item();
-                    if (!float.IsFinite(lossValue))
-                        throw new InvalidOperationException($"ClassifierTrainer: loss became {lossValue} at step {step} (epoch {epoch + 1}); lower the learning rate.");
-                    loss.Backward();
-                    if (options.ClipNorm > 0)
-                    {
-                        if (sparse is null) GradClip.ClipGlobalNorm(parameters, options.ClipNorm);
-                        else sparse.ClipGlobalNorm(options.ClipNorm);
-                    }
-                    optimizer.Step();
-                    AfterStep?.Invoke(step);
-                    average?.Update();
-                    if (sparse is null) model.ZeroGrad();
-                    else sparse.ZeroGradients();
-                    lossSum += lossValue * indices.Length;
-                    correct += CountCorrect(logits, indices, targets);
-                    foreach (int i in indices) tokens += lengths[i];
-                }
-                seen += indices.Length;
-                step++;
-                if (options.CheckpointEvery > 0 && step % options.CheckpointEvery == 0)
-                    Checkpoint?.Invoke(TrainCheckpoint.Capture(model, optimizer, step, average));
-                Report(epoch, step, totalSteps, lossSum / seen, (double)correct / seen, tokens, clock.Elapsed, lr, null, null, false);
-            }
-            skipInEpoch = 0;
-            epochsRun++;
-            epochLoss = seen > 0 ? lossSum / seen : epochLoss;
-
-            double? validAccuracy = null, validLoss = null;
-            if (validation is { Count: > 0 })
-            {
-                // With averaging, the average is what is validated and what the best weights keep.
-                double bestBefore = best.Accuracy;
-                (validAccuracy, validLoss) = average is null
-                    ? ValidateAndKeepBest(validation, best)
-                    : average.WithAverage(() => ValidateAndKeepBest(validation, best));
-                if (best.Accuracy > bestBefore)
-                {
-                    bestEpoch = epoch + 1;
-                    epochsWithoutImprovement = 0;
-                }
-                else if (options.Patience > 0 && ++epochsWithoutImprovement >= options.Patience)
-                {
-                    stoppedEarly = true;
-                }
-            }
-            Report(epoch, step, totalSteps, epochLoss, seen > 0 ? (double)correct / seen : 0, tokens, clock.Elapsed,
-                schedule.LearningRate(Math.Max(0, step - 1)), validAccuracy, validLoss, true);
-        }
-
-        if (options.RestoreBestWeights && best.HasWeights) best.Restore();
-        else average?.CopyToParameters();
         return new TrainResult
         {
-            EpochsRun = epochsRun,
-            Steps = step,
-            BestEpoch = bestEpoch,
-            BestValidationAccuracy = best.HasWeights ? best.Accuracy : null,
-            FinalTrainLoss = epochLoss,
+            EpochsRun = outcome.RoundsRun,
+            Steps = (int)outcome.Steps,
+            BestEpoch = outcome.BestRound,
+            BestValidationAccuracy = outcome.BestScore,
+            FinalTrainLoss = task.EpochLoss,
             TrainSeconds = clock.Elapsed.TotalSeconds,
-            Tokens = tokens,
-            StoppedEarly = stoppedEarly,
+            Tokens = task.Tokens,
+            StoppedEarly = outcome.StoppedEarly,
         };
     }
-
-    private (double Accuracy, double Loss) ValidateAndKeepBest(TextDataset validation, BestWeights best)
-    {
-        var scores = Validate(validation);
-        if (scores.Accuracy > best.Accuracy) best.Capture(scores.Accuracy);
-        return scores;
-    }
-
-    private (double Accuracy, double Loss) Validate(TextDataset validation)
-    {
-        var texts = validation.Examples.Select(e => e.Text).ToArray();
-        var ids = model.Inputs.EncodeAll(texts);
-        var targets = TargetsOf(validation);
-        double lossSum = 0;
-        int correct = 0;
-        model.Eval();
-        using (Tensor.NoGrad())
-        {
-            foreach (var indices in Batching.Sequential(texts.Length, 64))
-            {
-                using var scope = new TensorScope();
-                var logits = model.Forward(Batching.Pad(ids, indices));     // (B, C)
-                lossSum += Loss(logits, indices, targets).Item() * indices.Length;
-                correct += CountCorrect(logits, indices, targets);
-            }
-        }
-        model.Train();
-        return ((double)correct / texts.Length, lossSum / texts.Length);
-    }
-
-    // Single-label: the label index per example. Multi-label: a 0/1 row per example.
-    private Targets TargetsOf(TextDataset data)
-    {
-        var first = ClassifierEvaluation.TrueLabels(model.Labels, data);
-        if (!model.Config.MultiLabel) return new Targets(first, null);
-        int c = model.Labels.Count;
-        var multi = new float[data.Count * c];
-        for (int i = 0; i < data.Count; i++)
-            foreach (var label in data.Examples[i].Labels)
-                if (model.Labels.TryGetIndex(label, out int k)) multi[i * c + k] = 1f;
-        return new Targets(first, multi);
-    }
-
-    private Tensor Loss(Tensor logits, int[] indices, Targets targets)
-    {
-        if (targets.Multi is null)
-        {
-            var y = new int[indices.Length];
-            for (int i = 0; i < y.Length; i++) y[i] = targets.Single[indices[i]];
-            return Tensor.CrossEntropy(logits, new IntTensor(y, y.Length), labelSmoothing: options.LabelSmoothing);
-        }
-        int c = model.Labels.Count;
-        var rows = new float[indices.Length * c];
-        for (int i = 0; i < indices.Length; i++) targets.Multi.AsSpan(indices[i] * c, c).CopyTo(rows.AsSpan(i * c));
-        return Tensor.BinaryCrossEntropyWithLogits(logits, Tensor.FromArray(rows, indices.Length, c));
-    }
-
-    private static int CountCorrect(Tensor logits, int[] indices, Targets targets)
-    {
-        var values = logits.Contiguous().AsSpan();
-        int c = logits.Dim(1), correct = 0;
-        for (int i = 0; i < indices.Length; i++)
-            if (System.Numerics.Tensors.TensorPrimitives.IndexOfMax(values.Slice(i * c, c)) == targets.Single[indices[i]]) correct++;
-        return correct;
-    }
-
-    private void Report(int epoch, int step, int totalSteps, double loss, double accuracy, long tokens, TimeSpan elapsed,
-        double lr, double? validAccuracy, double? validLoss, bool epochEnd)
-    {
-        if (Progress is null) return;
-        double perStep = step > 0 ? elapsed.TotalSeconds / step : 0;
-        Progress.Report(new TrainProgress
-        {
-            Epoch = epoch + 1, Epochs = options.Epochs, Step = step, TotalSteps = totalSteps,
-            Loss = loss, Accuracy = accuracy, LearningRate = lr,
-            TokensPerSecond = elapsed.TotalSeconds > 0 ? tokens / elapsed.TotalSeconds : 0,
-            Elapsed = elapsed, Remaining = TimeSpan.FromSeconds(perStep * (totalSteps - step)),
-            ValidationAccuracy = validAccuracy, ValidationLoss = validLoss, EpochEnd = epochEnd,
-        });
-    }
-
-    private sealed record Targets(int[] Single, float[]? Multi);
 }

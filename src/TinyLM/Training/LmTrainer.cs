@@ -6,7 +6,7 @@ using TinyLM.Tensors;
 namespace TinyLM.Training;
 
 /// <summary>
-/// Trains a <see cref="CausalLM"/> on a token stream as nanoGPT does: random windows, AdamW (decay on matrices only),
+/// Trains a <see cref="CausalLM"/> on the one <see cref="Trainer{TBatch}"/> loop (<see cref="CausalLMTrainingTask"/>) as nanoGPT does: random windows, AdamW (decay on matrices only),
 /// linear warmup then cosine decay, global-norm clipping, gradient accumulation, and loss estimates on fixed train
 /// and validation batches every <see cref="LmTrainOptions.EvalEvery"/> steps. Windows of step s come from an RNG
 /// seeded by (seed, s), so a resumed run continues exactly as the uninterrupted one would.
@@ -29,58 +29,26 @@ public sealed class LmTrainer(CausalLM model, LmTrainOptions options)
         options.Validate();
         if (data.Context > model.Config.ContextLength)
             throw new ArgumentException($"LmTrainer: data windows of {data.Context} exceed the model's context length {model.Config.ContextLength}.");
-        var optimization = new LmOptimization(model, options, nameof(LmTrainer));
-        var optimizer = optimization.Optimizer;
-        int step = 0;
-        if (ResumeFrom is { } resume)
-        {
-            resume.RestoreInto(model, optimizer);
-            step = resume.Step;
-        }
         var evalRng = new Rng(options.Seed ^ 0xE7A1UL);
         var trainEval = FixedBatches(data, data.Train, evalRng);
         var validEval = FixedBatches(data, data.Valid, evalRng);
-
-        long tokensPerStep = (long)options.BatchSize * options.GradientAccumulation * data.Context, tokens = 0;
-        var total = Stopwatch.StartNew();
-        var training = new Stopwatch();
-        double trainLoss = double.NaN, validLoss = double.NaN;
-        int firstStep = step;
-        model.Train();
-        while (step < options.Steps)
-        {
-            cancel.ThrowIfCancellationRequested();
-            training.Start();
-            var (loss, lr) = optimization.Step(step, rng =>
+        var task = new CausalLMTrainingTask(model, options, (long)options.BatchSize * options.GradientAccumulation * data.Context,
+            rng =>
             {
                 var (x, y) = data.Batch(data.Train, options.BatchSize, rng);
                 return model.Loss(x, y);
-            });
-            step++;
-            tokens += tokensPerStep;
-            training.Stop();
-
-            bool last = step == options.Steps;
-            if (last || (options.EvalEvery > 0 && step % options.EvalEvery == 0))
-            {
-                trainLoss = Estimate(trainEval);
-                validLoss = Estimate(validEval);
-            }
-            if (Checkpoint is not null && (last || (options.CheckpointEvery > 0 && step % options.CheckpointEvery == 0)))
-                Checkpoint(TrainCheckpoint.Capture(model, optimizer, step));
-            Report(step, loss, lr, tokens, training.Elapsed, total.Elapsed, firstStep,
-                last || (options.EvalEvery > 0 && step % options.EvalEvery == 0) ? (trainLoss, validLoss) : null);
-        }
-        if (double.IsNaN(validLoss))
+            }, trainEval, validEval, Progress, nameof(LmTrainer));
+        var settings = new LmOptimization(model, options).Settings() with
         {
-            trainLoss = Estimate(trainEval);
-            validLoss = Estimate(validEval);
-        }
+            CheckpointEvery = options.CheckpointEvery, CheckpointAtEnd = true, Checkpoint = Checkpoint, ResumeFrom = ResumeFrom,
+        };
+        var outcome = new Trainer<int>(task, settings).Fit(cancel);
+        if (double.IsNaN(task.ValidationLoss)) task.Estimate(); // resumed at the end: no step ran, nothing estimated
         double? fullValidLoss = options.FullValidation ? WholeSplitLoss(model, data.Valid, data.Context, options.BatchSize) : null;
         return new LmTrainResult
         {
-            Steps = step, TrainLoss = trainLoss, ValidationLoss = validLoss, FullValidationLoss = fullValidLoss, TrainSeconds = training.Elapsed.TotalSeconds,
-            TotalSeconds = total.Elapsed.TotalSeconds, Tokens = tokens,
+            Steps = (int)outcome.Steps, TrainLoss = task.TrainLoss, ValidationLoss = task.ValidationLoss, FullValidationLoss = fullValidLoss,
+            TrainSeconds = task.TrainingTime.TotalSeconds, TotalSeconds = outcome.Seconds, Tokens = task.Tokens,
         };
     }
 
@@ -136,25 +104,10 @@ public sealed class LmTrainer(CausalLM model, LmTrainOptions options)
         return sum / windows;
     }
 
-    private double Estimate(List<(IntTensor X, IntTensor Y)> batches) => MeanLoss(model, batches);
-
     private List<(IntTensor X, IntTensor Y)> FixedBatches(LmData data, int[] ids, Rng rng)
     {
         var list = new List<(IntTensor, IntTensor)>(options.EvalBatches);
         for (int i = 0; i < options.EvalBatches; i++) list.Add(data.Batch(ids, options.BatchSize, rng));
         return list;
-    }
-
-    private void Report(int step, double loss, float lr, long tokens, TimeSpan training, TimeSpan elapsed, int firstStep, (double Train, double Valid)? eval)
-    {
-        if (Progress is null) return;
-        double perStep = step > firstStep ? elapsed.TotalSeconds / (step - firstStep) : 0;
-        Progress.Report(new LmTrainProgress
-        {
-            Step = step, TotalSteps = options.Steps, Loss = loss, LearningRate = lr,
-            TokensPerSecond = training.TotalSeconds > 0 ? tokens / training.TotalSeconds : 0,
-            Elapsed = elapsed, Remaining = TimeSpan.FromSeconds(perStep * (options.Steps - step)),
-            TrainLoss = eval?.Train, ValidationLoss = eval?.Valid,
-        });
     }
 }

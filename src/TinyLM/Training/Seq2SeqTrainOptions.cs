@@ -23,6 +23,8 @@ public sealed record Seq2SeqTrainOptions
     public int MaxTrainLength { get; init; } = 100;
     /// <summary>Seed of the batch order (weights are seeded by the model config).</summary>
     public ulong Seed { get; init; } = 1;
+    /// <summary>Call the trainer's checkpoint callback every N steps (0 = never).</summary>
+    public int CheckpointEvery { get; init; }
 
     /// <summary>Throws on a bad field, naming it.</summary>
     public void Validate()
@@ -39,6 +41,7 @@ public sealed record Seq2SeqTrainOptions
         Require(WeightDecay >= 0, $"WeightDecay must be ≥ 0, got {WeightDecay}.");
         Require(LabelSmoothing is >= 0f and < 1f, $"LabelSmoothing must be in [0, 1), got {LabelSmoothing}.");
         Require(ClipNorm >= 0, $"ClipNorm must be ≥ 0, got {ClipNorm}.");
+        Require(CheckpointEvery >= 0, $"CheckpointEvery must be ≥ 0, got {CheckpointEvery}.");
         Require(MaxTrainLength >= 2, $"MaxTrainLength must be ≥ 2, got {MaxTrainLength}.");
     }
 }

@@ -7,7 +7,7 @@ using TinyLM.Text;
 namespace TinyLM.Training;
 
 /// <summary>
-/// Teacher-forced training of a <see cref="Seq2SeqModel"/>: token-budget batches bucketed by length, label-smoothed
+/// Teacher-forced training of a <see cref="Seq2SeqModel"/> on the one <see cref="Trainer{TBatch}"/> loop (<see cref="Seq2SeqTrainingTask"/>): token-budget batches bucketed by length, label-smoothed
 /// cross-entropy ignoring padding, AdamW (β₂ = 0.98), linear warm-up then linear decay (over the steps of all epochs,
 /// or over the wall-clock budget when <see cref="Seq2SeqTrainOptions.Minutes"/> is set), global-norm clipping,
 /// validation loss after every epoch and the best weights restored at the end. With an epoch count (no time budget)
@@ -18,6 +18,12 @@ public sealed class Seq2SeqTrainer(Seq2SeqModel model, Seq2SeqTrainOptions optio
     /// <summary>Called after every step and at each epoch's end (Accuracy carries the token accuracy).</summary>
     public IProgress<TrainProgress>? Progress { get; init; }
 
+    /// <summary>Called every <see cref="Seq2SeqTrainOptions.CheckpointEvery"/> steps with the state to save.</summary>
+    public Action<TrainCheckpoint>? Checkpoint { get; init; }
+
+    /// <summary>A checkpoint to continue from (same model shape, options and data; with no time budget, exactly).</summary>
+    public TrainCheckpoint? ResumeFrom { get; init; }
+
     public Seq2SeqTrainResult Fit(ParallelCorpus train, ParallelCorpus? validation = null, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -26,75 +32,19 @@ public sealed class Seq2SeqTrainer(Seq2SeqModel model, Seq2SeqTrainOptions optio
         options.Validate();
         var data = Seq2SeqData.Encode(model, train, Math.Min(options.MaxTrainLength, Math.Min(model.Config.MaxSourceLength, model.Config.MaxTargetLength)), filter: true);
         var valid = validation is null ? null : Seq2SeqData.Encode(model, validation, Math.Min(model.Config.MaxSourceLength, model.Config.MaxTargetLength), filter: false);
-        var pairLengths = data.PairLengths();
-        int stepsPerEpoch = TokenBatching.ByTokens(pairLengths, options.BatchTokens, options.Seed).Count;
-        long totalSteps = (long)stepsPerEpoch * options.Epochs;
-        double budget = options.Minutes * 60.0;
-
-        var parameters = model.Parameters().ToArray();
+        var task = new Seq2SeqTrainingTask(model, options, data, valid, Progress);
         var optimizer = new AdamW(model.NamedParameters(), options.LearningRate, beta2: 0.98f, eps: 1e-9f, weightDecay: options.WeightDecay);
-        var best = new BestWeights(parameters);
-        var clock = Stopwatch.StartNew();
-        long tokens = 0;
-        int step = 0, epochsRun = 0, bestEpoch = 0;
-        double epochLoss = 0;
-        bool outOfTime = false;
-        model.Train();
-        for (int epoch = 0; epoch < options.Epochs && !outOfTime; epoch++)
+        var schedule = new Seq2SeqLr(options.LearningRate, options.WarmupSteps, task.TotalSteps, options.Minutes * 60.0);
+        var outcome = new Trainer<int[]>(task, new TrainerSettings(model, optimizer, schedule)
         {
-            var batches = TokenBatching.ByTokens(pairLengths, options.BatchTokens, options.Seed + (ulong)epoch * 7919UL);
-            double lossSum = 0;
-            long targetTokens = 0, correct = 0;
-            foreach (var indices in batches)
-            {
-                cancel.ThrowIfCancellationRequested();
-                if (budget > 0 && clock.Elapsed.TotalSeconds >= budget) { outOfTime = true; break; }
-                float lr = LearningRate(step, totalSteps, budget > 0 ? clock.Elapsed.TotalSeconds / budget : -1);
-                optimizer.LearningRate = lr;
-                using (new TensorScope())
-                {
-                    var (src, tgtIn, tgtOut) = data.Batch(model, indices);
-                    var logits = model.Logits(src, tgtIn);                                       // (B, T, V)
-                    var loss = Tensor.CrossEntropy(logits, new IntTensor(tgtOut.Ids, tgtOut.B, tgtOut.T), model.PadId, options.LabelSmoothing);
-                    float lossValue = loss.Item();
-                    if (!float.IsFinite(lossValue))
-                        throw new InvalidOperationException($"Seq2SeqTrainer: loss became {lossValue} at step {step} (epoch {epoch + 1}); lower the learning rate.");
-                    loss.Backward();
-                    if (options.ClipNorm > 0) GradClip.ClipGlobalNorm(parameters, options.ClipNorm);
-                    optimizer.Step();
-                    model.ZeroGrad();
-                    long n = Sum(tgtOut.Lengths);
-                    lossSum += lossValue * n;
-                    targetTokens += n;
-                    correct += CountCorrect(logits, tgtOut);
-                    tokens += n + Sum(src.Lengths);
-                }
-                step++;
-                Report(epoch, step, totalSteps, lossSum / Math.Max(1, targetTokens), (double)correct / Math.Max(1, targetTokens), tokens, clock.Elapsed, lr, null, false);
-            }
-            if (targetTokens == 0) break;
-            epochsRun++;
-            epochLoss = lossSum / targetTokens;
-            double? validLoss = null;
-            if (valid is not null)
-            {
-                validLoss = ValidationLoss(valid);
-                if (-validLoss.Value > best.Accuracy)
-                {
-                    best.Capture(-validLoss.Value);
-                    bestEpoch = epoch + 1;
-                }
-            }
-            Report(epoch, step, totalSteps, epochLoss, (double)correct / targetTokens, tokens, clock.Elapsed, optimizer.LearningRate, validLoss, true);
-        }
-        double seconds = clock.Elapsed.TotalSeconds;
-        if (best.HasWeights) best.Restore();
+            ClipNorm = options.ClipNorm, BudgetSeconds = options.Minutes * 60.0,
+            CheckpointEvery = options.CheckpointEvery, Checkpoint = Checkpoint, ResumeFrom = ResumeFrom,
+        }).Fit(cancel);
         model.Eval();
         return new Seq2SeqTrainResult
         {
-            EpochsRun = epochsRun, Steps = step, TrainSeconds = seconds, Tokens = tokens, FinalTrainLoss = epochLoss,
-            ValidLoss = best.HasWeights ? -best.Accuracy : null, BestEpoch = bestEpoch, Filtered = data.Filtered,
-            TimeBudgetReached = outOfTime,
+            EpochsRun = outcome.RoundsRun, Steps = (int)outcome.Steps, TrainSeconds = outcome.Seconds, Tokens = task.Tokens, FinalTrainLoss = task.EpochLoss,
+            ValidLoss = -outcome.BestScore, BestEpoch = outcome.BestRound, Filtered = data.Filtered, TimeBudgetReached = outcome.BudgetReached,
         };
     }
 
@@ -108,14 +58,8 @@ public sealed class Seq2SeqTrainer(Seq2SeqModel model, Seq2SeqTrainOptions optio
         finally { model.Train(wasTraining); }
     }
 
-    private double ValidationLoss(Seq2SeqData valid)
-    {
-        double loss = ValidationLoss(model, valid);
-        model.Train();
-        return loss;
-    }
-
-    private static double ValidationLoss(Seq2SeqModel model, Seq2SeqData valid)
+    /// <summary>Mean per-token cross-entropy of encoded pairs (evaluation mode; the caller restores training mode).</summary>
+    internal static double ValidationLoss(Seq2SeqModel model, Seq2SeqData valid)
     {
         model.Eval();
         double sum = 0;
@@ -126,56 +70,10 @@ public sealed class Seq2SeqTrainer(Seq2SeqModel model, Seq2SeqTrainOptions optio
                 using var scope = new TensorScope();
                 var (src, tgtIn, tgtOut) = valid.Batch(model, indices);
                 var logits = model.Logits(src, tgtIn);
-                long n = Sum(tgtOut.Lengths);
+                long n = Seq2SeqTrainingTask.Sum(tgtOut.Lengths);
                 sum += Tensor.CrossEntropy(logits, new IntTensor(tgtOut.Ids, tgtOut.B, tgtOut.T), model.PadId).Item() * n;
                 count += n;
             }
         return count == 0 ? 0 : sum / count;
-    }
-
-    // Linear warm-up, then linear decay to 5% of the peak over the planned steps or the time budget.
-    private float LearningRate(int step, long totalSteps, double timeFraction)
-    {
-        float warm = options.WarmupSteps > 0 ? Math.Min(1f, (step + 1f) / options.WarmupSteps) : 1f;
-        double progress = timeFraction >= 0 ? timeFraction : (double)step / Math.Max(1, totalSteps);
-        float decay = (float)Math.Max(0.05, 1.0 - progress);
-        return options.LearningRate * Math.Min(warm, decay);
-    }
-
-    private static long CountCorrect(Tensor logits, PaddedBatch target)
-    {
-        var values = logits.Contiguous().AsSpan();
-        int v = logits.Dim(-1);
-        long correct = 0;
-        for (int b = 0; b < target.B; b++)
-            for (int t = 0; t < target.Lengths[b]; t++)
-            {
-                int row = b * target.T + t;
-                if (System.Numerics.Tensors.TensorPrimitives.IndexOfMax(values.Slice(row * v, v)) == target.Ids[row]) correct++;
-            }
-        return correct;
-    }
-
-    private static long Sum(int[] values)
-    {
-        long s = 0;
-        foreach (int x in values) s += x;
-        return s;
-    }
-
-    private void Report(int epoch, int step, long totalSteps, double loss, double accuracy, long tokens, TimeSpan elapsed,
-        double lr, double? validLoss, bool epochEnd)
-    {
-        if (Progress is null) return;
-        double perStep = step > 0 ? elapsed.TotalSeconds / step : 0;
-        double remaining = options.Minutes > 0 ? Math.Max(0, options.Minutes * 60 - elapsed.TotalSeconds) : perStep * (totalSteps - step);
-        Progress.Report(new TrainProgress
-        {
-            Epoch = epoch + 1, Epochs = options.Epochs, Step = step, TotalSteps = (int)Math.Min(int.MaxValue, totalSteps),
-            Loss = loss, Accuracy = accuracy, LearningRate = lr,
-            TokensPerSecond = elapsed.TotalSeconds > 0 ? tokens / elapsed.TotalSeconds : 0,
-            Elapsed = elapsed, Remaining = TimeSpan.FromSeconds(remaining),
-            ValidationLoss = validLoss, EpochEnd = epochEnd,
-        });
     }
 }

@@ -1,0 +1,108 @@
+using TinyLM.Models;
+using TinyLM.Tensors;
+using TinyLM.Text;
+
+namespace TinyLM.Training;
+
+/// <summary>
+/// Text classification as a task of the one <see cref="Trainer{TBatch}"/>: an epoch is a round of length-bucketed
+/// shuffled batches (example indices), the loss is cross-entropy (or binary cross-entropy for multi-label, or the
+/// caller's, e.g. distillation), validation accuracy is the score.
+/// </summary>
+internal sealed class ClassifierTrainingTask(TextClassifier model, TrainOptions options, TextDataset train, TextDataset? validation,
+    ClassifierSparseAdam? sparse, Func<Tensor, int[], Tensor>? trainingLoss, IProgress<TrainProgress>? progress) : ITrainingTask<int[]>
+{
+    private readonly int[][] _ids = model.Inputs.EncodeAll(train.Examples.Select(e => e.Text).ToArray());
+    private readonly ClassifierTargets _targets = ClassifierTargets.Of(model, train);
+    private int[] _lengths = [];
+    private Tensor? _logits;
+    private double _lossSum, _epochLoss;
+    private int _seen, _correct, _epoch;
+
+    public string Name => nameof(ClassifierTrainer);
+    public int Rounds => options.Epochs;
+    public long TotalSteps => (long)StepsPerEpoch * options.Epochs;
+    public int MicroBatches => 1;
+    public long Tokens { get; private set; }
+    public double EpochLoss => _epochLoss;
+    public int[][] Ids => _ids;
+    public int[] SingleTargets => _targets.Single;
+
+    private int StepsPerEpoch => (train.Count + options.BatchSize - 1) / options.BatchSize;
+
+    public IReadOnlyList<int[]> BeginRound(int round)
+    {
+        if (_lengths.Length == 0) _lengths = Array.ConvertAll(_ids, s => s.Length);
+        _epoch = round;
+        _lossSum = 0;
+        _seen = _correct = 0;
+        // The order depends on the seed and the epoch only, so a resumed run replays it exactly.
+        return Batching.LengthBucketed(_lengths, options.BatchSize, options.Seed + (ulong)round * 7919UL);
+    }
+
+    public void BeginStep(int[] batch, long step) => model.ReseedForStep(options.Seed, (int)step);
+
+    public Tensor Loss(int[] batch, int micro)
+    {
+        var padded = Batching.Pad(_ids, batch);
+        sparse?.SetRows(padded, model.Embedding.PaddingIndex);
+        _logits = model.Forward(padded);                                        // (B, C)
+        return trainingLoss?.Invoke(_logits, batch) ?? _targets.Loss(_logits, batch, options.LabelSmoothing); // ()
+    }
+
+    public void Observe(int[] batch, int micro, float loss)
+    {
+        _lossSum += loss * batch.Length;
+        _correct += _targets.CountCorrect(_logits!, batch);
+        foreach (int i in batch) Tokens += _lengths[i];
+        _seen += batch.Length;
+    }
+
+    public void EndStep(int[] batch, long steps, float learningRate, TrainerClock clock) =>
+        Report(steps, _lossSum / _seen, (double)_correct / _seen, clock, learningRate, null, null, false);
+
+    public double? EndRound(int round, long steps, float learningRate, TrainerClock clock)
+    {
+        _epochLoss = _seen > 0 ? _lossSum / _seen : _epochLoss;
+        double? accuracy = null, loss = null;
+        if (validation is { Count: > 0 }) (accuracy, loss) = Validate(validation);
+        Report(steps, _epochLoss, _seen > 0 ? (double)_correct / _seen : 0, clock, learningRate, accuracy, loss, true);
+        return accuracy;
+    }
+
+    private (double Accuracy, double Loss) Validate(TextDataset data)
+    {
+        var texts = data.Examples.Select(e => e.Text).ToArray();
+        var ids = model.Inputs.EncodeAll(texts);
+        var targets = ClassifierTargets.Of(model, data);
+        double lossSum = 0;
+        int correct = 0;
+        model.Eval();
+        using (Tensor.NoGrad())
+        {
+            foreach (var indices in Batching.Sequential(texts.Length, 64))
+            {
+                using var scope = new TensorScope();
+                var logits = model.Forward(Batching.Pad(ids, indices));     // (B, C)
+                lossSum += targets.Loss(logits, indices, options.LabelSmoothing).Item() * indices.Length;
+                correct += targets.CountCorrect(logits, indices);
+            }
+        }
+        model.Train();
+        return ((double)correct / texts.Length, lossSum / texts.Length);
+    }
+
+    private void Report(long steps, double loss, double accuracy, TrainerClock clock, double lr, double? validAccuracy, double? validLoss, bool epochEnd)
+    {
+        if (progress is null) return;
+        var elapsed = clock.Elapsed;
+        progress.Report(new TrainProgress
+        {
+            Epoch = _epoch + 1, Epochs = options.Epochs, Step = (int)steps, TotalSteps = (int)TotalSteps,
+            Loss = loss, Accuracy = accuracy, LearningRate = lr,
+            TokensPerSecond = elapsed.TotalSeconds > 0 ? Tokens / elapsed.TotalSeconds : 0,
+            Elapsed = elapsed, Remaining = clock.Remaining(steps),
+            ValidationAccuracy = validAccuracy, ValidationLoss = validLoss, EpochEnd = epochEnd,
+        });
+    }
+}
