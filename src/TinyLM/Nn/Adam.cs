@@ -69,7 +69,7 @@ public class Adam : Optimizer
     protected override float[] Buffer(int kind, int index) => kind == 0 ? _m[index] : _v[index];
 
     /// <inheritdoc/>
-    protected override void Update(int index, Span<float> p, ReadOnlySpan<float> g, bool decay)
+    protected override void Update(int index, int offset, Span<float> p, ReadOnlySpan<float> g, bool decay)
     {
         float lr = LearningRate;
         float wd = decay ? WeightDecay : 0f;
@@ -80,8 +80,8 @@ public class Adam : Optimizer
         // Decoupled decay shrinks the weights before the Adam step (PyTorch's AdamW order).
         float shrink = _decoupled ? 1f - lr * wd : 1f;
         float l2 = _decoupled ? 0f : wd;
-        var m = _m[index].AsSpan();
-        var v = _v[index].AsSpan();
+        var m = _m[index].AsSpan(offset, p.Length);
+        var v = _v[index].AsSpan(offset, p.Length);
         int j = 0;
         if (Vector256.IsHardwareAccelerated)
         {

@@ -26,6 +26,9 @@ public abstract class Optimizer
     private readonly string[] _names;
     private readonly Tensor[] _parameters;
     private readonly bool[] _decay;
+    private int _rowsIndex = -1;
+    private int _rowLength;
+    private int[] _rows = [];
 
     /// <summary>
     /// Registers <paramref name="parameters"/>; <paramref name="applyWeightDecay"/> picks which get weight decay
@@ -98,6 +101,31 @@ public abstract class Optimizer
     /// <summary>Whether parameter <paramref name="index"/> gets weight decay.</summary>
     public bool DecaysParameter(int index) => _decay[index];
 
+    /// <summary>
+    /// From now on, updates (and clips and zeroes the gradient of) only the rows of <paramref name="table"/> named by
+    /// <see cref="SetRows"/> before each step: a lazy update, whose untouched rows keep their values and optimizer state
+    /// as they are. A bag of hashed n-grams has hundreds of thousands of rows of which a batch touches a few thousand, so
+    /// a step then costs O(rows touched), not O(table). Rows are slices of <paramref name="rowLength"/> values.
+    /// </summary>
+    public void UpdateRowsOnly(Tensor table, int rowLength)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        int index = Array.FindIndex(_parameters, p => ReferenceEquals(p, table));
+        if (index < 0) throw new ArgumentException($"{GetType().Name}.UpdateRowsOnly: the table is not among the parameters.", nameof(table));
+        if (rowLength < 1 || table.Length % rowLength != 0)
+            throw new ArgumentOutOfRangeException(nameof(rowLength), $"{GetType().Name}.UpdateRowsOnly: rows of {rowLength} do not tile '{_names[index]}' ({table.Length} values).");
+        _rowsIndex = index;
+        _rowLength = rowLength;
+    }
+
+    /// <summary>The rows of the <see cref="UpdateRowsOnly"/> table that the next step updates: distinct, ascending.</summary>
+    public void SetRows(int[] rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        if (_rowsIndex < 0) throw new InvalidOperationException($"{GetType().Name}.SetRows: call UpdateRowsOnly first.");
+        _rows = rows;
+    }
+
     /// <summary>Applies one update to every parameter that has a gradient.</summary>
     public void Step()
     {
@@ -107,30 +135,91 @@ public abstract class Optimizer
             var p = _parameters[i];
             var g = p.Grad;
             if (g is null) continue;
-            Update(i, p.AsSpan(), g.AsSpan(), _decay[i]);
+            if (i != _rowsIndex)
+            {
+                Update(i, 0, p.AsSpan(), g.AsSpan(), _decay[i]);
+                continue;
+            }
+            foreach (int r in _rows)
+                Update(i, r * _rowLength, p.AsSpan().Slice(r * _rowLength, _rowLength), g.AsSpan().Slice(r * _rowLength, _rowLength), _decay[i]);
         }
     }
 
-    /// <summary>Zeroes every parameter's gradient (an optimizer that updates only some rows may zero only those).</summary>
-    public virtual void ZeroGrad()
+    /// <summary>Zeroes every parameter's gradient (of the <see cref="UpdateRowsOnly"/> table, the rows set: the others are zero).</summary>
+    public void ZeroGrad()
     {
-        foreach (var p in _parameters) p.ZeroGrad();
+        for (int i = 0; i < _parameters.Length; i++)
+        {
+            if (i != _rowsIndex)
+            {
+                _parameters[i].ZeroGrad();
+                continue;
+            }
+            var g = _parameters[i].Grad;
+            if (g is null) continue;
+            foreach (int r in _rows) g.AsSpan().Slice(r * _rowLength, _rowLength).Clear();
+        }
     }
 
     /// <summary>
     /// Clips the gradients of the registered parameters to a global L2 norm of <paramref name="maxNorm"/>
-    /// (<see cref="GradClip.ClipGlobalNorm(IEnumerable{KeyValuePair{string, Tensor}}, float)"/>); an optimizer that updates
-    /// only some rows may read only those. Returns the norm before clipping.
+    /// (<see cref="GradClip.ClipGlobalNorm(IEnumerable{KeyValuePair{string, Tensor}}, float)"/>); of the
+    /// <see cref="UpdateRowsOnly"/> table only the rows set are read and scaled. Returns the norm before clipping.
     /// </summary>
-    public virtual float ClipGradients(float maxNorm)
+    public float ClipGradients(float maxNorm)
     {
-        var named = new KeyValuePair<string, Tensor>[_parameters.Length];
-        for (int i = 0; i < named.Length; i++) named[i] = new(_names[i], _parameters[i]);
-        return GradClip.ClipGlobalNorm(named, maxNorm);
+        if (_rowsIndex < 0)
+        {
+            var named = new KeyValuePair<string, Tensor>[_parameters.Length];
+            for (int i = 0; i < named.Length; i++) named[i] = new(_names[i], _parameters[i]);
+            return GradClip.ClipGlobalNorm(named, maxNorm);
+        }
+        if (!(maxNorm > 0f)) throw new ArgumentOutOfRangeException(nameof(maxNorm), $"{GetType().Name}.ClipGradients: max norm {maxNorm} must be > 0.");
+        double total = 0;
+        ForEachGradientSlice((name, s) => total += SumOfSquares(s, name));
+        double norm = Math.Sqrt(total);
+        double coef = maxNorm / (norm + 1e-6);
+        if (coef < 1.0)
+            ForEachGradientSlice((_, s) =>
+            {
+                for (int i = 0; i < s.Length; i++) s[i] *= (float)coef;
+            });
+        return (float)norm;
     }
 
-    /// <summary>Updates parameter <paramref name="index"/>; <see cref="StepCount"/> is already the new step (1 on the first call).</summary>
-    protected abstract void Update(int index, Span<float> parameter, ReadOnlySpan<float> gradient, bool decay);
+    private delegate void GradientSliceAction(string name, Span<float> gradient);
+
+    // The gradients that the next step reads: whole, or the rows set of the UpdateRowsOnly table.
+    private void ForEachGradientSlice(GradientSliceAction action)
+    {
+        for (int i = 0; i < _parameters.Length; i++)
+        {
+            var g = _parameters[i].Grad;
+            if (g is null) continue;
+            if (i != _rowsIndex) action(_names[i], g.AsSpan());
+            else foreach (int r in _rows) action(_names[i], g.AsSpan().Slice(r * _rowLength, _rowLength));
+        }
+    }
+
+    // Summed in double element by element: the row-sparse path's own arithmetic since it was written (GradClip sums
+    // in float per tensor), so models trained with it keep their bits.
+    private double SumOfSquares(ReadOnlySpan<float> s, string name)
+    {
+        double sum = 0;
+        for (int i = 0; i < s.Length; i++)
+        {
+            if (!float.IsFinite(s[i]))
+                throw new ArithmeticException($"{GetType().Name}: gradient of '{name}' is {s[i]} at element {i}.");
+            sum += (double)s[i] * s[i];
+        }
+        return sum;
+    }
+
+    /// <summary>
+    /// Updates parameter <paramref name="index"/>, or its slice that starts at element <paramref name="offset"/> (the
+    /// buffers are sliced alike); <see cref="StepCount"/> is already the new step (1 on the first call).
+    /// </summary>
+    protected abstract void Update(int index, int offset, Span<float> parameter, ReadOnlySpan<float> gradient, bool decay);
 
     /// <summary>The buffer kinds this optimizer keeps per parameter (PyTorch names), in a fixed order.</summary>
     protected abstract IReadOnlyList<string> BufferKinds { get; }

@@ -52,7 +52,7 @@ public sealed class Sgd : Optimizer
     protected override float[] Buffer(int kind, int index) => _momentum[index];
 
     /// <inheritdoc/>
-    protected override void Update(int index, Span<float> p, ReadOnlySpan<float> g, bool decay)
+    protected override void Update(int index, int offset, Span<float> p, ReadOnlySpan<float> g, bool decay)
     {
         float lr = LearningRate, wd = decay ? WeightDecay : 0f, mu = Momentum;
         if (mu == 0f)
@@ -60,7 +60,7 @@ public sealed class Sgd : Optimizer
             for (int i = 0; i < p.Length; i++) p[i] -= lr * (g[i] + wd * p[i]);
             return;
         }
-        var b = _momentum[index].AsSpan();
+        var b = _momentum[index].AsSpan(offset, p.Length);
         // PyTorch starts the buffer at the first gradient; with dampening 0 that equals μ·0 + g.
         float keep = StepCount == 1 ? 0f : mu;
         int j = 0;

@@ -56,14 +56,14 @@ public sealed class ClassifierTrainer(TextClassifier model, TrainOptions options
         if (options.WarmStartEpochs > 0 && model.Config.Encoder != EncoderKind.Bag && ResumeFrom is null)
             EmbeddingWarmStart.Apply(model, train, options.WarmStartEpochs, options.Seed);
 
-        var sparse = options.SparseEmbeddingUpdates ? new ClassifierSparseAdam(model, options) : null;
-        var task = new ClassifierTrainingTask(model, options, train, validation, sparse, TrainingLoss, Progress);
+        var optimizer = Optimizers.Create(options, model);
+        if (options.SparseEmbeddingUpdates) optimizer.UpdateRowsOnly(model.Embedding.Weight, model.Embedding.EmbeddingDim);
+        var task = new ClassifierTrainingTask(model, options, train, validation, options.SparseEmbeddingUpdates ? optimizer : null, TrainingLoss, Progress);
         if (model.NaiveBayes is { } naiveBayes && ResumeFrom is null) naiveBayes.Fit(task.Ids, task.SingleTargets);
         if (model.LinearSvm is { } svm && ResumeFrom is null) LinearSvmFitter.Fit(svm, task.Ids, task.SingleTargets, seed: options.Seed);
 
         // A frozen table gets no gradient, so the optimizer, clipping and the average skip it.
         if (options.FreezeEmbeddings) model.Embedding.Weight.RequiresGrad = false;
-        var optimizer = sparse ?? Optimizers.Create(options, model);
         var outcome = new Trainer<int[]>(task, new TrainerSettings(model, optimizer, Optimizers.CreateSchedule(options, task.TotalSteps))
         {
             ClipNorm = options.ClipNorm,

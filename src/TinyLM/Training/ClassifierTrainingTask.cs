@@ -1,4 +1,5 @@
 using TinyLM.Models;
+using TinyLM.Nn;
 using TinyLM.Tensors;
 using TinyLM.Text;
 
@@ -10,7 +11,7 @@ namespace TinyLM.Training;
 /// caller's, e.g. distillation), validation accuracy is the score.
 /// </summary>
 internal sealed class ClassifierTrainingTask(TextClassifier model, TrainOptions options, TextDataset train, TextDataset? validation,
-    ClassifierSparseAdam? sparse, Func<Tensor, int[], Tensor>? trainingLoss, IProgress<TrainProgress>? progress) : ITrainingTask<int[]>
+    Optimizer? sparseRows, Func<Tensor, int[], Tensor>? trainingLoss, IProgress<TrainProgress>? progress) : ITrainingTask<int[]>
 {
     private readonly int[][] _ids = model.Inputs.EncodeAll(train.Examples.Select(e => e.Text).ToArray());
     private readonly ClassifierTargets _targets = ClassifierTargets.Of(model, train);
@@ -45,7 +46,7 @@ internal sealed class ClassifierTrainingTask(TextClassifier model, TrainOptions 
     public Tensor Loss(int[] batch, int micro)
     {
         var padded = Batching.Pad(_ids, batch);
-        sparse?.SetRows(padded, model.Embedding.PaddingIndex);
+        sparseRows?.SetRows(LookedUpRows(padded, model.Embedding.PaddingIndex));
         _logits = model.Forward(padded);                                        // (B, C)
         return trainingLoss?.Invoke(_logits, batch) ?? _targets.Loss(_logits, batch, options.LabelSmoothing); // ()
     }
@@ -68,6 +69,21 @@ internal sealed class ClassifierTrainingTask(TextClassifier model, TrainOptions 
         if (validation is { Count: > 0 }) (accuracy, loss) = Validate(validation);
         Report(steps, _epochLoss, _seen > 0 ? (double)_correct / _seen : 0, clock, learningRate, accuracy, loss, true);
         return accuracy;
+    }
+
+    // The distinct non-padding ids of the batch, ascending: the embedding rows a lazy update touches.
+    private static int[] LookedUpRows(PaddedBatch batch, int paddingIndex)
+    {
+        var seen = new HashSet<int>();
+        for (int b = 0; b < batch.B; b++)
+            for (int t = 0; t < batch.Lengths[b]; t++)
+            {
+                int id = batch.Ids[b * batch.T + t];
+                if (id != paddingIndex) seen.Add(id);
+            }
+        int[] rows = [.. seen];
+        Array.Sort(rows);
+        return rows;
     }
 
     private (double Accuracy, double Loss) Validate(TextDataset data)
