@@ -124,7 +124,7 @@ public static class ClassifierDistiller
         if (training.WarmStartEpochs > 0 && student.Config.Encoder != EncoderKind.Bag)
         {
             // Warm-start on the labelled texts only, exactly as a plain training run would.
-            if (train.Count > 0) EmbeddingWarmStart.Apply(student, train, training.WarmStartEpochs, training.Seed);
+            if (train.Count > 0) EmbeddingWarmStart.Apply(student, train, training.WarmStartEpochs, training.Seed, training.WarmStartLearningRate);
             training = training with { WarmStartEpochs = 0 };
         }
 

@@ -54,7 +54,7 @@ public sealed class ClassifierTrainer(TextClassifier model, TrainOptions options
 
         var clock = Stopwatch.StartNew();
         if (options.WarmStartEpochs > 0 && model.Config.Encoder != EncoderKind.Bag && ResumeFrom is null)
-            EmbeddingWarmStart.Apply(model, train, options.WarmStartEpochs, options.Seed);
+            EmbeddingWarmStart.Apply(model, train, options.WarmStartEpochs, options.Seed, options.WarmStartLearningRate);
 
         var optimizer = Optimizers.Create(options, model);
         if (options.SparseEmbeddingUpdates) optimizer.UpdateRowsOnly(model.Embedding.Weight, model.Embedding.EmbeddingDim);

@@ -12,8 +12,11 @@ namespace TinyLM.Training;
 /// </summary>
 public static class EmbeddingWarmStart
 {
-    /// <summary>Trains the bag model for <paramref name="epochs"/> and copies its embedding rows into <paramref name="model"/>.</summary>
-    public static TrainResult Apply(TextClassifier model, TextDataset train, int epochs, ulong seed)
+    /// <summary>
+    /// Trains the bag model for <paramref name="epochs"/> at peak rate <paramref name="learningRate"/> (linear decay) and
+    /// copies its embedding rows into <paramref name="model"/>.
+    /// </summary>
+    public static TrainResult Apply(TextClassifier model, TextDataset train, int epochs, ulong seed, float learningRate = 1e-2f)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(train);
@@ -22,7 +25,7 @@ public static class EmbeddingWarmStart
             Encoder = EncoderKind.Bag, BigramBuckets = 0, Pooling = PoolingKind.Mean, Dropout = 0f, NaiveBayesWeight = 0f, Seed = seed,
         };
         var bag = new TextClassifier(bagConfig, model.Tokenizer, model.Labels);
-        var options = new TrainOptions { Epochs = epochs, BatchSize = 32, LearningRate = 1e-2f, Schedule = ScheduleKind.Linear, Seed = seed };
+        var options = new TrainOptions { Epochs = epochs, BatchSize = 32, LearningRate = learningRate, Schedule = ScheduleKind.Linear, Seed = seed };
         var result = new ClassifierTrainer(bag, options).Fit(train);
         bag.Embedding.Weight.AsSpan().CopyTo(model.Embedding.Weight.AsSpan());
         return result;

@@ -45,6 +45,8 @@ public sealed record TrainOptions
     /// model's (see <see cref="EmbeddingWarmStart"/>); 0 = random embeddings.
     /// </summary>
     public int WarmStartEpochs { get; init; }
+    /// <summary>Peak learning rate of the warm-start bag pass (linear decay); 1e-2 suits a bag of 32-example batches.</summary>
+    public float WarmStartLearningRate { get; init; } = 1e-2f;
     /// <summary>
     /// Keep the embedding table as it starts (warm-started or loaded) and train only the rest; fewer trained
     /// weights on small data.
@@ -84,6 +86,7 @@ public sealed record TrainOptions
         Require(WarmupFraction is >= 0 and < 1, $"WarmupFraction must be in [0, 1), got {WarmupFraction}.");
         Require(ClipNorm >= 0, $"ClipNorm must be ≥ 0, got {ClipNorm}.");
         Require(LabelSmoothing is >= 0 and < 1, $"LabelSmoothing must be in [0, 1), got {LabelSmoothing}.");
+        Require(WarmStartLearningRate > 0 && float.IsFinite(WarmStartLearningRate), $"WarmStartLearningRate must be positive, got {WarmStartLearningRate}.");
         Require(WarmStartEpochs >= 0, $"WarmStartEpochs must be ≥ 0, got {WarmStartEpochs}.");
         Require(!SparseEmbeddingUpdates || Optimizer == OptimizerKind.Adam, $"SparseEmbeddingUpdates needs the Adam optimizer, got {Optimizer}.");
         Require(AverageDecay is >= 0 and < 1, $"AverageDecay must be in [0, 1), got {AverageDecay}.");
