@@ -7,7 +7,14 @@ internal static class CliRunner
 
     public static (int Exit, string Out, string Err) Run(params string[] args) => RunWithInput(null, args);
 
-    public static (int Exit, string Out, string Err) RunWithInput(string? stdin, params string[] args)
+    public static (int Exit, string Out, string Err) RunWithInput(string? stdin, params string[] args) =>
+        Capture(() => TinyLM.Cli.Program.Main(args), stdin);
+
+    /// <summary>
+    /// Runs <paramref name="body"/> with the console swapped for buffers, under the lock that keeps parallel tests
+    /// from swapping it under each other.
+    /// </summary>
+    public static (int Exit, string Out, string Err) Capture(Func<int> body, string? stdin = null)
     {
         lock (Gate)
         {
@@ -19,7 +26,7 @@ internal static class CliRunner
                 Console.SetOut(stdout);
                 Console.SetError(stderr);
                 if (stdin is not null) Console.SetIn(new StringReader(stdin));
-                int exit = TinyLM.Cli.Program.Main(args);
+                int exit = body();
                 return (exit, stdout.ToString(), stderr.ToString());
             }
             finally
