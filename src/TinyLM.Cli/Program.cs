@@ -11,7 +11,7 @@ public static class Program
         var parse = BuildRoot().Parse(args);
         if (parse.Errors.Count == 0) return parse.Invoke();
         // A usage error: say what is wrong and where the help is, rather than print the whole help (exit 2, docs/cli.md).
-        foreach (var error in parse.Errors) Console.Error.WriteLine($"error: {error.Message}");
+        foreach (var error in parse.Errors) Console.Error.WriteLine($"error: {UsageMessages.Clean(error.Message)}");
         Console.Error.WriteLine($"see: {CommandPath(parse.CommandResult)} --help");
         return ExitCodes.Usage;
     }

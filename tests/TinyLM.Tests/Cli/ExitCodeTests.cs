@@ -69,6 +69,19 @@ public sealed class ExitCodeTests
         Assert.DoesNotContain("Usage:", stdout + stderr, StringComparison.Ordinal); // the message, not the whole help
     }
 
+    [Theory]
+    [InlineData("predict m.tlm --top many", "--top: 'many' is not valid; expected a whole number.")]
+    [InlineData("generate m.tlm --seed -1", "--seed: '-1' is not valid; expected a whole number ≥ 0.")]
+    [InlineData("train classify --train t.tsv --out m.tlm --pooling sum", "--pooling: 'sum' is not valid; expected one of last, max, mean.")]
+    public void A_value_of_the_wrong_type_is_named_in_the_users_words(string line, string message)
+    {
+        var (exit, _, stderr) = CliRunner.Run(line.Split(' '));
+        Assert.Equal(2, exit);
+        Assert.Equal("error: " + message, stderr.Split('\n')[0].TrimEnd());
+        Assert.DoesNotContain("System.", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("TinyLM.", stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Threads_below_one_is_a_usage_error_on_every_verb_that_takes_it()
     {
