@@ -1,4 +1,5 @@
 using System.Text.Json;
+using TinyLM.Bench.Harness;
 using TinyLM.Tests.Models;
 
 namespace TinyLM.Tests.Cli;
@@ -152,6 +153,17 @@ public sealed class JsonSchemaTests(JsonSchemaModels models) : IClassFixture<Jso
         var rows = json.RootElement.EnumerateArray().Select(DocumentedJson.Of("bench gemm").Check).ToList();
         Assert.Equal(2, rows.Count);
         Assert.Equal("nt", rows[1].GetProperty("op").GetString());
+    }
+
+    [Fact]
+    public void Bench_generate_rows_are_the_documented_objects()
+    {
+        // The rows as the verb prints them; running the verb decodes a 15M-parameter model for many seconds.
+        GenerateBenchResult[] results = [new("15m", 1, 100, null, null), new("15m", 1, 180, null, null, "q8_0", 1.8)];
+        using var json = JsonDocument.Parse(Ok(CliRunner.Capture(() => { GenerateBench.Print(results, json: true); return 0; })));
+        var rows = json.RootElement.EnumerateArray().Select(DocumentedJson.Of("bench generate").Check).ToList();
+        Assert.Equal(JsonValueKind.Null, rows[0].GetProperty("speedup_vs_f32").ValueKind);
+        Assert.Equal(1.8, rows[1].GetProperty("speedup_vs_f32").GetDouble());
     }
 }
 
