@@ -24,8 +24,8 @@ public static class DemoCommand
         command.SetRunner(parse =>
         {
             string? dataDir = parse.GetValue(SharedOptions.DataDir);
-            var train = TextDatasetReader.Read(DatasetArgument.Resolve("r8", "train.tsv", dataDir));
-            var test = TextDatasetReader.Read(DatasetArgument.Resolve("r8", "test.tsv", dataDir));
+            var train = InputData.ReadLabelled("r8", "train.tsv", dataDir);
+            var test = InputData.ReadLabelled("r8", "test.tsv", dataDir);
             // The seed's architecture and hyper-parameters, with this project's training recipe (warm-started
             // embeddings, dropout, label smoothing: see ClassifierRecipes).
             var (config, options) = ClassifierRecipes.For(EncoderKind.BiLstm);

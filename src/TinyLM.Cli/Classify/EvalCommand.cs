@@ -21,9 +21,7 @@ public static class EvalCommand
         command.SetRunner(parse =>
         {
             var model = TextClassifierFile.Load(parse.GetValue(ModelArgument)!);
-            var data = TextDatasetReader.Read(DatasetArgument.Resolve(parse.GetValue(DataArgument)!, "test.tsv", parse.GetValue(SharedOptions.DataDir)),
-                skipBad: parse.GetValue(SharedOptions.SkipBad));
-            if (data.SkippedLines > 0) Console.Error.WriteLine($"{data.Source}: skipped {data.SkippedLines} bad lines");
+            var data = InputData.ReadLabelled(parse.GetValue(DataArgument)!, "test.tsv", parse.GetValue(SharedOptions.DataDir), parse.GetValue(SharedOptions.SkipBad));
             var report = model.Evaluate(data);
             // The report's own JSON (the library's ClassificationReport writer, no reflection): the eval schema in docs/cli.md.
             if (parse.GetValue(SharedOptions.Json)) Console.Out.WriteLine(report.ToJson());

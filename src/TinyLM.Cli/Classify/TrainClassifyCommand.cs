@@ -92,15 +92,9 @@ public static class TrainClassifyCommand
         CliError.Check(config.Validate);
         CliError.Check(options.Validate);
 
-        var train = TextDatasetReader.Read(DatasetArgument.Resolve(parse.GetValue(TrainOption)!, "train.tsv", dataDir), skipBad: skipBad);
-        TextDataset? valid = parse.GetValue(ValidOption) is string v
-            ? TextDatasetReader.Read(DatasetArgument.Resolve(v, "valid.tsv", dataDir), skipBad: skipBad)
-            : null;
-        TextDataset? test = parse.GetValue(TestOption) is string t
-            ? TextDatasetReader.Read(DatasetArgument.Resolve(t, "test.tsv", dataDir), skipBad: skipBad)
-            : null;
-        foreach (var d in new[] { train, valid, test })
-            if (d is { SkippedLines: > 0 }) Console.Error.WriteLine($"{d.Source}: skipped {d.SkippedLines} bad lines");
+        var train = InputData.ReadLabelled(parse.GetValue(TrainOption)!, "train.tsv", dataDir, skipBad);
+        TextDataset? valid = parse.GetValue(ValidOption) is string v ? InputData.ReadLabelled(v, "valid.tsv", dataDir, skipBad) : null;
+        TextDataset? test = parse.GetValue(TestOption) is string t ? InputData.ReadLabelled(t, "test.tsv", dataDir, skipBad) : null;
 
         double validFraction = parse.GetValue(ValidFractionOption);
         if (valid is null && validFraction > 0)

@@ -75,7 +75,7 @@ public static class DistillCommand
         command.AddOptions(Shape.Options());
         command.AddOptions([TemperatureOption, AlphaOption]);
         command.AddOptions(Training.Options());
-        command.AddOptions([SeedOption, NoBaselineOption, EvalOption, SharedOptions.DataDir, SharedOptions.Threads, SharedOptions.Json, HeadsOption,
+        command.AddOptions([SeedOption, NoBaselineOption, EvalOption, SharedOptions.DataDir, SharedOptions.SkipBad, SharedOptions.Threads, SharedOptions.Json, HeadsOption,
             StepsOption, TopKOption]);
         command.SetRunner(Run);
         return command;
@@ -99,16 +99,17 @@ public static class DistillCommand
         if (new Option[] { HeadsOption, StepsOption, TopKOption }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } lmOnly)
             throw new CliError($"{lmOnly.Name} applies to language-model teachers; {teacherPath} is a text classifier.", ExitCodes.Usage);
         var teacher = TextClassifierFile.FromContents(contents, teacherPath);
-        var train = TextDatasetReader.Read(DatasetArgument.Resolve(parse.GetValue(DataOption)!, "train.tsv", dataDir));
+        bool skipBad = parse.GetValue(SharedOptions.SkipBad);
+        var train = InputData.ReadLabelled(parse.GetValue(DataOption)!, "train.tsv", dataDir, skipBad);
         if (train.Count == 0) throw new CliError($"{train.Source}: the training data holds no examples.");
-        var unlabeled = parse.GetValue(UnlabeledOption) is { } u ? ReadTexts(DatasetArgument.Resolve(u, "train.tsv", dataDir)) : [];
+        var unlabeled = parse.GetValue(UnlabeledOption) is { } u ? InputData.ReadTexts(DatasetArgument.Resolve(u, "train.tsv", dataDir), "unlabeled") : [];
         int copies = parse.GetValue(AugmentOption);
         float drop = parse.GetValue(AugmentDropOption);
         if (copies < 0) throw new CliError($"--augment must be ≥ 0, got {copies}.", ExitCodes.Usage);
         if (!(drop is >= 0f and < 1f)) throw new CliError($"--augment-drop must be in [0, 1), got {drop}.", ExitCodes.Usage);
         unlabeled.AddRange(DistillAugmentation.Perturb([.. train.Texts], copies, drop, parse.GetValue(SeedOption)));
         string? evalArgument = parse.GetValue(EvalOption);
-        var eval = evalArgument is null ? null : TextDatasetReader.Read(DatasetArgument.Resolve(evalArgument, "test.tsv", dataDir));
+        var eval = evalArgument is null ? null : InputData.ReadLabelled(evalArgument, "test.tsv", dataDir, skipBad);
 
         if (studentPath is not null && Shape.Select(o => o.Option).Prepend(EncoderOption).FirstOrDefault(o => parse.GetResult(o) is not null) is { } clash)
             throw new CliError($"--student {studentPath} fixes the student's architecture; drop {clash.Name}.", ExitCodes.Usage);
@@ -172,7 +173,7 @@ public static class DistillCommand
 
     private static DistillLm.Settings LmSettings(ParseResult parse, string teacherPath, string output)
     {
-        if (new Option[] { UnlabeledOption, AugmentOption, AugmentDropOption, EncoderOption, MaxLen.Option, Vocab.Option, Pooling.Option, Epochs.Option }
+        if (new Option[] { UnlabeledOption, AugmentOption, AugmentDropOption, EncoderOption, MaxLen.Option, Vocab.Option, Pooling.Option, Epochs.Option, SharedOptions.SkipBad }
                 .FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } classifierOnly)
             throw new CliError($"{classifierOnly.Name} applies to classifier teachers; {teacherPath} is a language model (use --steps and --student-layers/-heads/-embed/-hidden).", ExitCodes.Usage);
         if (parse.GetValue(StudentOption) is { } studentPath && LmShape.FirstOrDefault(o => parse.GetResult(o.Option) is not null) is { } clash)
@@ -203,15 +204,5 @@ public static class DistillCommand
             throw new CliError($"--student-vocab {config.VocabSize} differs from the teacher's vocabulary size {teacher.Config.VocabSize}; " +
                                "the student reuses the teacher's tokenizer.", ExitCodes.Usage);
         return (config, training);
-    }
-
-    private static List<string> ReadTexts(string file)
-    {
-        List<string> texts = TextDatasetReader.DetectFormat(file) == DatasetFormat.Tsv && File.ReadLines(file).Take(1).Any(l => l.Contains('\t'))
-            ? [.. TextDatasetReader.Read(file).Texts]
-            : [.. TextFile.ReadLines(file).Where(l => l.Trim().Length > 0)];
-        if (texts.Count == 0 || texts.All(string.IsNullOrWhiteSpace))
-            throw new CliError($"{file}: the unlabeled file holds no text.");
-        return texts;
     }
 }

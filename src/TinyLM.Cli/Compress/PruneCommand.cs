@@ -27,7 +27,7 @@ public static class PruneCommand
     {
         var command = new Command("prune", "Prune a classifier (magnitude or structured), fine-tune it, and report what it costs and saves.");
         command.Arguments.Add(ModelArgument);
-        foreach (var option in new Option[] { OutOption, SparsityOption, StructuredOption, FineTuneOption, EpochsOption, LearningRateOption, EvalOption, SharedOptions.DataDir, SharedOptions.Threads, SharedOptions.Json })
+        foreach (var option in new Option[] { OutOption, SparsityOption, StructuredOption, FineTuneOption, EpochsOption, LearningRateOption, EvalOption, SharedOptions.DataDir, SharedOptions.SkipBad, SharedOptions.Threads, SharedOptions.Json })
             command.Options.Add(option);
         command.SetRunner(Run);
         return command;
@@ -56,8 +56,9 @@ public static class PruneCommand
         if (structured is { } kind && StructuredPruner.NotApplicable(model.Config, kind) is { } reason)
             throw new CliError($"{input}: {reason}.", ExitCodes.Usage);
         string? dataDir = parse.GetValue(SharedOptions.DataDir);
-        var fineTune = fineTuneArgument is null ? null : ReadLabelled(fineTuneArgument, "train.tsv", dataDir, "--finetune-data");
-        var eval = parse.GetValue(EvalOption) is { } evalArgument ? ReadLabelled(evalArgument, "test.tsv", dataDir, "--eval") : null;
+        bool skipBad = parse.GetValue(SharedOptions.SkipBad);
+        var fineTune = fineTuneArgument is null ? null : ReadLabelled(fineTuneArgument, "train.tsv", dataDir, "--finetune-data", skipBad);
+        var eval = parse.GetValue(EvalOption) is { } evalArgument ? ReadLabelled(evalArgument, "test.tsv", dataDir, "--eval", skipBad) : null;
 
         var options = new PruningOptions
         {
@@ -91,9 +92,9 @@ public static class PruneCommand
         _ => throw new CliError($"--structured must be neurons, heads or vocab, got '{text}'.", ExitCodes.Usage),
     };
 
-    private static TextDataset ReadLabelled(string argument, string defaultFile, string? dataDir, string option)
+    private static TextDataset ReadLabelled(string argument, string defaultFile, string? dataDir, string option, bool skipBad)
     {
-        var data = TextDatasetReader.Read(DatasetArgument.Resolve(argument, defaultFile, dataDir));
+        var data = InputData.ReadLabelled(argument, defaultFile, dataDir, skipBad);
         if (data.Count == 0) throw new CliError($"{option} {argument}: the file holds no labelled examples.");
         return data;
     }

@@ -29,7 +29,7 @@ public static class QuantizeCommand
     {
         var command = new Command("quantize", "Quantize a classifier (int8 / q8_0 / q4_0) or a language model (q8_0 / q4_0 / q4_k) and report what it costs and saves.");
         command.Arguments.Add(ModelArgument);
-        foreach (var option in new Option[] { OutOption, TypeOption, CalibrateOption, MaxErrorOption, EvalOption, LmDataOption, EmbeddingsOption, SvmScalesOption, SharedOptions.DataDir, SharedOptions.Threads, SharedOptions.Json })
+        foreach (var option in new Option[] { OutOption, TypeOption, CalibrateOption, MaxErrorOption, EvalOption, LmDataOption, EmbeddingsOption, SvmScalesOption, SharedOptions.DataDir, SharedOptions.SkipBad, SharedOptions.Threads, SharedOptions.Json })
             command.Options.Add(option);
         command.SetRunner(Run);
         return command;
@@ -50,6 +50,8 @@ public static class QuantizeCommand
         var contents = ModelFile.Load(input);
         if (contents.Kind == ModelKind.CausalLm && parse.GetValue(CalibrateOption) is { } calibrate)
             throw new CliError($"--calibrate {calibrate}: language models are judged by weight error (--max-error); calibration texts apply to classifiers.", ExitCodes.Usage);
+        if (contents.Kind == ModelKind.CausalLm && parse.GetValue(SharedOptions.SkipBad))
+            throw new CliError("--skip-bad applies to labelled data (classifiers); a language model's evaluation text has no lines to skip.", ExitCodes.Usage);
         if (contents.Kind == ModelKind.CausalLm)
             return QuantizeLm.Run(CausalLMFile.FromContents(contents, input), input, output, type, new QuantizeLm.Settings(
                 maxError, parse.GetValue(EvalOption), parse.GetValue(LmDataOption), parse.GetValue(SharedOptions.DataDir),
@@ -57,10 +59,10 @@ public static class QuantizeCommand
         if (type == QuantizationType.Q4_K)
             throw new CliError($"--type q4_k: {input} is a classifier; q4_k (256-value super-blocks) is for language models. Use int8, q8_0 or q4_0.", ExitCodes.Usage);
         var model = TextClassifierFile.FromContents(contents, input);
-        var calibration = parse.GetValue(CalibrateOption) is { } calibrateFile ? ReadTexts(calibrateFile) : null;
+        var calibration = parse.GetValue(CalibrateOption) is { } calibrateFile ? InputData.ReadTexts(calibrateFile, "calibration") : null;
         string? evalArgument = parse.GetValue(EvalOption);
         var eval = evalArgument is null ? null
-            : TextDatasetReader.Read(DatasetArgument.Resolve(evalArgument, "test.tsv", parse.GetValue(SharedOptions.DataDir)));
+            : InputData.ReadLabelled(evalArgument, "test.tsv", parse.GetValue(SharedOptions.DataDir), parse.GetValue(SharedOptions.SkipBad));
 
         var result = ClassifierQuantizer.Quantize(model, new QuantizationOptions { Type = type, MaxLayerError = maxError, CalibrationTexts = calibration, SvmScalePerClass = svmScales == "class" });
         result.Model.Save(output);
@@ -73,16 +75,6 @@ public static class QuantizeCommand
                 [.. result.Layers.Select(l => new QuantizedLayerOutput(l.Name, l.Format, Math.Round(l.Error, 6), double.IsNaN(l.Agreement) ? null : l.Agreement, l.Reason))]),
                 CliJson.Default.QuantizeOutput);
         return ExitCodes.Ok;
-    }
-
-    private static List<string> ReadTexts(string file)
-    {
-        List<string> texts = TextDatasetReader.DetectFormat(file) == DatasetFormat.Tsv && File.ReadLines(file).Take(1).Any(l => l.Contains('\t'))
-            ? [.. TextDatasetReader.Read(file).Texts]
-            : [.. TextFile.ReadLines(file).Where(l => l.Trim().Length > 0)];
-        if (texts.All(string.IsNullOrWhiteSpace))
-            throw new CliError($"{file}: the calibration file holds no text.");
-        return texts;
     }
 
     private static void PrintLayers(QuantizationResult result)

@@ -73,6 +73,28 @@ public sealed class JsonSchemaTests(JsonSchemaModels models) : IClassFixture<Jso
     }
 
     [Fact]
+    public void Compression_verbs_skip_and_count_bad_lines_of_their_labelled_data_with_skip_bad()
+    {
+        File.WriteAllLines(models.PathOf("bad.tsv"), [.. File.ReadAllLines(models.Test), "a line without a tab"]);
+        var strict = CliRunner.Run("prune", models.Classifier, "--out", models.PathOf("strict.tlm"), "--sparsity", "0.5", "--eval", models.PathOf("bad.tsv"));
+        Assert.Equal(1, strict.Exit);
+        Assert.Contains("bad.tsv:61", strict.Err, StringComparison.Ordinal);
+        Assert.False(File.Exists(models.PathOf("strict.tlm")));
+
+        foreach (var verb in new[] { new[] { "prune", models.Classifier, "--sparsity", "0.5" }, ["quantize", models.Classifier] })
+        {
+            var run = CliRunner.Run([.. verb, "--out", models.PathOf("skipped.tlm"), "--eval", models.PathOf("bad.tsv"), "--skip-bad", "--json"]);
+            Assert.True(run.Exit == 0, run.Err);
+            Assert.Contains("skipped 1 bad lines", run.Err, StringComparison.Ordinal);
+            Assert.Equal(JsonValueKind.Number, Last(run.Out).GetProperty("after").GetProperty("accuracy").ValueKind);
+        }
+
+        var lm = CliRunner.Run("quantize", models.Lm, "--out", models.PathOf("lm.skip.tlm"), "--type", "q8_0", "--skip-bad");
+        Assert.Equal(2, lm.Exit);
+        Assert.False(File.Exists(models.PathOf("lm.skip.tlm")));
+    }
+
+    [Fact]
     public void Distill_of_a_classifier_has_its_kind_fields_and_four_measurements()
     {
         var json = DocumentedJson.Of("distill").Check(Last(Ok(CliRunner.Run("distill", "--teacher", models.Classifier, "--data", models.Train,
