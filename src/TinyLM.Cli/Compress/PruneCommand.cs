@@ -27,8 +27,8 @@ public static class PruneCommand
     {
         var command = new Command("prune", "Prune a classifier (magnitude or structured), fine-tune it, and report what it costs and saves.");
         command.Arguments.Add(ModelArgument);
-        foreach (var option in new Option[] { OutOption, SparsityOption, StructuredOption, FineTuneOption, EpochsOption, LearningRateOption, EvalOption, SharedOptions.DataDir, SharedOptions.SkipBad, SharedOptions.Threads, SharedOptions.Json })
-            command.Options.Add(option);
+        command.AddOptions([OutOption, SparsityOption, StructuredOption, FineTuneOption, EpochsOption, LearningRateOption, EvalOption,
+            SharedOptions.DataDir, SharedOptions.SkipBad, SharedOptions.Threads, SharedOptions.Json]);
         command.SetRunner(Run);
         return command;
     }

@@ -29,8 +29,8 @@ public static class QuantizeCommand
     {
         var command = new Command("quantize", "Quantize a classifier (int8 / q8_0 / q4_0) or a language model (q8_0 / q4_0 / q4_k) and report what it costs and saves.");
         command.Arguments.Add(ModelArgument);
-        foreach (var option in new Option[] { OutOption, TypeOption, CalibrateOption, MaxErrorOption, EvalOption, LmDataOption, EmbeddingsOption, SvmScalesOption, SharedOptions.DataDir, SharedOptions.SkipBad, SharedOptions.Threads, SharedOptions.Json })
-            command.Options.Add(option);
+        command.AddOptions([OutOption, TypeOption, CalibrateOption, MaxErrorOption, EvalOption, LmDataOption, EmbeddingsOption, SvmScalesOption,
+            SharedOptions.DataDir, SharedOptions.SkipBad, SharedOptions.Threads, SharedOptions.Json]);
         command.SetRunner(Run);
         return command;
     }

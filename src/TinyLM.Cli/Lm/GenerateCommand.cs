@@ -29,12 +29,10 @@ public static class GenerateCommand
     {
         var command = new Command("generate", "Generate text with a language model, streaming to standard output.");
         command.Arguments.Add(ModelArgument);
-        foreach (var option in new Option[]
-                 {
-                     TokenizerOption, PromptOption, MaxTokensOption, TemperatureOption, TopKOption, TopPOption, MinPOption, RepetitionOption,
-                     StopOption, SeedOption, SharedOptions.Threads, SharedOptions.Json,
-                 })
-            command.Options.Add(option);
+        command.AddOptions([
+            TokenizerOption, PromptOption, MaxTokensOption, TemperatureOption, TopKOption, TopPOption, MinPOption, RepetitionOption,
+            StopOption, SeedOption, SharedOptions.Threads, SharedOptions.Json,
+        ]);
         command.SetRunner(Run);
         return command;
     }

@@ -56,14 +56,13 @@ public static class TrainLmCommand
     public static Command Create()
     {
         var command = new Command("lm", "Train a generative language model on a raw text file (nanoGPT's CPU defaults: 4 layers, 4 heads, 128 wide, context 64; rotary positions unless --positions learned).");
-        foreach (var option in new Option[]
-                 {
-                     DataOption, OutOption, TokenizerOption, VocabOption, ArchOption, LayersOption, HeadsOption, KvHeadsOption, EmbedOption,
-                     ContextOption, BatchOption, AccumOption, StepsOption, LrOption, MinLrOption, DecayOption, WarmupOption, Beta1Option, Beta2Option,
-                     WeightDecayOption, EmbedDecayOption, TieOption, ZeroInitOption, PositionsOption, BiasOption, DropoutOption, EvalEveryOption, EvalBatchesOption, EvalFullOption,
-                     SeedOption, SharedOptions.Threads, CheckpointOption, CheckpointEveryOption, ResumeOption, SharedOptions.DataDir, SharedOptions.Json,
-                 })
-            command.Options.Add(option);
+        command.AddOptions([
+            DataOption, OutOption, TokenizerOption, VocabOption, ArchOption, LayersOption, HeadsOption, KvHeadsOption, EmbedOption,
+            ContextOption, BatchOption, AccumOption, StepsOption, LrOption, MinLrOption, DecayOption, WarmupOption, Beta1Option, Beta2Option,
+            WeightDecayOption, EmbedDecayOption, TieOption, ZeroInitOption, PositionsOption, BiasOption, DropoutOption, EvalEveryOption,
+            EvalBatchesOption, EvalFullOption, SeedOption, SharedOptions.Threads, CheckpointOption, CheckpointEveryOption, ResumeOption,
+            SharedOptions.DataDir, SharedOptions.Json,
+        ]);
         command.SetRunner(Run);
         return command;
     }

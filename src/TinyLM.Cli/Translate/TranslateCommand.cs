@@ -23,8 +23,7 @@ public static class TranslateCommand
         var command = new Command("translate", "Translate sentences with a trained model.");
         command.Arguments.Add(ModelArgument);
         command.Arguments.Add(TextArgument);
-        foreach (var option in new Option[] { FileOption, BeamOption, LengthPenaltyOption, BatchOption, SharedOptions.Threads, SharedOptions.Json })
-            command.Options.Add(option);
+        command.AddOptions([FileOption, BeamOption, LengthPenaltyOption, BatchOption, SharedOptions.Threads, SharedOptions.Json]);
         command.SetRunner(Run);
         return command;
     }
