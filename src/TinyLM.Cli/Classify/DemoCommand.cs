@@ -3,7 +3,6 @@ using TinyLM.Cli.Common;
 using TinyLM.IO;
 using TinyLM.Kernels;
 using TinyLM.Models;
-using TinyLM.Text;
 using TinyLM.Training;
 
 namespace TinyLM.Cli.Classify;

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using TinyLM.Cli.Common;
 using TinyLM.IO;
-using TinyLM.Text;
 using TinyLM.Training;
 
 namespace TinyLM.Cli.Classify;

@@ -1,11 +1,9 @@
 using System.CommandLine;
-using Spectre.Console;
 using TinyLM.Cli.Common;
 using TinyLM.Compression;
 using TinyLM.IO;
 using TinyLM.Kernels;
 using TinyLM.Models;
-using TinyLM.Text;
 using TinyLM.Training;
 
 namespace TinyLM.Cli.Compress;

@@ -1,4 +1,3 @@
-using Spectre.Console;
 using TinyLM.Cli.Common;
 using TinyLM.Compression;
 using TinyLM.IO;

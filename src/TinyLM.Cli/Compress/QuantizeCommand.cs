@@ -4,7 +4,6 @@ using TinyLM.Cli.Common;
 using TinyLM.Compression;
 using TinyLM.IO;
 using TinyLM.Kernels;
-using TinyLM.Text;
 
 namespace TinyLM.Cli.Compress;
 

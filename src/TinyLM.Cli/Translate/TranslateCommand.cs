@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Diagnostics;
 using TinyLM.Cli.Common;
 using TinyLM.IO;
-using TinyLM.Kernels;
 using TinyLM.Models;
 using TinyLM.Text;
 
