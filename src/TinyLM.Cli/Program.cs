@@ -1,10 +1,20 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
+using TinyLM.Cli.Common;
 
 namespace TinyLM.Cli;
 
 public static class Program
 {
-    public static int Main(string[] args) => BuildRoot().Parse(args).Invoke();
+    public static int Main(string[] args)
+    {
+        var parse = BuildRoot().Parse(args);
+        if (parse.Errors.Count == 0) return parse.Invoke();
+        // A usage error: say what is wrong and where the help is, rather than print the whole help (exit 2, docs/cli.md).
+        foreach (var error in parse.Errors) Console.Error.WriteLine($"error: {UsageMessages.Clean(error.Message)}");
+        Console.Error.WriteLine($"see: {CommandPath(parse.CommandResult)} --help");
+        return ExitCodes.Usage;
+    }
 
     /// <summary>The verb tree; each verb lives in its own folder and exposes a static Create().</summary>
     public static RootCommand BuildRoot()
@@ -23,5 +33,15 @@ public static class Program
         root.Subcommands.Add(Translate.TranslateCommand.Create());
         root.Subcommands.Add(Translate.BleuCommand.Create());
         return root;
+    }
+
+    // "tinylm train classify": the command the user typed, whatever the executable is called.
+    private static string CommandPath(CommandResult command)
+    {
+        var names = new List<string>();
+        for (SymbolResult? r = command; r is not null; r = r.Parent)
+            if (r is CommandResult c) names.Add(c.Command is RootCommand ? "tinylm" : c.Command.Name);
+        names.Reverse();
+        return string.Join(' ', names);
     }
 }

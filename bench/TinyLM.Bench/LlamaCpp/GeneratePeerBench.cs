@@ -1,4 +1,4 @@
-using TinyLM.Cli.Bench;
+using TinyLM.Bench.Harness;
 using TinyLM.IO;
 
 namespace TinyLM.Bench.LlamaCpp;

@@ -1,24 +1,29 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using TinyLM.Bench.Harness;
 using TinyLM.Cli.Common;
+using TinyLM.IO;
+using TinyLM.Models;
 
 namespace TinyLM.Cli.Bench;
 
-/// <summary>`tinylm bench …`: side-by-side performance checks against native peers.</summary>
+/// <summary>
+/// `tinylm bench …`: side-by-side performance checks against native peers. The verbs' options and output are here;
+/// the measuring code is the benchmark harness in bench/TinyLM.Bench/Harness, compiled into the CLI.
+/// </summary>
 public static class BenchCommand
 {
     public static Command Create()
     {
         var bench = new Command("bench", "Benchmark TinyLM kernels against native peers on this machine.");
         bench.Subcommands.Add(CreateGemm());
-        bench.Subcommands.Add(GenerateBench.CreateCommand());
+        bench.Subcommands.Add(CreateGenerate());
         return bench;
     }
 
     private static Command CreateGemm()
     {
-        var json = new Option<bool>("--json") { Description = "Print a JSON array (m, n, k, threads, ours_gflops, openblas_gflops, ratio)." };
         var threads = new Option<int?>("--threads") { Description = "Measure only this thread count (default: 1 and all cores)." };
         var trials = new Option<int>("--trials") { Description = "Timed trials per shape; the best counts.", DefaultValueFactory = _ => 7 };
         var shapes = new Option<string[]>("--shape")
@@ -29,11 +34,8 @@ public static class BenchCommand
         var gemm = new Command("gemm", "SGEMM GFLOPS, TinyLM vs OpenBLAS, for C (m×n) = op(A) (m×k)·op(B) (k×n), row-major. "
             + "The kernel column names TinyLM's path (SIMD level, tile, direct or packed); TINYLM_SIMD=scalar|v256|v512 and "
             + "TINYLM_GEMM=direct|packed force one, OPENBLAS_CORETYPE (e.g. Haswell) forces OpenBLAS's.");
-        gemm.Options.Add(json);
-        gemm.Options.Add(threads);
-        gemm.Options.Add(trials);
-        gemm.Options.Add(shapes);
-        gemm.SetRunner(parseResult => RunGemm(parseResult.GetValue(json), parseResult.GetValue(threads), parseResult.GetValue(trials),
+        gemm.AddOptions([SharedOptions.Json, threads, trials, shapes]);
+        gemm.SetRunner(parseResult => RunGemm(parseResult.GetValue(SharedOptions.Json), parseResult.GetValue(threads), parseResult.GetValue(trials),
             parseResult.GetValue(shapes)));
         return gemm;
     }
@@ -42,15 +44,7 @@ public static class BenchCommand
     {
         if (threads is < 1 || trials < 1)
             throw new CliError($"bench gemm: --threads and --trials must be at least 1 (got threads={threads}, trials={trials}).", ExitCodes.Usage);
-        GemmShape[] shapes;
-        try
-        {
-            shapes = shapeTexts is { Length: > 0 } ? [.. shapeTexts.Select(GemmShape.Parse)] : GemmBench.Shapes;
-        }
-        catch (FormatException e)
-        {
-            throw new CliError(e.Message, ExitCodes.Usage);
-        }
+        GemmShape[] shapes = shapeTexts is { Length: > 0 } ? [.. shapeTexts.Select(Shape)] : GemmBench.Shapes;
         int[] counts = threads is { } t ? [t] : Environment.ProcessorCount > 1 ? [1, Environment.ProcessorCount] : [1];
         var openBlas = OpenBlas.TryLoad();
         if (openBlas is null)
@@ -66,5 +60,53 @@ public static class BenchCommand
         if (json)
             Console.WriteLine(JsonSerializer.Serialize(results, GemmBenchJson.Default.ListGemmBenchResult));
         return 0;
+    }
+
+    // A shape the user typed: a malformed one is a usage error, not bad input.
+    private static GemmShape Shape(string text)
+    {
+        try
+        {
+            return GemmShape.Parse(text);
+        }
+        catch (FormatException e)
+        {
+            throw new CliError(e.Message, ExitCodes.Usage);
+        }
+    }
+
+    private static Command CreateGenerate()
+    {
+        var shape = new Option<string>("--shape") { Description = "Model shape: 15m (dim 288, 6 layers) or 110m (dim 768, 12 layers).", DefaultValueFactory = _ => "15m" };
+        var trials = new Option<int>("--trials") { Description = "Timed runs per thread count; the best counts.", DefaultValueFactory = _ => 3 };
+        var types = new Option<string>("--type") { Description = "Weight storage to time, comma-separated: f32, q8_0, q4_0, q4_k (e.g. f32,q8_0,q4_0,q4_k; quantized rows also give the speed-up over f32 from the same run).", DefaultValueFactory = _ => "f32" };
+        var command = new Command("generate", $"Greedy float32 decode tokens/s of a random llama2.c-shaped model on 1 thread and all cores. llama.cpp on the same weights: `{GenerateBench.PeerCommand}`.");
+        command.AddOptions([shape, SharedOptions.Json, trials, types]);
+        command.SetRunner(p =>
+        {
+            string name = p.GetValue(shape)!.ToLowerInvariant();
+            int t = p.GetValue(trials);
+            if (t < 1) throw new CliError($"bench generate: --trials must be at least 1, got {t}.", ExitCodes.Usage);
+            var llamaShape = CliError.Check(() => GenerateBench.Shape(name));
+            CausalLM model = LlamaConversion.ToModel(LlamaWeights.Random(llamaShape, GenerateBench.Seed));
+            var models = CliError.Check(() => GenerateBench.QuantizedVariants(model, p.GetValue(types)!));
+            var results = new List<GenerateBenchResult>();
+            foreach (int threads in GenerateBench.ThreadCounts())
+            {
+                double? f32 = null;
+                foreach (var (type, variant) in models)
+                {
+                    double ours = GenerateBench.MeasureOurs(variant, threads, t);
+                    if (type == "f32") f32 = ours;
+                    results.Add(new GenerateBenchResult(name, threads, ours, null, null, type, type != "f32" && f32 is { } baseline ? ours / baseline : null));
+                }
+            }
+            bool json = p.GetValue(SharedOptions.Json);
+            GenerateBench.Print(results, json);
+            if (!json)
+                Console.Error.WriteLine($"llama.cpp is a benchmark-only peer, not part of the tinylm tool; for its figures and the ratio run: {GenerateBench.PeerCommand} --shape {name}");
+            return ExitCodes.Ok;
+        });
+        return command;
     }
 }

@@ -3,7 +3,6 @@ using TinyLM.Cli.Common;
 using TinyLM.IO;
 using TinyLM.Kernels;
 using TinyLM.Models;
-using TinyLM.Text;
 using TinyLM.Training;
 
 namespace TinyLM.Cli.Classify;
@@ -15,23 +14,17 @@ namespace TinyLM.Cli.Classify;
 public static class DemoCommand
 {
     private static readonly Option<int> EpochsOption = new("--epochs") { Description = "Passes over the training data", DefaultValueFactory = _ => 10 };
-    private static readonly Option<string?> OutOption = new("--out") { Description = "Also save the trained model here (.tlm)" };
-    private static readonly Option<string?> DataDirOption = new("--data-dir") { Description = "Where named datasets live" };
-    private static readonly Option<int?> ThreadsOption = new("--threads") { Description = "Threads (default: all cores)" };
+    private static readonly Option<string> OutOption = SharedOptions.Out(required: false);
 
     public static Command Create()
     {
         var command = new Command("demo", "Train the worked example (R8 news topics, Embedding(64) → BiLSTM(64) → softmax) and print its report.");
-        command.Options.Add(EpochsOption);
-        command.Options.Add(OutOption);
-        command.Options.Add(DataDirOption);
-        command.Options.Add(ThreadsOption);
+        command.AddOptions([EpochsOption, OutOption, SharedOptions.DataDir, SharedOptions.Threads]);
         command.SetRunner(parse =>
         {
-            if (parse.GetValue(ThreadsOption) is int threads) Threading.MaxThreads = threads;
-            string? dataDir = parse.GetValue(DataDirOption);
-            var train = TextDatasetReader.Read(DatasetArgument.Resolve("r8", "train.tsv", dataDir));
-            var test = TextDatasetReader.Read(DatasetArgument.Resolve("r8", "test.tsv", dataDir));
+            string? dataDir = parse.GetValue(SharedOptions.DataDir);
+            var train = InputData.ReadLabelled("r8", "train.tsv", dataDir);
+            var test = InputData.ReadLabelled("r8", "test.tsv", dataDir);
             // The seed's architecture and hyper-parameters, with this project's training recipe (warm-started
             // embeddings, dropout, label smoothing: see ClassifierRecipes).
             var (config, options) = ClassifierRecipes.For(EncoderKind.BiLstm);

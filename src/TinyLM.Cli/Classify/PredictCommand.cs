@@ -15,7 +15,6 @@ public static class PredictCommand
     private static readonly Argument<string[]> TextsArgument = new("TEXT") { Description = "Texts to classify (else --file, else standard input)", Arity = ArgumentArity.ZeroOrMore };
     private static readonly Option<string?> FileOption = new("--file") { Description = "A file of texts: TSV label<TAB>text, or one text per line" };
     private static readonly Option<int> TopOption = new("--top") { Description = "Labels shown per text", DefaultValueFactory = _ => 1 };
-    private static readonly Option<bool> JsonOption = new("--json") { Description = "One JSON object per input line: label, probabilities" };
 
     public static Command Create()
     {
@@ -24,7 +23,7 @@ public static class PredictCommand
         command.Arguments.Add(TextsArgument);
         command.Options.Add(FileOption);
         command.Options.Add(TopOption);
-        command.Options.Add(JsonOption);
+        command.AddOptions([SharedOptions.Json, SharedOptions.Threads]);
         command.SetRunner(parse =>
         {
             int top = parse.GetValue(TopOption);
@@ -33,19 +32,13 @@ public static class PredictCommand
             var texts = ReadTexts(parse.GetValue(TextsArgument) ?? [], parse.GetValue(FileOption));
             var probabilities = model.PredictProbabilities(texts);
             var labels = model.Labels.Labels;
-            bool json = parse.GetValue(JsonOption);
+            bool json = parse.GetValue(SharedOptions.Json);
             var output = Console.Out;
             foreach (var probs in probabilities)
             {
                 var order = Enumerable.Range(0, probs.Length).OrderByDescending(i => probs[i]).ThenBy(i => i).Take(Math.Min(top, probs.Length)).ToArray();
                 if (json)
-                    output.WriteLine(JsonLine.Render(w =>
-                    {
-                        w.WriteString("label", labels[order[0]]);
-                        w.WriteStartObject("probabilities");
-                        for (int i = 0; i < probs.Length; i++) w.WriteNumber(labels[i], probs[i]);
-                        w.WriteEndObject();
-                    }));
+                    output.WriteLine(JsonLine.Render(new PredictOutput(labels[order[0]], labels.Zip(probs).ToDictionary()), CliJson.Default.PredictOutput));
                 else
                     output.WriteLine(string.Join(' ', order.Select(i => $"__label__{labels[i]} {probs[i]:F4}")));
             }

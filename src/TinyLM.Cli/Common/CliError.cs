@@ -7,16 +7,27 @@ namespace TinyLM.Cli.Common;
 public sealed class CliError(string message, int exitCode = ExitCodes.BadInput) : Exception(message)
 {
     public int ExitCode { get; } = exitCode;
-}
 
-/// <summary>Process exit codes, one meaning each.</summary>
-public static class ExitCodes
-{
-    public const int Ok = 0;
-    /// <summary>Bad input data or model file (the message names the file and line).</summary>
-    public const int BadInput = 1;
-    /// <summary>Bad command-line usage.</summary>
-    public const int Usage = 2;
-    /// <summary>An unexpected internal error (a bug): reported with its stack trace.</summary>
-    public const int Internal = 70;
+    /// <summary>
+    /// Runs a library check (a config's or options' <c>Validate</c>, a compatibility check) that throws
+    /// <see cref="ArgumentException"/> for a bad value, and reports that as a <see cref="CliError"/> with
+    /// <paramref name="exitCode"/>: the same exception means a usage error when the value came from a flag, but bad
+    /// input when it came from a file, and only the verb knows which.
+    /// </summary>
+    public static T Check<T>(Func<T> check, int exitCode = ExitCodes.Usage, string context = "")
+    {
+        ArgumentNullException.ThrowIfNull(check);
+        try
+        {
+            return check();
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliError(context + e.Message, exitCode);
+        }
+    }
+
+    /// <summary><see cref="Check{T}"/> for checks that return nothing.</summary>
+    public static void Check(Action check, int exitCode = ExitCodes.Usage, string context = "") =>
+        Check(() => { check(); return true; }, exitCode, context);
 }

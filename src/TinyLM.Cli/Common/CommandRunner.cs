@@ -1,39 +1,42 @@
 using System.CommandLine;
+using TinyLM.Kernels;
 
 namespace TinyLM.Cli.Common;
 
 /// <summary>
-/// Runs a verb's body and turns exceptions into one clear message on stderr and an exit code, so
-/// every verb fails the same way: bad input is exit 1 with file and line, a bug is exit 70.
+/// Runs a verb's body: applies the shared options every verb handles alike (<c>--threads</c>), and turns an
+/// exception into one clear message on stderr and its <see cref="ExitCodes.For">exit code</see>, so every verb fails
+/// the same way.
 /// </summary>
 public static class CommandRunner
 {
-    public static void SetRunner(this Command command, Func<ParseResult, int> body) =>
-        command.SetAction(parse => Run(() => body(parse)));
+    public static void SetRunner(this Command command, Func<ParseResult, int> body)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        command.SetAction(parse => Run(() =>
+        {
+            if (command.Options.Contains(SharedOptions.Threads) && parse.GetValue(SharedOptions.Threads) is int threads)
+            {
+                if (threads < 1) throw new CliError($"--threads must be ≥ 1, got {threads}.", ExitCodes.Usage);
+                Threading.MaxThreads = threads;
+            }
+            return body(parse);
+        }));
+    }
 
     public static int Run(Func<int> body)
     {
+        ArgumentNullException.ThrowIfNull(body);
         try
         {
             return body();
         }
-        catch (CliError e)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return e.ExitCode;
-        }
-        catch (Exception e) when (e is InvalidDataException or FormatException or FileNotFoundException
-                                      or DirectoryNotFoundException or IOException or ArgumentException
-                                      or InvalidOperationException or UnauthorizedAccessException)
-        {
-            // Library errors carry their own context (file, line, op, shapes); print them as they are.
-            Console.Error.WriteLine($"error: {e.Message}");
-            return ExitCodes.BadInput;
-        }
         catch (Exception e)
         {
-            Console.Error.WriteLine($"internal error: {e}");
-            return ExitCodes.Internal;
+            int code = ExitCodes.For(e);
+            // A bug gets its stack trace; everything else is a message written for the user.
+            Console.Error.WriteLine(code == ExitCodes.Internal ? $"internal error: {e}" : $"error: {e.Message}");
+            return code;
         }
     }
 }

@@ -1,11 +1,9 @@
 using System.CommandLine;
-using Spectre.Console;
 using TinyLM.Cli.Common;
 using TinyLM.Compression;
 using TinyLM.IO;
 using TinyLM.Kernels;
 using TinyLM.Models;
-using TinyLM.Text;
 using TinyLM.Training;
 
 namespace TinyLM.Cli.Compress;
@@ -23,50 +21,68 @@ public static class DistillCommand
     private static readonly Option<string?> UnlabeledOption = new("--unlabeled") { Description = "Extra texts (one per line, or a dataset whose labels are ignored) taught by the teacher only" };
     private static readonly Option<int> AugmentOption = new("--augment") { Description = "Add N perturbed copies of each training text (words dropped, windows cut) labelled by the teacher only", DefaultValueFactory = _ => 0 };
     private static readonly Option<float> AugmentDropOption = new("--augment-drop") { Description = "Word-drop probability of --augment copies", DefaultValueFactory = _ => 0.2f };
-    private static readonly Option<string> OutOption = new("--out") { Description = "Where to write the student (.tlm)", Required = true };
+    private static readonly Option<string> OutOption = SharedOptions.Out();
     private static readonly Option<string?> StudentOption = new("--student") { Description = "Start from this .tlm student (same labels and vocabulary as the teacher) instead of --student-* settings" };
     private static readonly Option<EncoderKind?> EncoderOption = new("--student-encoder") { Description = "bag | cnn | bilstm | bigru | transformer (default bag)" };
-    private static readonly Option<int?> EmbedOption = new("--student-embed") { Description = "Student embedding width (the embedding table dominates the parameter count)" };
-    private static readonly Option<int?> HiddenOption = new("--student-hidden") { Description = "Student hidden width / filters / model width" };
-    private static readonly Option<int?> LayersOption = new("--student-layers") { Description = "Student stacked layers" };
-    private static readonly Option<int?> MaxLenOption = new("--student-max-len") { Description = "Tokens the student keeps per text" };
-    private static readonly Option<int?> VocabOption = new("--student-vocab") { Description = "Must equal the teacher's vocabulary size (the student reuses its tokenizer)" };
-    private static readonly Option<PoolingKind?> PoolingOption = new("--student-pooling") { Description = "last | max | mean" };
-    private static readonly Option<float?> DropoutOption = new("--student-dropout") { Description = "Student dropout" };
+
+    // The student's shape. A classifier student takes them all; a language-model student the ones in LmShape.
+    private static readonly Override<TextClassifierConfig, int> Embed = new("--student-embed", "Student embedding width (the embedding table dominates the parameter count)", (c, v) => c with { EmbedDim = v });
+    private static readonly Override<TextClassifierConfig, int> Hidden = new("--student-hidden", "Student hidden width / filters / model width", (c, v) => c with { Hidden = v });
+    private static readonly Override<TextClassifierConfig, int> Layers = new("--student-layers", "Student stacked layers", (c, v) => c with { Layers = v });
+    private static readonly Override<TextClassifierConfig, int> MaxLen = new("--student-max-len", "Tokens the student keeps per text", (c, v) => c with { MaxLength = v });
+    private static readonly Override<TextClassifierConfig, int> Vocab = new("--student-vocab", "Must equal the teacher's vocabulary size (the student reuses its tokenizer)", (c, v) => c with { VocabSize = v });
+    private static readonly Override<TextClassifierConfig, PoolingKind> Pooling = new("--student-pooling", "last | max | mean", (c, v) => c with { Pooling = v });
+    private static readonly Override<TextClassifierConfig, float> Dropout = new("--student-dropout", "Student dropout", (c, v) => c with { Dropout = v });
+    private static readonly Override<TextClassifierConfig>[] Shape = [Embed, Hidden, Layers, MaxLen, Vocab, Pooling, Dropout];
+
     private static readonly Option<float> TemperatureOption = new("--temperature") { Description = "Softmax temperature T of the soft targets (> 0)", DefaultValueFactory = _ => 2f };
     private static readonly Option<float> AlphaOption = new("--alpha") { Description = "Weight of the soft term in [0, 1]; 1 − alpha goes to the hard labels", DefaultValueFactory = _ => 0.5f };
-    private static readonly Option<int?> EpochsOption = new("--epochs") { Description = "Passes over the training data (default: the student encoder's recipe)" };
-    private static readonly Option<int?> BatchOption = new("--batch") { Description = "Examples per step" };
-    private static readonly Option<float?> LrOption = new("--lr") { Description = "Peak learning rate" };
-    private static readonly Option<ulong> SeedOption = new("--seed") { Description = "Seed of the student's weights and batch order (the baseline uses the same)", DefaultValueFactory = _ => 1UL };
+    private static readonly Override<TrainOptions, int> Epochs = new("--epochs", "Passes over the training data (default: the student encoder's recipe)", (o, v) => o with { Epochs = v });
+    private static readonly Override<TrainOptions, int> Batch = new("--batch", "Examples per step", (o, v) => o with { BatchSize = v });
+    private static readonly Override<TrainOptions, float> Lr = new("--lr", "Peak learning rate", (o, v) => o with { LearningRate = v });
+    private static readonly Override<TrainOptions>[] Training = [Epochs, Batch, Lr];
+    private static readonly Option<ulong> SeedOption = SharedOptions.Seed(1);
     private static readonly Option<bool> NoBaselineOption = new("--no-baseline") { Description = "Skip training the same student without the teacher" };
     private static readonly Option<string?> EvalOption = new("--eval") { Description = "Labelled data to compare teacher, student and baseline on: a file or a dataset name (its test.tsv)" };
-    private static readonly Option<string?> DataDirOption = new("--data-dir") { Description = "Where named datasets live" };
-    private static readonly Option<int?> ThreadsOption = new("--threads") { Description = "Threads (default: all cores)" };
     private static readonly Option<int?> HeadsOption = new("--student-heads") { Description = "Language model: student attention heads (default the teacher's)" };
     private static readonly Option<int?> StepsOption = new("--steps") { Description = "Language model: student optimizer steps (default 2000)" };
     private static readonly Option<int> TopKOption = new("--top-k") { Description = "Language model: teacher probabilities cached per position (0 = all for vocabularies ≤ 256, else 32)", DefaultValueFactory = _ => 0 };
-    private static readonly Option<bool> JsonOption = new("--json") { Description = "End with one JSON object: teacher (= before), after (the student), baseline (the student without teacher)" };
+
+    // A language-model student: the same flags, set on its config. A new width drops the teacher's MLP width (4 × the
+    // width unless --student-hidden), new heads its key/value heads (plain attention), so the shape stays consistent.
+    private static readonly Override<CausalLMConfig>[] LmShape =
+    [
+        new Override<CausalLMConfig, int>(Layers.Flag, (c, v) => c with { Layers = v }),
+        new Override<CausalLMConfig, int>(HeadsOption, (c, v) => c with { Heads = v, KvHeads = 0 }),
+        new Override<CausalLMConfig, int>(Embed.Flag, (c, v) => c with { EmbedDim = v, HiddenDim = 0 }),
+        new Override<CausalLMConfig, int>(Hidden.Flag, (c, v) => c with { HiddenDim = v }),
+        new Override<CausalLMConfig, float>(Dropout.Flag, (c, v) => c with { Dropout = v }),
+    ];
+
+    private static readonly Override<LmTrainOptions>[] LmTraining =
+    [
+        new Override<LmTrainOptions, int>(StepsOption, (o, v) => o with { Steps = v }),
+        new Override<LmTrainOptions, int>(Batch.Flag, (o, v) => o with { BatchSize = v }),
+        new Override<LmTrainOptions, float>(Lr.Flag, (o, v) => o with { LearningRate = v, MinLearningRate = v / 10 }),
+    ];
 
     public static Command Create()
     {
         var command = new Command("distill", "Distill a text classifier or a language model into a smaller student and report what it costs and saves.");
-        foreach (var option in new Option[]
-                 {
-                     TeacherOption, DataOption, UnlabeledOption, AugmentOption, AugmentDropOption, OutOption, StudentOption, EncoderOption, EmbedOption, HiddenOption,
-                     LayersOption, MaxLenOption, VocabOption, PoolingOption, DropoutOption, TemperatureOption, AlphaOption, EpochsOption,
-                     BatchOption, LrOption, SeedOption, NoBaselineOption, EvalOption, DataDirOption, ThreadsOption, JsonOption, HeadsOption, StepsOption, TopKOption,
-                 })
-            command.Options.Add(option);
+        command.AddOptions([TeacherOption, DataOption, UnlabeledOption, AugmentOption, AugmentDropOption, OutOption, StudentOption, EncoderOption]);
+        command.AddOptions(Shape.Options());
+        command.AddOptions([TemperatureOption, AlphaOption]);
+        command.AddOptions(Training.Options());
+        command.AddOptions([SeedOption, NoBaselineOption, EvalOption, SharedOptions.DataDir, SharedOptions.SkipBad, SharedOptions.Threads, SharedOptions.Json, HeadsOption,
+            StepsOption, TopKOption]);
         command.SetRunner(Run);
         return command;
     }
 
     private static int Run(ParseResult parse)
     {
-        if (parse.GetValue(ThreadsOption) is int threads) Threading.MaxThreads = threads;
         string teacherPath = parse.GetValue(TeacherOption)!, output = parse.GetValue(OutOption)!;
-        string? dataDir = parse.GetValue(DataDirOption), studentPath = parse.GetValue(StudentOption);
+        string? dataDir = parse.GetValue(SharedOptions.DataDir), studentPath = parse.GetValue(StudentOption);
         float temperature = parse.GetValue(TemperatureOption), alpha = parse.GetValue(AlphaOption);
         if (!(temperature > 0) || !float.IsFinite(temperature))
             throw new CliError($"--temperature must be > 0, got {temperature}.", ExitCodes.Usage);
@@ -81,19 +97,19 @@ public static class DistillCommand
         if (new Option[] { HeadsOption, StepsOption, TopKOption }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } lmOnly)
             throw new CliError($"{lmOnly.Name} applies to language-model teachers; {teacherPath} is a text classifier.", ExitCodes.Usage);
         var teacher = TextClassifierFile.FromContents(contents, teacherPath);
-        var train = TextDatasetReader.Read(DatasetArgument.Resolve(parse.GetValue(DataOption)!, "train.tsv", dataDir));
+        bool skipBad = parse.GetValue(SharedOptions.SkipBad);
+        var train = InputData.ReadLabelled(parse.GetValue(DataOption)!, "train.tsv", dataDir, skipBad);
         if (train.Count == 0) throw new CliError($"{train.Source}: the training data holds no examples.");
-        var unlabeled = parse.GetValue(UnlabeledOption) is { } u ? ReadTexts(DatasetArgument.Resolve(u, "train.tsv", dataDir)) : [];
+        var unlabeled = parse.GetValue(UnlabeledOption) is { } u ? InputData.ReadTexts(DatasetArgument.Resolve(u, "train.tsv", dataDir), "unlabeled") : [];
         int copies = parse.GetValue(AugmentOption);
         float drop = parse.GetValue(AugmentDropOption);
         if (copies < 0) throw new CliError($"--augment must be ≥ 0, got {copies}.", ExitCodes.Usage);
         if (!(drop is >= 0f and < 1f)) throw new CliError($"--augment-drop must be in [0, 1), got {drop}.", ExitCodes.Usage);
         unlabeled.AddRange(DistillAugmentation.Perturb([.. train.Texts], copies, drop, parse.GetValue(SeedOption)));
         string? evalArgument = parse.GetValue(EvalOption);
-        var eval = evalArgument is null ? null : TextDatasetReader.Read(DatasetArgument.Resolve(evalArgument, "test.tsv", dataDir));
+        var eval = evalArgument is null ? null : InputData.ReadLabelled(evalArgument, "test.tsv", dataDir, skipBad);
 
-        if (studentPath is not null && new Option[] { EncoderOption, EmbedOption, HiddenOption, LayersOption, MaxLenOption, VocabOption, PoolingOption, DropoutOption }
-                .FirstOrDefault(o => parse.GetResult(o) is not null) is { } clash)
+        if (studentPath is not null && Shape.Select(o => o.Option).Prepend(EncoderOption).FirstOrDefault(o => parse.GetResult(o) is not null) is { } clash)
             throw new CliError($"--student {studentPath} fixes the student's architecture; drop {clash.Name}.", ExitCodes.Usage);
         var (config, training) = StudentSettings(parse, teacher);
         Func<TextClassifier> newStudent = studentPath is null
@@ -134,50 +150,41 @@ public static class DistillCommand
         {
             File.Delete(baselineFile);
         }
-        PrintComparison(before, after, baseline);
+        ComparisonTables.Print(before, after, baseline);
         Console.Error.WriteLine($"saved {output}; teacher logits {distilled.TeacherSeconds:F1}s, distillation {distilled.Training.TrainSeconds:F1}s" +
                                 (baselineRun is null ? "" : $", baseline {baselineRun.TrainSeconds:F1}s"));
-        if (parse.GetValue(JsonOption))
-            JsonLine.Print(w =>
+        if (parse.GetValue(SharedOptions.Json))
+            JsonLine.Print(new DistillOutput
             {
-                w.WriteString("teacher_model", teacherPath);
-                w.WriteString("out", output);
-                w.WriteString("student_encoder", student.Config.Encoder.ToString().ToLowerInvariant());
-                w.WriteNumber("temperature", temperature);
-                w.WriteNumber("alpha", alpha);
-                w.WriteNumber("epochs", distilled.Training.EpochsRun);
-                w.WriteNumber("labeled_texts", distilled.LabeledExamples);
-                w.WriteNumber("unlabeled_texts", distilled.UnlabeledExamples);
-                w.WriteNumber("teacher_seconds", Math.Round(distilled.TeacherSeconds, 3));
-                w.WriteNumber("train_seconds", Math.Round(distilled.Training.TrainSeconds, 3));
-                w.WriteNumber("parameter_ratio", Math.Round((double)after.Parameters / before.Parameters, 6));
-                if (before.Accuracy is { } ta && after.Accuracy is { } sa && ta > 0)
-                    w.WriteNumber("accuracy_retained", Math.Round(sa / ta, 6));
-                before.Write(w, "teacher");
-                before.Write(w, "before");
-                after.Write(w, "after");
-                if (baseline is not null) baseline.Write(w, "baseline");
-            });
+                TeacherModel = teacherPath, Out = output, Kind = "classifier", StudentEncoder = student.Config.Encoder.ToString().ToLowerInvariant(),
+                Temperature = temperature, Alpha = alpha, Epochs = distilled.Training.EpochsRun, LabeledTexts = distilled.LabeledExamples,
+                UnlabeledTexts = distilled.UnlabeledExamples, TeacherSeconds = Math.Round(distilled.TeacherSeconds, 3),
+                TrainSeconds = Math.Round(distilled.Training.TrainSeconds, 3),
+                BaselineTrainSeconds = baselineRun is null ? null : Math.Round(baselineRun.TrainSeconds, 3), Threads = Threading.MaxThreads,
+                ParameterRatio = Math.Round((double)after.Parameters / before.Parameters, 6),
+                AccuracyRetained = before.Accuracy is { } ta && after.Accuracy is { } sa && ta > 0 ? Math.Round(sa / ta, 6) : null,
+                Teacher = MeasurementOutput.From(before), Before = MeasurementOutput.From(before), After = MeasurementOutput.From(after),
+                Baseline = baseline is null ? null : MeasurementOutput.From(baseline),
+            }, CliJson.Default.DistillOutput);
         return ExitCodes.Ok;
     }
 
     private static DistillLm.Settings LmSettings(ParseResult parse, string teacherPath, string output)
     {
-        if (new Option[] { UnlabeledOption, AugmentOption, AugmentDropOption, EncoderOption, MaxLenOption, VocabOption, PoolingOption, EpochsOption }
+        if (new Option[] { UnlabeledOption, AugmentOption, AugmentDropOption, EncoderOption, MaxLen.Option, Vocab.Option, Pooling.Option, Epochs.Option, SharedOptions.SkipBad }
                 .FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } classifierOnly)
             throw new CliError($"{classifierOnly.Name} applies to classifier teachers; {teacherPath} is a language model (use --steps and --student-layers/-heads/-embed/-hidden).", ExitCodes.Usage);
-        if (parse.GetValue(StudentOption) is { } studentPath && new Option[] { EmbedOption, HiddenOption, LayersOption, HeadsOption, DropoutOption }
-                .FirstOrDefault(o => parse.GetResult(o) is not null) is { } clash)
-            throw new CliError($"--student {studentPath} fixes the student's architecture; drop {clash.Name}.", ExitCodes.Usage);
+        if (parse.GetValue(StudentOption) is { } studentPath && LmShape.FirstOrDefault(o => parse.GetResult(o.Option) is not null) is { } clash)
+            throw new CliError($"--student {studentPath} fixes the student's architecture; drop {clash.Option.Name}.", ExitCodes.Usage);
+        ulong seed = parse.GetValue(SeedOption);
         return new DistillLm.Settings
         {
             TeacherPath = teacherPath, Output = output, StudentPath = parse.GetValue(StudentOption), Data = parse.GetValue(DataOption)!,
-            Eval = parse.GetValue(EvalOption), DataDir = parse.GetValue(DataDirOption), Layers = parse.GetValue(LayersOption),
-            Heads = parse.GetValue(HeadsOption), Embed = parse.GetValue(EmbedOption), Hidden = parse.GetValue(HiddenOption),
-            Dropout = parse.GetValue(DropoutOption), Steps = parse.GetValue(StepsOption), Batch = parse.GetValue(BatchOption),
-            LearningRate = parse.GetValue(LrOption), Seed = parse.GetValue(SeedOption), Temperature = parse.GetValue(TemperatureOption),
-            Alpha = parse.GetValue(AlphaOption), TopK = parse.GetValue(TopKOption), NoBaseline = parse.GetValue(NoBaselineOption),
-            Json = parse.GetValue(JsonOption),
+            Eval = parse.GetValue(EvalOption), DataDir = parse.GetValue(SharedOptions.DataDir),
+            Shape = teacher => LmShape.Apply(parse, teacher) with { Seed = seed },
+            Training = LmTraining.Apply(parse, new LmTrainOptions()) with { Seed = seed },
+            Temperature = parse.GetValue(TemperatureOption), Alpha = parse.GetValue(AlphaOption), TopK = parse.GetValue(TopKOption),
+            NoBaseline = parse.GetValue(NoBaselineOption), Json = parse.GetValue(SharedOptions.Json),
         };
     }
 
@@ -187,79 +194,13 @@ public static class DistillCommand
     {
         ulong seed = parse.GetValue(SeedOption);
         var (config, training) = ClassifierRecipes.For(parse.GetValue(EncoderOption) ?? EncoderKind.Bag);
-        config = config with
-        {
-            VocabSize = parse.GetValue(VocabOption) ?? teacher.Config.VocabSize,
-            EmbedDim = parse.GetValue(EmbedOption) ?? config.EmbedDim,
-            Hidden = parse.GetValue(HiddenOption) ?? config.Hidden,
-            Layers = parse.GetValue(LayersOption) ?? config.Layers,
-            MaxLength = parse.GetValue(MaxLenOption) ?? config.MaxLength,
-            Pooling = parse.GetValue(PoolingOption) ?? config.Pooling,
-            Dropout = parse.GetValue(DropoutOption) ?? config.Dropout,
-            Seed = seed,
-        };
-        training = training with
-        {
-            Epochs = parse.GetValue(EpochsOption) ?? training.Epochs,
-            BatchSize = parse.GetValue(BatchOption) ?? training.BatchSize,
-            LearningRate = parse.GetValue(LrOption) ?? training.LearningRate,
-            Seed = seed,
-        };
-        try
-        {
-            config.Validate();
-            training.Validate();
-        }
-        catch (ArgumentException e)
-        {
-            throw new CliError(e.Message, ExitCodes.Usage);
-        }
+        config = Shape.Apply(parse, config with { VocabSize = teacher.Config.VocabSize }) with { Seed = seed };
+        training = Training.Apply(parse, training) with { Seed = seed };
+        CliError.Check(config.Validate);
+        CliError.Check(training.Validate);
         if (config.VocabSize != teacher.Config.VocabSize)
             throw new CliError($"--student-vocab {config.VocabSize} differs from the teacher's vocabulary size {teacher.Config.VocabSize}; " +
                                "the student reuses the teacher's tokenizer.", ExitCodes.Usage);
         return (config, training);
     }
-
-    private static List<string> ReadTexts(string file)
-    {
-        List<string> texts = TextDatasetReader.DetectFormat(file) == DatasetFormat.Tsv && File.ReadLines(file).Take(1).Any(l => l.Contains('\t'))
-            ? [.. TextDatasetReader.Read(file).Texts]
-            : [.. TextFile.ReadLines(file).Where(l => l.Trim().Length > 0)];
-        if (texts.Count == 0 || texts.All(string.IsNullOrWhiteSpace))
-            throw new CliError($"{file}: the unlabeled file holds no text.");
-        return texts;
-    }
-
-    private static void PrintComparison(ClassifierMeasurement teacher, ClassifierMeasurement student, ClassifierMeasurement? baseline)
-    {
-        var table = ComparisonTable("same evaluation file", (teacher.Bytes, teacher.Parameters), (student.Bytes, student.Parameters),
-            baseline is null ? null : (baseline.Bytes, baseline.Parameters));
-        if (teacher.Accuracy is { } a0 && student.Accuracy is { } a1)
-            table.AddRow("accuracy", $"{100 * a0:F2} %", $"{100 * a1:F2} %", Optional(baseline?.Accuracy, a => $"{100 * a:F2} %"),
-                $"{100 * a1 / a0:F2} % of teacher");
-        if (teacher.LatencyMsBatch1 is { } l0 && student.LatencyMsBatch1 is { } l1)
-            table.AddRow("latency, batch 1", $"{l0:F3} ms", $"{l1:F3} ms", Optional(baseline?.LatencyMsBatch1, l => $"{l:F3} ms"), $"{l0 / l1:F2}× faster");
-        if (teacher.ThroughputBatch64 is { } t0 && student.ThroughputBatch64 is { } t1)
-            table.AddRow("throughput, batch 64", $"{t0:N0} /s", $"{t1:N0} /s", Optional(baseline?.ThroughputBatch64, t => $"{t:N0} /s"), $"{t1 / t0:F2}×");
-        AnsiConsole.Write(table);
-    }
-
-    /// <summary>
-    /// The teacher / distilled student / student-without-teacher table that classifier and language-model distillation
-    /// share, with its size rows filled in; callers add their quality and speed rows.
-    /// </summary>
-    internal static Table ComparisonTable(string sameWhat, (long Bytes, long Parameters) teacher, (long Bytes, long Parameters) student,
-        (long Bytes, long Parameters)? baseline)
-    {
-        var table = new Table().Title($"Teacher / distilled student / same student without teacher ({sameWhat}, same run)");
-        table.AddColumns("", "teacher", "student (distilled)", "student (no teacher)", "student vs teacher");
-        table.AddRow("file bytes", $"{teacher.Bytes:N0}", $"{student.Bytes:N0}", Optional(baseline?.Bytes, b => $"{b:N0}"),
-            $"{(double)teacher.Bytes / student.Bytes:F2}× smaller");
-        table.AddRow("parameters", $"{teacher.Parameters:N0}", $"{student.Parameters:N0}", Optional(baseline?.Parameters, p => $"{p:N0}"),
-            $"{(double)student.Parameters / teacher.Parameters:P1}");
-        return table;
-    }
-
-    /// <summary>A baseline cell: the formatted value, or "-" when there is no baseline.</summary>
-    internal static string Optional<T>(T? value, Func<T, string> format) where T : struct => value is { } v ? format(v) : "-";
 }

@@ -1,4 +1,3 @@
-using Spectre.Console;
 using TinyLM.Cli.Common;
 using TinyLM.Compression;
 using TinyLM.IO;
@@ -24,15 +23,10 @@ internal static class DistillLm
         public required string Data { get; init; }
         public string? Eval { get; init; }
         public string? DataDir { get; init; }
-        public int? Layers { get; init; }
-        public int? Heads { get; init; }
-        public int? Embed { get; init; }
-        public int? Hidden { get; init; }
-        public float? Dropout { get; init; }
-        public int? Steps { get; init; }
-        public int? Batch { get; init; }
-        public float? LearningRate { get; init; }
-        public ulong Seed { get; init; }
+        /// <summary>The student's config from the teacher's (the --student-* flags, the seed).</summary>
+        public required Func<CausalLMConfig, CausalLMConfig> Shape { get; init; }
+        /// <summary>The student's training options (--steps, --batch, --lr, the seed).</summary>
+        public required LmTrainOptions Training { get; init; }
         public float Temperature { get; init; }
         public float Alpha { get; init; }
         public int TopK { get; init; }
@@ -46,38 +40,12 @@ internal static class DistillLm
         var ids = Encode(teacher, dataPath);
         Func<LanguageModel> newStudent = s.StudentPath is null ? StudentFactory(teacher, s) : () => CausalLMFile.Load(s.StudentPath);
         var student = newStudent();
-        try
-        {
-            CausalLMDistiller.CheckCompatible(teacher, student);
-        }
-        catch (ArgumentException e)
-        {
-            throw new CliError(e.Message);
-        }
+        CliError.Check(() => CausalLMDistiller.CheckCompatible(teacher, student), ExitCodes.BadInput);
         int context = student.Model.Config.ContextLength;
-        var training = new LmTrainOptions
-        {
-            Steps = s.Steps ?? 2000, BatchSize = s.Batch ?? 12, LearningRate = s.LearningRate ?? 1e-3f,
-            MinLearningRate = (s.LearningRate ?? 1e-3f) / 10, Seed = s.Seed,
-        };
+        var training = s.Training;
         var options = new LmDistillOptions { Temperature = s.Temperature, Alpha = s.Alpha, TopK = s.TopK, Training = training };
-        try
-        {
-            options.Validate();
-        }
-        catch (ArgumentException e)
-        {
-            throw new CliError(e.Message, ExitCodes.Usage);
-        }
-        LmData data;
-        try
-        {
-            data = new LmData(ids, context, training.ValidFraction, dataPath);
-        }
-        catch (ArgumentException e)
-        {
-            throw new CliError(e.Message);
-        }
+        CliError.Check(options.Validate);
+        var data = CliError.Check(() => new LmData(ids, context, training.ValidFraction, dataPath), ExitCodes.BadInput);
         var evalIds = s.Eval is null ? data.Valid : Encode(teacher, DatasetArgument.Resolve(s.Eval, "input.txt", s.DataDir));
         long tp = teacher.Model.ParameterCount(), sp = student.Model.ParameterCount();
         Console.Error.WriteLine($"teacher {teacher.Model.Config.Layers}×{teacher.Model.Config.EmbedDim} {tp:N0} parameters → student " +
@@ -115,54 +83,30 @@ internal static class DistillLm
         {
             File.Delete(baselineFile);
         }
-        PrintComparison(before, after, baseline);
+        ComparisonTables.Print(before, after, baseline);
         Console.Error.WriteLine($"saved {s.Output}; teacher cache {distilled.TeacherSeconds:F1}s ({distilled.Windows:N0} windows, " +
                                 $"{(distilled.TopK == student.Model.Config.VocabSize ? "full distribution" : $"top {distilled.TopK}")}, " +
                                 $"{distilled.CacheBytes / 1048576.0:F1} MiB), distillation {distilled.TrainSeconds:F1}s" +
                                 (baselineRun is null ? "" : $", baseline {baselineRun.TrainSeconds:F1}s"));
         if (s.Json)
-            JsonLine.Print(w =>
+            JsonLine.Print(new DistillOutput
             {
-                w.WriteString("teacher_model", s.TeacherPath);
-                w.WriteString("out", s.Output);
-                w.WriteString("kind", "causal_lm");
-                w.WriteNumber("temperature", s.Temperature);
-                w.WriteNumber("alpha", s.Alpha);
-                w.WriteNumber("top_k", distilled.TopK);
-                w.WriteNumber("steps", distilled.Steps);
-                w.WriteNumber("windows", distilled.Windows);
-                w.WriteNumber("cache_bytes", distilled.CacheBytes);
-                w.WriteNumber("teacher_seconds", Math.Round(distilled.TeacherSeconds, 3));
-                w.WriteNumber("train_seconds", Math.Round(distilled.TrainSeconds, 3));
-                if (baselineRun is not null) w.WriteNumber("baseline_train_seconds", Math.Round(baselineRun.TrainSeconds, 3));
-                w.WriteNumber("threads", Kernels.Threading.MaxThreads);
-                w.WriteNumber("parameter_ratio", Math.Round((double)after.Parameters / before.Parameters, 6));
-                before.Write(w, "teacher");
-                before.Write(w, "before");
-                after.Write(w, "after");
-                if (baseline is not null) baseline.Write(w, "baseline");
-            });
+                TeacherModel = s.TeacherPath, Out = s.Output, Kind = "causal_lm", Temperature = s.Temperature, Alpha = s.Alpha, TopK = distilled.TopK,
+                Steps = distilled.Steps, Windows = distilled.Windows, CacheBytes = distilled.CacheBytes,
+                TeacherSeconds = Math.Round(distilled.TeacherSeconds, 3), TrainSeconds = Math.Round(distilled.TrainSeconds, 3),
+                BaselineTrainSeconds = baselineRun is null ? null : Math.Round(baselineRun.TrainSeconds, 3), Threads = Kernels.Threading.MaxThreads,
+                ParameterRatio = Math.Round((double)after.Parameters / before.Parameters, 6),
+                Teacher = MeasurementOutput.From(before), Before = MeasurementOutput.From(before), After = MeasurementOutput.From(after),
+                Baseline = baseline is null ? null : MeasurementOutput.From(baseline),
+            }, CliJson.Default.DistillOutput);
         return ExitCodes.Ok;
     }
 
     // The teacher's architecture family and context with the --student-* shape; weights seeded by --seed.
     private static Func<LanguageModel> StudentFactory(LanguageModel teacher, Settings s)
     {
-        var t = teacher.Model.Config;
-        var config = t with
-        {
-            Layers = s.Layers ?? t.Layers, Heads = s.Heads ?? t.Heads, KvHeads = s.Heads is null ? t.KvHeads : 0,
-            EmbedDim = s.Embed ?? t.EmbedDim, HiddenDim = s.Hidden ?? (s.Embed is null ? t.HiddenDim : 0),
-            Dropout = s.Dropout ?? t.Dropout, Seed = s.Seed,
-        };
-        try
-        {
-            config.Validate();
-        }
-        catch (ArgumentException e)
-        {
-            throw new CliError($"student: {e.Message}", ExitCodes.Usage);
-        }
+        var config = s.Shape(teacher.Model.Config);
+        CliError.Check(config.Validate, context: "student: ");
         return () => CausalLMDistiller.CreateStudent(teacher, config);
     }
 
@@ -170,26 +114,6 @@ internal static class DistillLm
     {
         string text = TextFile.ReadAllText(path);
         if (text.Length == 0) throw new CliError($"{path}: the text is empty.");
-        try
-        {
-            return lm.Tokenizer.Encode(text);
-        }
-        catch (ArgumentException e)
-        {
-            throw new CliError($"{path}: cannot be tokenized with the teacher's tokenizer: {e.Message}");
-        }
-    }
-
-    private static void PrintComparison(LmMeasurement teacher, LmMeasurement student, LmMeasurement? baseline)
-    {
-        var table = DistillCommand.ComparisonTable("same tokens", (teacher.Bytes, teacher.Parameters), (student.Bytes, student.Parameters),
-            baseline is null ? null : (baseline.Bytes, baseline.Parameters));
-        if (teacher.ValLoss is { } l0 && student.ValLoss is { } l1)
-            table.AddRow("validation loss", $"{l0:F4}", $"{l1:F4}", DistillCommand.Optional(baseline?.ValLoss, l => $"{l:F4}"), $"{l1 - l0:+0.0000;-0.0000} nats");
-        table.AddRow("decode, batch 1", $"{teacher.LatencyMsBatch1:F3} ms/token", $"{student.LatencyMsBatch1:F3} ms/token",
-            DistillCommand.Optional(baseline?.LatencyMsBatch1, l => $"{l:F3} ms/token"), $"{teacher.LatencyMsBatch1 / student.LatencyMsBatch1:F2}× faster");
-        if (teacher.ThroughputBatch64 is { } t0 && student.ThroughputBatch64 is { } t1)
-            table.AddRow("scoring, 64 rows", $"{t0:N0} tok/s", $"{t1:N0} tok/s", DistillCommand.Optional(baseline?.ThroughputBatch64, t => $"{t:N0} tok/s"), $"{t1 / t0:F2}×");
-        AnsiConsole.Write(table);
+        return CliError.Check(() => lm.Tokenizer.Encode(text), ExitCodes.BadInput, $"{path}: cannot be tokenized with the teacher's tokenizer: ");
     }
 }

@@ -15,22 +15,20 @@ namespace TinyLM.Cli.Compress;
 public static class PruneCommand
 {
     private static readonly Argument<string> ModelArgument = new("MODEL") { Description = "A float32 .tlm classifier (never modified)" };
-    private static readonly Option<string> OutOption = new("--out") { Description = "Where to write the pruned model", Required = true };
+    private static readonly Option<string> OutOption = SharedOptions.Out();
     private static readonly Option<double> SparsityOption = new("--sparsity") { Description = "Share of weights (or units, with --structured) to remove, in (0, 1)", Required = true };
     private static readonly Option<string?> StructuredOption = new("--structured") { Description = "Remove whole units: neurons (hidden units, embedding width), heads (attention heads) or vocab (rare words)" };
     private static readonly Option<string?> FineTuneOption = new("--finetune-data") { Description = "Labelled training data to fine-tune on: a file or a dataset name (its train.tsv)" };
     private static readonly Option<int?> EpochsOption = new("--epochs") { Description = "Fine-tuning epochs (default 3; needs --finetune-data)" };
     private static readonly Option<float?> LearningRateOption = new("--lr") { Description = "Fine-tuning learning rate (default: the encoder's recipe)" };
     private static readonly Option<string?> EvalOption = new("--eval") { Description = "Labelled data to compare before/after on: a file or a dataset name (its test.tsv)" };
-    private static readonly Option<string?> DataDirOption = new("--data-dir") { Description = "Where named datasets live" };
-    private static readonly Option<bool> JsonOption = new("--json") { Description = "End with one JSON object: before/after bytes, parameters, accuracy, latency, throughput" };
 
     public static Command Create()
     {
         var command = new Command("prune", "Prune a classifier (magnitude or structured), fine-tune it, and report what it costs and saves.");
         command.Arguments.Add(ModelArgument);
-        foreach (var option in new Option[] { OutOption, SparsityOption, StructuredOption, FineTuneOption, EpochsOption, LearningRateOption, EvalOption, DataDirOption, JsonOption })
-            command.Options.Add(option);
+        command.AddOptions([OutOption, SparsityOption, StructuredOption, FineTuneOption, EpochsOption, LearningRateOption, EvalOption,
+            SharedOptions.DataDir, SharedOptions.SkipBad, SharedOptions.Threads, SharedOptions.Json]);
         command.SetRunner(Run);
         return command;
     }
@@ -57,9 +55,10 @@ public static class PruneCommand
             throw new CliError($"{input} is quantized ({model.InferenceEngine.Scheme}); prune its float32 original, then quantize.");
         if (structured is { } kind && StructuredPruner.NotApplicable(model.Config, kind) is { } reason)
             throw new CliError($"{input}: {reason}.", ExitCodes.Usage);
-        string? dataDir = parse.GetValue(DataDirOption);
-        var fineTune = fineTuneArgument is null ? null : ReadLabelled(fineTuneArgument, "train.tsv", dataDir, "--finetune-data");
-        var eval = parse.GetValue(EvalOption) is { } evalArgument ? ReadLabelled(evalArgument, "test.tsv", dataDir, "--eval") : null;
+        string? dataDir = parse.GetValue(SharedOptions.DataDir);
+        bool skipBad = parse.GetValue(SharedOptions.SkipBad);
+        var fineTune = fineTuneArgument is null ? null : ReadLabelled(fineTuneArgument, "train.tsv", dataDir, "--finetune-data", skipBad);
+        var eval = parse.GetValue(EvalOption) is { } evalArgument ? ReadLabelled(evalArgument, "test.tsv", dataDir, "--eval", skipBad) : null;
 
         var options = new PruningOptions
         {
@@ -76,27 +75,12 @@ public static class PruneCommand
         // A sparse file stores only the non-zeros; a structured model is dense, so all its parameters count.
         if (structured is null) after = after with { Parameters = result.NonZeroParameters };
         PrintLayers(result);
-        ClassifierMeasurement.PrintComparison(before, after, "original", "pruned");
-        if (parse.GetValue(JsonOption))
-            JsonLine.Print(w =>
-            {
-                w.WriteString("pruning", structured is { } k ? k.ToString().ToLowerInvariant() : "unstructured");
-                w.WriteNumber("sparsity", sparsity);
-                w.WriteString("out", output);
-                before.Write(w, "before");
-                after.Write(w, "after");
-                w.WriteStartArray("layers");
-                foreach (var layer in result.Layers)
-                {
-                    w.WriteStartObject();
-                    w.WriteString("name", layer.Name);
-                    w.WriteString("before", string.Join("x", layer.Before));
-                    w.WriteString("after", string.Join("x", layer.After));
-                    w.WriteNumber("sparsity", Math.Round(layer.Sparsity, 6));
-                    w.WriteEndObject();
-                }
-                w.WriteEndArray();
-            });
+        ComparisonTables.Print(before, after, "original", "pruned");
+        if (parse.GetValue(SharedOptions.Json))
+            JsonLine.Print(new PruneOutput(structured is { } k ? k.ToString().ToLowerInvariant() : "unstructured", sparsity, output,
+                MeasurementOutput.From(before), MeasurementOutput.From(after),
+                [.. result.Layers.Select(l => new PrunedLayerOutput(l.Name, string.Join("x", l.Before), string.Join("x", l.After), Math.Round(l.Sparsity, 6)))]),
+                CliJson.Default.PruneOutput);
         return ExitCodes.Ok;
     }
 
@@ -108,9 +92,9 @@ public static class PruneCommand
         _ => throw new CliError($"--structured must be neurons, heads or vocab, got '{text}'.", ExitCodes.Usage),
     };
 
-    private static TextDataset ReadLabelled(string argument, string defaultFile, string? dataDir, string option)
+    private static TextDataset ReadLabelled(string argument, string defaultFile, string? dataDir, string option, bool skipBad)
     {
-        var data = TextDatasetReader.Read(DatasetArgument.Resolve(argument, defaultFile, dataDir));
+        var data = InputData.ReadLabelled(argument, defaultFile, dataDir, skipBad);
         if (data.Count == 0) throw new CliError($"{option} {argument}: the file holds no labelled examples.");
         return data;
     }

@@ -3,7 +3,7 @@ using Spectre.Console;
 using TinyLM.Cli.Common;
 using TinyLM.Compression;
 using TinyLM.IO;
-using TinyLM.Text;
+using TinyLM.Kernels;
 
 namespace TinyLM.Cli.Compress;
 
@@ -15,7 +15,7 @@ namespace TinyLM.Cli.Compress;
 public static class QuantizeCommand
 {
     private static readonly Argument<string> ModelArgument = new("MODEL") { Description = "A float32 .tlm classifier (never modified)" };
-    private static readonly Option<string> OutOption = new("--out") { Description = "Where to write the quantized model", Required = true };
+    private static readonly Option<string> OutOption = SharedOptions.Out();
     private static readonly Option<string> TypeOption = new("--type") { Description = "int8 (per-row int8), q8_0, q4_0 or q4_k (llama.cpp blocks; q4_k: language models only)", DefaultValueFactory = _ => "int8" };
     private static readonly Option<string?> CalibrateOption = new("--calibrate") { Description = "Sample texts (TSV dataset or one per line) to measure each layer's error on" };
     private static readonly Option<double?> MaxErrorOption = new("--max-error") { Description = "A layer whose error exceeds this stays float32 (default 0.05 logit error calibrated, 0.15 weight error otherwise)" };
@@ -23,15 +23,13 @@ public static class QuantizeCommand
     private static readonly Option<string?> LmDataOption = new("--data") { Description = "Language model: its training text (file or dataset name); before/after are compared on its validation split (the last 10%)" };
     private static readonly Option<bool> EmbeddingsOption = new("--quantize-embeddings") { Description = "Language model: also quantize an untied token embedding table" };
     private static readonly Option<string> SvmScalesOption = new("--svm-scales") { Description = "Classifier with a linear SVM head: its int8 weight takes one scale per class (default, smaller file) or per row (closer to float32)", DefaultValueFactory = _ => "class" };
-    private static readonly Option<string?> DataDirOption = new("--data-dir") { Description = "Where named datasets live" };
-    private static readonly Option<bool> JsonOption = new("--json") { Description = "End with one JSON object: before/after bytes, parameters, accuracy, latency, throughput" };
 
     public static Command Create()
     {
         var command = new Command("quantize", "Quantize a classifier (int8 / q8_0 / q4_0) or a language model (q8_0 / q4_0 / q4_k) and report what it costs and saves.");
         command.Arguments.Add(ModelArgument);
-        foreach (var option in new Option[] { OutOption, TypeOption, CalibrateOption, MaxErrorOption, EvalOption, LmDataOption, EmbeddingsOption, SvmScalesOption, DataDirOption, JsonOption })
-            command.Options.Add(option);
+        command.AddOptions([OutOption, TypeOption, CalibrateOption, MaxErrorOption, EvalOption, LmDataOption, EmbeddingsOption, SvmScalesOption,
+            SharedOptions.DataDir, SharedOptions.SkipBad, SharedOptions.Threads, SharedOptions.Json]);
         command.SetRunner(Run);
         return command;
     }
@@ -51,55 +49,31 @@ public static class QuantizeCommand
         var contents = ModelFile.Load(input);
         if (contents.Kind == ModelKind.CausalLm && parse.GetValue(CalibrateOption) is { } calibrate)
             throw new CliError($"--calibrate {calibrate}: language models are judged by weight error (--max-error); calibration texts apply to classifiers.", ExitCodes.Usage);
+        if (contents.Kind == ModelKind.CausalLm && parse.GetValue(SharedOptions.SkipBad))
+            throw new CliError("--skip-bad applies to labelled data (classifiers); a language model's evaluation text has no lines to skip.", ExitCodes.Usage);
         if (contents.Kind == ModelKind.CausalLm)
             return QuantizeLm.Run(CausalLMFile.FromContents(contents, input), input, output, type, new QuantizeLm.Settings(
-                maxError, parse.GetValue(EvalOption), parse.GetValue(LmDataOption), parse.GetValue(DataDirOption),
-                parse.GetValue(EmbeddingsOption), parse.GetValue(JsonOption)));
+                maxError, parse.GetValue(EvalOption), parse.GetValue(LmDataOption), parse.GetValue(SharedOptions.DataDir),
+                parse.GetValue(EmbeddingsOption), parse.GetValue(SharedOptions.Json)));
         if (type == QuantizationType.Q4_K)
             throw new CliError($"--type q4_k: {input} is a classifier; q4_k (256-value super-blocks) is for language models. Use int8, q8_0 or q4_0.", ExitCodes.Usage);
         var model = TextClassifierFile.FromContents(contents, input);
-        var calibration = parse.GetValue(CalibrateOption) is { } calibrateFile ? ReadTexts(calibrateFile) : null;
+        var calibration = parse.GetValue(CalibrateOption) is { } calibrateFile ? InputData.ReadTexts(calibrateFile, "calibration") : null;
         string? evalArgument = parse.GetValue(EvalOption);
         var eval = evalArgument is null ? null
-            : TextDatasetReader.Read(DatasetArgument.Resolve(evalArgument, "test.tsv", parse.GetValue(DataDirOption)));
+            : InputData.ReadLabelled(evalArgument, "test.tsv", parse.GetValue(SharedOptions.DataDir), parse.GetValue(SharedOptions.SkipBad));
 
         var result = ClassifierQuantizer.Quantize(model, new QuantizationOptions { Type = type, MaxLayerError = maxError, CalibrationTexts = calibration, SvmScalePerClass = svmScales == "class" });
         result.Model.Save(output);
 
         var (before, after) = ClassifierMeasurement.MeasurePair(model, input, result.Model, output, eval);
         PrintLayers(result);
-        ClassifierMeasurement.PrintComparison(before, after, "float32", "quantized");
-        if (parse.GetValue(JsonOption))
-            JsonLine.Print(w =>
-            {
-                w.WriteString("type", type.ToName());
-                w.WriteString("out", output);
-                before.Write(w, "before");
-                after.Write(w, "after");
-                w.WriteStartArray("layers");
-                foreach (var layer in result.Layers)
-                {
-                    w.WriteStartObject();
-                    w.WriteString("name", layer.Name);
-                    w.WriteString("format", layer.Format);
-                    w.WriteNumber("error", Math.Round(layer.Error, 6));
-                    if (!double.IsNaN(layer.Agreement)) w.WriteNumber("agreement", layer.Agreement);
-                    w.WriteString("reason", layer.Reason);
-                    w.WriteEndObject();
-                }
-                w.WriteEndArray();
-            });
+        ComparisonTables.Print(before, after, "float32", "quantized");
+        if (parse.GetValue(SharedOptions.Json))
+            JsonLine.Print(new QuantizeOutput("classifier", type.ToName(), output, Threading.MaxThreads, MeasurementOutput.From(before), MeasurementOutput.From(after), null,
+                [.. result.Layers.Select(l => new QuantizedLayerOutput(l.Name, l.Format, Math.Round(l.Error, 6), double.IsNaN(l.Agreement) ? null : l.Agreement, l.Reason))]),
+                CliJson.Default.QuantizeOutput);
         return ExitCodes.Ok;
-    }
-
-    private static List<string> ReadTexts(string file)
-    {
-        List<string> texts = TextDatasetReader.DetectFormat(file) == DatasetFormat.Tsv && File.ReadLines(file).Take(1).Any(l => l.Contains('\t'))
-            ? [.. TextDatasetReader.Read(file).Texts]
-            : [.. TextFile.ReadLines(file).Where(l => l.Trim().Length > 0)];
-        if (texts.All(string.IsNullOrWhiteSpace))
-            throw new CliError($"{file}: the calibration file holds no text.");
-        return texts;
     }
 
     private static void PrintLayers(QuantizationResult result)

@@ -35,28 +35,12 @@ internal static class QuantizeLm
         var before = LmMeasurement.Measure(lm, input, evalIds);
         var after = LmMeasurement.Measure(result.Model, output, evalIds);
         PrintLayers(result.Layers);
-        PrintComparison(before, after);
+        ComparisonTables.Print(before, after);
         if (settings.Json)
-            JsonLine.Print(w =>
-            {
-                w.WriteString("type", type.ToName());
-                w.WriteString("out", output);
-                w.WriteNumber("threads", Kernels.Threading.MaxThreads);
-                before.Write(w, "before");
-                after.Write(w, "after");
-                w.WriteNumber("decode_speedup", Math.Round(after.DecodeTokensPerSecond / before.DecodeTokensPerSecond, 4));
-                w.WriteStartArray("layers");
-                foreach (var layer in result.Layers)
-                {
-                    w.WriteStartObject();
-                    w.WriteString("name", layer.Name);
-                    w.WriteString("format", layer.Format);
-                    if (!double.IsNaN(layer.Error)) w.WriteNumber("error", Math.Round(layer.Error, 6));
-                    w.WriteString("reason", layer.Reason);
-                    w.WriteEndObject();
-                }
-                w.WriteEndArray();
-            });
+            JsonLine.Print(new QuantizeOutput("causal_lm", type.ToName(), output, Kernels.Threading.MaxThreads, MeasurementOutput.From(before), MeasurementOutput.From(after),
+                Math.Round(after.DecodeTokensPerSecond / before.DecodeTokensPerSecond, 4),
+                [.. result.Layers.Select(l => new QuantizedLayerOutput(l.Name, l.Format, double.IsNaN(l.Error) ? null : Math.Round(l.Error, 6), null, l.Reason))]),
+                CliJson.Default.QuantizeOutput);
         return ExitCodes.Ok;
     }
 
@@ -67,15 +51,7 @@ internal static class QuantizeLm
         string path = DatasetArgument.Resolve(argument, "input.txt", settings.DataDir);
         string text = TextFile.ReadAllText(path);
         if (text.Length == 0) throw new CliError($"{path}: the evaluation text is empty.");
-        int[] ids;
-        try
-        {
-            ids = lm.Tokenizer.Encode(text);
-        }
-        catch (ArgumentException e)
-        {
-            throw new CliError($"{path}: cannot be tokenized with the model's tokenizer: {e.Message}");
-        }
+        int[] ids = CliError.Check(() => lm.Tokenizer.Encode(text), ExitCodes.BadInput, $"{path}: cannot be tokenized with the model's tokenizer: ");
         // --data: the trainer's split (the last 10% of the tokens is validation).
         if (settings.Data is not null) ids = ids[(int)(ids.Length * 0.9)..];
         if (ids.Length < 2) throw new CliError($"{path}: the evaluation text holds fewer than 2 tokens.");
@@ -89,21 +65,6 @@ internal static class QuantizeLm
         foreach (var layer in layers)
             table.AddRow(Markup.Escape(layer.Name), string.Join("×", layer.Shape), layer.Format,
                 double.IsNaN(layer.Error) ? "-" : $"{layer.Error:F4}", Markup.Escape(layer.Reason));
-        AnsiConsole.Write(table);
-    }
-
-    private static void PrintComparison(LmMeasurement before, LmMeasurement after)
-    {
-        var table = new Table().Title("Before / after (same windows, same run)");
-        table.AddColumns("", "float32", "quantized", "ratio");
-        table.AddRow("file bytes", $"{before.Bytes:N0}", $"{after.Bytes:N0}", $"{(double)before.Bytes / after.Bytes:F2}× smaller");
-        table.AddRow("parameters", $"{before.Parameters:N0}", $"{after.Parameters:N0}", "");
-        if (before.ValLoss is { } l0 && after.ValLoss is { } l1)
-            table.AddRow("validation loss", $"{l0:F4}", $"{l1:F4}", $"{100 * (l1 / l0 - 1):+0.00;-0.00;0.00} %");
-        table.AddRow("decode, batch 1", $"{before.LatencyMsBatch1:F3} ms/token", $"{after.LatencyMsBatch1:F3} ms/token",
-            $"{before.LatencyMsBatch1 / after.LatencyMsBatch1:F2}× faster");
-        if (before.ThroughputBatch64 is { } t0 && after.ThroughputBatch64 is { } t1)
-            table.AddRow("scoring, 64 rows", $"{t0:N0} tok/s", $"{t1:N0} tok/s", $"{t1 / t0:F2}×");
         AnsiConsole.Write(table);
     }
 }

@@ -19,17 +19,13 @@ public static class ExportCommand
     private static Command CreateGguf()
     {
         var model = new Argument<string>("MODEL") { Description = "Language model: a .tlm, a llama2.c .bin (with --tokenizer) or a GGUF." };
-        var output = new Option<string>("--out") { Description = "GGUF file to write (atomically).", Required = true };
+        var output = SharedOptions.Out();
         var type = new Option<string?>("--type") { Description = "Storage type of the weight matrices: f32, f16, q8_0, q4_0 or q4_k (norms stay f32; q4_k quantizes as `tinylm quantize` does, matrices whose rows are not a multiple of 256 in q8_0). Default: f32, or for a quantized .tlm its own blocks, written as they are (other tensors f32)." };
         var tokenizer = new Option<string?>("--tokenizer") { Description = "llama2.c tokenizer.bin for a llama2.c checkpoint." };
-        var json = new Option<bool>("--json") { Description = "Print one JSON line (out, type, bytes, tensors, parameters)." };
         var gguf = new Command("gguf", "Write a llama-architecture model (RMSNorm, RoPE, SwiGLU, no biases) as GGUF for llama.cpp.");
         gguf.Arguments.Add(model);
-        gguf.Options.Add(output);
-        gguf.Options.Add(type);
-        gguf.Options.Add(tokenizer);
-        gguf.Options.Add(json);
-        gguf.SetRunner(p => RunGguf(p.GetValue(model)!, p.GetValue(output)!, p.GetValue(type), p.GetValue(tokenizer), p.GetValue(json)));
+        gguf.AddOptions([output, type, tokenizer, SharedOptions.Threads, SharedOptions.Json]);
+        gguf.SetRunner(p => RunGguf(p.GetValue(model)!, p.GetValue(output)!, p.GetValue(type), p.GetValue(tokenizer), p.GetValue(SharedOptions.Json)));
         return gguf;
     }
 
@@ -74,21 +70,10 @@ public static class ExportCommand
         int tensors = GgufFile.Read(outPath).Tensors.Count;
         long parameters = lm.Model.Parameters().Sum(p => (long)p.Length);
         if (json)
-        {
-            JsonLine.Print(w =>
-            {
-                w.WriteString("out", outPath);
-                w.WriteString("type", typeName.ToLowerInvariant());
-                w.WriteNumber("bytes", bytes);
-                w.WriteNumber("tensors", tensors);
-                w.WriteNumber("parameters", parameters);
-            });
-        }
+            JsonLine.Print(new ExportOutput(outPath, typeName.ToLowerInvariant(), bytes, tensors, parameters), CliJson.Default.ExportOutput);
         else
-        {
             Console.WriteLine(string.Format(CultureInfo.InvariantCulture, "wrote {0}: {1} tensors, {2:N0} parameters, {3:F1} MB ({4})",
                 outPath, tensors, parameters, bytes / 1e6, typeName.ToLowerInvariant()));
-        }
         return ExitCodes.Ok;
     }
 }

@@ -23,57 +23,38 @@ public static class GenerateCommand
     private static readonly Option<float> MinPOption = new("--min-p") { Description = "Drop tokens below this fraction of the best one's probability", DefaultValueFactory = _ => 0f };
     private static readonly Option<float> RepetitionOption = new("--repetition-penalty") { Description = "Penalty on tokens already present (1 = none)", DefaultValueFactory = _ => 1f };
     private static readonly Option<string[]> StopOption = new("--stop") { Description = "Stop before this string (repeatable)", Arity = ArgumentArity.ZeroOrMore };
-    private static readonly Option<ulong> SeedOption = new("--seed") { Description = "Sampling seed", DefaultValueFactory = _ => 1UL };
-    private static readonly Option<int?> ThreadsOption = new("--threads") { Description = "Threads (default: all cores)" };
-    private static readonly Option<bool> JsonOption = new("--json") { Description = "End with one JSON object: tokens, tokens_per_second, prompt_tokens_per_second" };
+    private static readonly Option<ulong> SeedOption = SharedOptions.Seed(1);
 
     public static Command Create()
     {
         var command = new Command("generate", "Generate text with a language model, streaming to standard output.");
         command.Arguments.Add(ModelArgument);
-        foreach (var option in new Option[]
-                 {
-                     TokenizerOption, PromptOption, MaxTokensOption, TemperatureOption, TopKOption, TopPOption, MinPOption, RepetitionOption,
-                     StopOption, SeedOption, ThreadsOption, JsonOption,
-                 })
-            command.Options.Add(option);
+        command.AddOptions([
+            TokenizerOption, PromptOption, MaxTokensOption, TemperatureOption, TopKOption, TopPOption, MinPOption, RepetitionOption,
+            StopOption, SeedOption, SharedOptions.Threads, SharedOptions.Json,
+        ]);
         command.SetRunner(Run);
         return command;
     }
 
     private static int Run(ParseResult parse)
     {
-        if (parse.GetValue(ThreadsOption) is int threads) Threading.MaxThreads = threads;
         var options = new SamplingOptions
         {
             Temperature = parse.GetValue(TemperatureOption), TopK = parse.GetValue(TopKOption), TopP = parse.GetValue(TopPOption),
             MinP = parse.GetValue(MinPOption), RepetitionPenalty = parse.GetValue(RepetitionOption), MaxTokens = parse.GetValue(MaxTokensOption),
             Stop = parse.GetValue(StopOption) ?? [], Seed = parse.GetValue(SeedOption),
         };
-        try
-        {
-            options.Validate();
-        }
-        catch (ArgumentException e)
-        {
-            throw new CliError(e.Message, ExitCodes.Usage);
-        }
+        CliError.Check(options.Validate);
         var lm = CausalLMLoader.Load(parse.GetValue(ModelArgument)!, parse.GetValue(TokenizerOption));
         string prompt = parse.GetValue(PromptOption)!;
         var output = Console.Out;
         output.Write(prompt);
         var result = new Generator(lm).Generate(prompt, options, text => { output.Write(text); output.Flush(); });
         output.WriteLine();
-        if (parse.GetValue(JsonOption))
-            JsonLine.Print(w =>
-            {
-                w.WriteNumber("tokens", result.Tokens.Length);
-                w.WriteNumber("tokens_per_second", result.TokensPerSecond);
-                w.WriteNumber("prompt_tokens", result.PromptTokens);
-                w.WriteNumber("prompt_tokens_per_second", result.PromptTokensPerSecond);
-                w.WriteString("stop_reason", result.StopReason.ToString());
-                w.WriteNumber("threads", Threading.MaxThreads);
-            });
+        if (parse.GetValue(SharedOptions.Json))
+            JsonLine.Print(new GenerateOutput(result.Tokens.Length, result.TokensPerSecond, result.PromptTokens, result.PromptTokensPerSecond,
+                result.StopReason.ToString(), Threading.MaxThreads), CliJson.Default.GenerateOutput);
         return ExitCodes.Ok;
     }
 }

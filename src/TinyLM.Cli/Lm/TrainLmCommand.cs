@@ -16,7 +16,7 @@ public static class TrainLmCommand
     private const double ReferenceFlops = 180e9;
 
     private static readonly Option<string> DataOption = new("--data") { Description = "Raw text: a file, or a dataset name such as tinyshakespeare", Required = true };
-    private static readonly Option<string> OutOption = new("--out") { Description = "Where to write the model (.tlm)", Required = true };
+    private static readonly Option<string> OutOption = SharedOptions.Out();
     private static readonly Option<string> TokenizerOption = new("--tokenizer") { Description = "char | bpe", DefaultValueFactory = _ => "char" };
     private static readonly Option<int> VocabOption = new("--vocab") { Description = "BPE vocabulary size", DefaultValueFactory = _ => 512 };
     private static readonly Option<string> ArchOption = new("--arch") { Description = "gpt (learned positions, LayerNorm, GELU) | llama (RoPE, RMSNorm, SwiGLU)", DefaultValueFactory = _ => "gpt" };
@@ -48,32 +48,27 @@ public static class TrainLmCommand
     private static readonly Option<int> EvalEveryOption = new("--eval-every") { Description = "Estimate train/val loss every N steps", DefaultValueFactory = _ => 250 };
     private static readonly Option<int> EvalBatchesOption = new("--eval-batches") { Description = "Batches per loss estimate", DefaultValueFactory = _ => 20 };
     private static readonly Option<bool> EvalFullOption = new("--eval-full") { Description = "Also report the loss over the whole validation split (every non-overlapping window) at the end as val_loss_full" };
-    private static readonly Option<ulong> SeedOption = new("--seed") { Description = "Seed: same seed and data give the same model, bit for bit", DefaultValueFactory = _ => 1337UL };
-    private static readonly Option<int?> ThreadsOption = new("--threads") { Description = "Threads (default: all cores)" };
+    private static readonly Option<ulong> SeedOption = SharedOptions.Seed(1337);
     private static readonly Option<string?> CheckpointOption = new("--checkpoint") { Description = "Checkpoint file written every --checkpoint-every steps and at the end" };
     private static readonly Option<int> CheckpointEveryOption = new("--checkpoint-every") { Description = "Steps between checkpoints", DefaultValueFactory = _ => 500 };
     private static readonly Option<string?> ResumeOption = new("--resume") { Description = "Continue from a checkpoint file (same data and options)" };
-    private static readonly Option<string?> DataDirOption = new("--data-dir") { Description = "Where named datasets live (else $TINYLM_DATA, ../shared/datasets, ~/.cache/tinylm)" };
-    private static readonly Option<bool> JsonOption = new("--json") { Description = "End with one JSON object with the results" };
 
     public static Command Create()
     {
         var command = new Command("lm", "Train a generative language model on a raw text file (nanoGPT's CPU defaults: 4 layers, 4 heads, 128 wide, context 64; rotary positions unless --positions learned).");
-        foreach (var option in new Option[]
-                 {
-                     DataOption, OutOption, TokenizerOption, VocabOption, ArchOption, LayersOption, HeadsOption, KvHeadsOption, EmbedOption,
-                     ContextOption, BatchOption, AccumOption, StepsOption, LrOption, MinLrOption, DecayOption, WarmupOption, Beta1Option, Beta2Option,
-                     WeightDecayOption, EmbedDecayOption, TieOption, ZeroInitOption, PositionsOption, BiasOption, DropoutOption, EvalEveryOption, EvalBatchesOption, EvalFullOption,
-                     SeedOption, ThreadsOption, CheckpointOption, CheckpointEveryOption, ResumeOption, DataDirOption, JsonOption,
-                 })
-            command.Options.Add(option);
+        command.AddOptions([
+            DataOption, OutOption, TokenizerOption, VocabOption, ArchOption, LayersOption, HeadsOption, KvHeadsOption, EmbedOption,
+            ContextOption, BatchOption, AccumOption, StepsOption, LrOption, MinLrOption, DecayOption, WarmupOption, Beta1Option, Beta2Option,
+            WeightDecayOption, EmbedDecayOption, TieOption, ZeroInitOption, PositionsOption, BiasOption, DropoutOption, EvalEveryOption,
+            EvalBatchesOption, EvalFullOption, SeedOption, SharedOptions.Threads, CheckpointOption, CheckpointEveryOption, ResumeOption,
+            SharedOptions.DataDir, SharedOptions.Json,
+        ]);
         command.SetRunner(Run);
         return command;
     }
 
     private static int Run(ParseResult parse)
     {
-        if (parse.GetValue(ThreadsOption) is int threads) Threading.MaxThreads = threads;
         string outPath = parse.GetValue(OutOption)!, tokenizerKind = parse.GetValue(TokenizerOption)!;
         string? checkpointPath = parse.GetValue(CheckpointOption), resumePath = parse.GetValue(ResumeOption);
         ulong seed = parse.GetValue(SeedOption);
@@ -106,16 +101,9 @@ public static class TrainLmCommand
             var other => throw new CliError($"--positions must be learned or rotary, got '{other}'.", ExitCodes.Usage),
         };
         if (tokenizerKind is not ("char" or "bpe")) throw new CliError($"--tokenizer must be char or bpe, got '{tokenizerKind}'.", ExitCodes.Usage);
-        try
-        {
-            options.Validate();
-        }
-        catch (ArgumentException e)
-        {
-            throw new CliError(e.Message, ExitCodes.Usage);
-        }
+        CliError.Check(options.Validate);
 
-        string dataPath = DatasetArgument.Resolve(parse.GetValue(DataOption)!, "input.txt", parse.GetValue(DataDirOption));
+        string dataPath = DatasetArgument.Resolve(parse.GetValue(DataOption)!, "input.txt", parse.GetValue(SharedOptions.DataDir));
         string text = TextFile.ReadAllText(dataPath);
         LanguageModel lm;
         TrainCheckpoint? resume = null;
@@ -136,14 +124,7 @@ public static class TrainLmCommand
                 Bias = parse.GetValue(BiasOption), TieWeights = parse.GetValue(TieOption), Positions = positions,
                 ZeroInitResidual = parse.GetValue(ZeroInitOption),
             };
-            try
-            {
-                config.Validate();
-            }
-            catch (ArgumentException e)
-            {
-                throw new CliError(e.Message, ExitCodes.Usage);
-            }
+            CliError.Check(config.Validate);
             lm = new LanguageModel(new CausalLM(config), tokenizer);
         }
         var model = lm.Model;
@@ -166,22 +147,9 @@ public static class TrainLmCommand
         Console.Error.WriteLine($"saved {outPath}: val_loss {result.ValidationLoss:F4}, " +
                                 (result.FullValidationLoss is double full ? $"val_loss_full {full:F4}, " : "") + $"train_loss {result.TrainLoss:F4}, {result.TrainSeconds:F1}s of training, " +
                                 $"{result.TokensPerSecond:F0} tok/s, MFU {mfu:P1} of {ReferenceFlops / 1e9:F0} GFLOP/s");
-        if (parse.GetValue(JsonOption))
-            JsonLine.Print(w =>
-            {
-                w.WriteNumber("val_loss", result.ValidationLoss);
-                if (result.FullValidationLoss is double full) w.WriteNumber("val_loss_full", full);
-                w.WriteNumber("train_loss", result.TrainLoss);
-                w.WriteNumber("train_seconds", result.TrainSeconds);
-                w.WriteNumber("total_seconds", result.TotalSeconds);
-                w.WriteNumber("tokens_per_second", result.TokensPerSecond);
-                w.WriteNumber("model_flops_per_token", flopsPerToken);
-                w.WriteNumber("parameters", model.ParameterCount());
-                w.WriteNumber("mfu", mfu);
-                w.WriteNumber("steps", result.Steps);
-                w.WriteNumber("threads", Threading.MaxThreads);
-                w.WriteString("model", outPath);
-            });
+        if (parse.GetValue(SharedOptions.Json))
+            JsonLine.Print(new TrainLmOutput(result.ValidationLoss, result.FullValidationLoss, result.TrainLoss, result.TrainSeconds, result.TotalSeconds,
+                result.TokensPerSecond, flopsPerToken, model.ParameterCount(), mfu, result.Steps, Threading.MaxThreads, outPath), CliJson.Default.TrainLmOutput);
         return ExitCodes.Ok;
     }
 }

@@ -10,14 +10,13 @@ public static class BleuCommand
 {
     private static readonly Argument<string> HypArgument = new("hyp") { Description = "Hypotheses, one per line" };
     private static readonly Argument<string> RefArgument = new("ref") { Description = "References, line-aligned with the hypotheses" };
-    private static readonly Option<bool> JsonOption = new("--json") { Description = "Print one JSON object" };
 
     public static Command Create()
     {
         var command = new Command("bleu", "Corpus BLEU (13a, 4-grams, exp smoothing — sacreBLEU's defaults) and chrF of a translation.");
         command.Arguments.Add(HypArgument);
         command.Arguments.Add(RefArgument);
-        command.Options.Add(JsonOption);
+        command.Options.Add(SharedOptions.Json);
         command.SetRunner(Run);
         return command;
     }
@@ -31,16 +30,9 @@ public static class BleuCommand
             throw new DataFormatException(hypPath, 0, $"has {hyps.Count} lines but {refPath} has {refs.Count}; BLEU needs one hypothesis per reference line.");
         var bleu = Bleu.CorpusScore(hyps, refs);
         var chrf = ChrF.CorpusScore(hyps, refs);
-        if (parse.GetValue(JsonOption))
-            JsonLine.Print(w =>
-            {
-                w.WriteNumber("bleu", Math.Round(bleu.Score, 2));
-                w.WriteNumber("chrf", Math.Round(chrf.Score, 2));
-                w.WriteNumber("brevity_penalty", Math.Round(bleu.BrevityPenalty, 4));
-                w.WriteNumber("sys_len", bleu.SysLen);
-                w.WriteNumber("ref_len", bleu.RefLen);
-                w.WriteNumber("sentences", hyps.Count);
-            });
+        if (parse.GetValue(SharedOptions.Json))
+            JsonLine.Print(new BleuOutput(Math.Round(bleu.Score, 2), Math.Round(chrf.Score, 2), Math.Round(bleu.BrevityPenalty, 4), bleu.SysLen, bleu.RefLen,
+                hyps.Count), CliJson.Default.BleuOutput);
         else
         {
             Console.Out.WriteLine(bleu.ToString());

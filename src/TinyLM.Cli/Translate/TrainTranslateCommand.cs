@@ -16,87 +16,72 @@ public static class TrainTranslateCommand
     private static readonly Option<string?> TgtOption = new("--tgt") { Description = "Target side, line-aligned with --src (multi30k = train.en)" };
     private static readonly Option<string?> ValidSrcOption = new("--valid-src") { Description = "Validation source (or TSV); a dataset --src defaults to its val files" };
     private static readonly Option<string?> ValidTgtOption = new("--valid-tgt") { Description = "Validation target" };
-    private static readonly Option<string> OutOption = new("--out") { Description = "Where to write the model (.tlm)", Required = true };
+    private static readonly Option<string> OutOption = SharedOptions.Out();
     private static readonly Option<Seq2SeqArch?> ArchOption = new("--arch") { Description = "rnn | transformer (default transformer)" };
-    private static readonly Option<RnnAttention?> AttentionOption = new("--attention") { Description = "RNN attention: dot (Luong) | additive (Bahdanau)" };
     private static readonly Option<bool> InputFeedingOption = new("--input-feeding") { Description = "RNN, dot attention: feed the previous attentional vector into the decoder (slower per token)" };
-    private static readonly Option<int?> LayersOption = new("--layers") { Description = "Encoder layers (and as many decoder layers)" };
-    private static readonly Option<int?> EmbedOption = new("--embed") { Description = "Embedding width (Transformer: model width)" };
-    private static readonly Option<int?> HiddenOption = new("--hidden") { Description = "RNN hidden width / Transformer MLP width" };
-    private static readonly Option<int?> HeadsOption = new("--heads") { Description = "Transformer attention heads" };
-    private static readonly Option<int?> VocabOption = new("--vocab") { Description = "Byte-level BPE vocabulary size" };
     private static readonly Option<bool> SeparateVocabOption = new("--separate-vocab") { Description = "One vocabulary per language instead of a shared one" };
-    private static readonly Option<float?> DropoutOption = new("--dropout") { Description = "Dropout rate" };
-    private static readonly Option<int?> EpochsOption = new("--epochs") { Description = "Passes over the training data" };
-    private static readonly Option<double?> MinutesOption = new("--minutes") { Description = "Wall-clock training budget (the learning rate decays over it)" };
-    private static readonly Option<int?> BatchTokensOption = new("--batch-tokens") { Description = "Padded tokens per batch" };
-    private static readonly Option<float?> LrOption = new("--lr") { Description = "Peak learning rate" };
-    private static readonly Option<int?> WarmupOption = new("--warmup") { Description = "Warm-up steps" };
-    private static readonly Option<int?> MaxLenOption = new("--max-len") { Description = "Training pairs longer than this (tokens) are left out" };
+
+    private static readonly Override<Seq2SeqConfig>[] ConfigOverrides =
+    [
+        Config<RnnAttention>("--attention", "RNN attention: dot (Luong) | additive (Bahdanau)", (c, v) => c with { Attention = v }),
+        Config<int>("--layers", "Encoder layers (and as many decoder layers)", (c, v) => c with { Layers = v }),
+        Config<int>("--embed", "Embedding width (Transformer: model width)", (c, v) => c with { EmbedDim = v }),
+        Config<int>("--hidden", "RNN hidden width / Transformer MLP width", (c, v) => c with { Hidden = v }),
+        Config<int>("--heads", "Transformer attention heads", (c, v) => c with { Heads = v }),
+        Config<int>("--vocab", "Byte-level BPE vocabulary size", (c, v) => c with { VocabSize = v }),
+        Config<float>("--dropout", "Dropout rate", (c, v) => c with { Dropout = v }),
+    ];
+
+    private static readonly Override<Seq2SeqTrainOptions, double> Minutes = new("--minutes", "Wall-clock training budget (the learning rate decays over it)",
+        // A budget in minutes replaces the epoch count (unless --epochs is also given): it runs until the time is up.
+        (o, v) => o with { Minutes = v, Epochs = 1000 });
+
+    private static readonly Override<Seq2SeqTrainOptions>[] TrainingOverrides =
+    [
+        Minutes,
+        Training<int>("--epochs", "Passes over the training data", (o, v) => o with { Epochs = v }),
+        Training<int>("--batch-tokens", "Padded tokens per batch", (o, v) => o with { BatchTokens = v }),
+        Training<float>("--lr", "Peak learning rate", (o, v) => o with { LearningRate = v }),
+        Training<int>("--warmup", "Warm-up steps", (o, v) => o with { WarmupSteps = v }),
+        Training<int>("--max-len", "Training pairs longer than this (tokens) are left out", (o, v) => o with { MaxTrainLength = v }),
+    ];
+
     private static readonly Option<int> BeamOption = new("--beam") { Description = "Beam width for the validation BLEU", DefaultValueFactory = _ => 1 };
-    private static readonly Option<ulong> SeedOption = new("--seed") { Description = "Seed: same seed and data give the same model (with --epochs)", DefaultValueFactory = _ => 1UL };
-    private static readonly Option<int?> ThreadsOption = new("--threads") { Description = "Threads (default: all cores)" };
-    private static readonly Option<string?> DataDirOption = new("--data-dir") { Description = "Where named datasets live (else $TINYLM_DATA, ../shared/datasets, ~/.cache/tinylm)" };
-    private static readonly Option<bool> JsonOption = new("--json") { Description = "End with one JSON object with the results" };
+    private static readonly Option<ulong> SeedOption = SharedOptions.Seed(1);
+
+    private static Override<Seq2SeqConfig> Config<T>(string name, string description, Func<Seq2SeqConfig, T, Seq2SeqConfig> set)
+        where T : struct => new Override<Seq2SeqConfig, T>(name, description, set);
+
+    private static Override<Seq2SeqTrainOptions> Training<T>(string name, string description, Func<Seq2SeqTrainOptions, T, Seq2SeqTrainOptions> set)
+        where T : struct => new Override<Seq2SeqTrainOptions, T>(name, description, set);
 
     public static Command Create()
     {
         var command = new Command("translate", "Train a translation model (encoder–decoder: BiGRU+attention or Transformer).");
-        foreach (var option in new Option[]
-                 {
-                     SrcOption, TgtOption, ValidSrcOption, ValidTgtOption, OutOption, ArchOption, AttentionOption, InputFeedingOption, LayersOption, EmbedOption,
-                     HiddenOption, HeadsOption, VocabOption, SeparateVocabOption, DropoutOption, EpochsOption, MinutesOption, BatchTokensOption,
-                     LrOption, WarmupOption, MaxLenOption, BeamOption, SeedOption, ThreadsOption, DataDirOption, JsonOption,
-                 })
-            command.Options.Add(option);
+        command.AddOptions([SrcOption, TgtOption, ValidSrcOption, ValidTgtOption, OutOption, ArchOption, InputFeedingOption, SeparateVocabOption]);
+        command.AddOptions(ConfigOverrides.Options());
+        command.AddOptions(TrainingOverrides.Options());
+        command.AddOptions([BeamOption, SeedOption, SharedOptions.Threads, SharedOptions.DataDir, SharedOptions.Json]);
         command.SetRunner(Run);
         return command;
     }
 
     private static int Run(ParseResult parse)
     {
-        if (parse.GetValue(ThreadsOption) is int threads) Threading.MaxThreads = threads;
-        string? dataDir = parse.GetValue(DataDirOption);
-        bool json = parse.GetValue(JsonOption);
+        string? dataDir = parse.GetValue(SharedOptions.DataDir);
+        bool json = parse.GetValue(SharedOptions.Json);
         string outPath = parse.GetValue(OutOption)!;
         ulong seed = parse.GetValue(SeedOption);
         var arch = parse.GetValue(ArchOption) ?? Seq2SeqArch.Transformer;
-        var config = Seq2SeqConfig.For(arch);
-        config = config with
+        var config = ConfigOverrides.Apply(parse, Seq2SeqConfig.For(arch)) with
         {
-            Attention = parse.GetValue(AttentionOption) ?? config.Attention,
-            InputFeeding = parse.GetValue(InputFeedingOption),
-            Layers = parse.GetValue(LayersOption) ?? config.Layers,
-            EmbedDim = parse.GetValue(EmbedOption) ?? config.EmbedDim,
-            Hidden = parse.GetValue(HiddenOption) ?? config.Hidden,
-            Heads = parse.GetValue(HeadsOption) ?? config.Heads,
-            VocabSize = parse.GetValue(VocabOption) ?? config.VocabSize,
-            SharedVocab = !parse.GetValue(SeparateVocabOption),
-            Dropout = parse.GetValue(DropoutOption) ?? config.Dropout,
-            Seed = seed,
+            InputFeeding = parse.GetValue(InputFeedingOption), SharedVocab = !parse.GetValue(SeparateVocabOption), Seed = seed,
         };
-        var defaults = new Seq2SeqTrainOptions();
-        var options = defaults with
-        {
-            Epochs = parse.GetValue(EpochsOption) ?? (parse.GetValue(MinutesOption) is null ? defaults.Epochs : 1000),
-            Minutes = parse.GetValue(MinutesOption) ?? 0,
-            BatchTokens = parse.GetValue(BatchTokensOption) ?? defaults.BatchTokens,
-            LearningRate = parse.GetValue(LrOption) ?? defaults.LearningRate,
-            WarmupSteps = parse.GetValue(WarmupOption) ?? defaults.WarmupSteps,
-            MaxTrainLength = parse.GetValue(MaxLenOption) ?? defaults.MaxTrainLength,
-            Seed = seed,
-        };
+        var options = TrainingOverrides.Apply(parse, new Seq2SeqTrainOptions()) with { Seed = seed };
         int beam = parse.GetValue(BeamOption);
-        try
-        {
-            config.Validate();
-            options.Validate();
-            new SearchOptions { Beam = beam }.Validate();
-        }
-        catch (ArgumentException e)
-        {
-            throw new CliError(e.Message, ExitCodes.Usage);
-        }
+        CliError.Check(config.Validate);
+        CliError.Check(options.Validate);
+        CliError.Check(new SearchOptions { Beam = beam }.Validate);
 
         var (train, valid) = ReadCorpora(parse, dataDir);
         var model = Seq2SeqModel.Create(config, train);
@@ -127,26 +112,11 @@ public static class TrainTranslateCommand
         Console.Error.WriteLine($"saved {outPath} ({modelBytes:N0} bytes) after {result.EpochsRun} epochs, {result.Steps} steps, {result.TrainSeconds:F1}s of training");
 
         if (json)
-            JsonLine.Print(w =>
-            {
-                if (bleu is not null) w.WriteNumber("valid_bleu", Math.Round(bleu.Score, 2));
-                if (chrf is not null) w.WriteNumber("valid_chrf", Math.Round(chrf.Score, 2));
-                if (result.ValidLoss is double vl) w.WriteNumber("valid_loss", Math.Round(vl, 4));
-                w.WriteNumber("train_loss", Math.Round(result.FinalTrainLoss, 4));
-                w.WriteNumber("train_seconds", Math.Round(result.TrainSeconds, 1));
-                w.WriteNumber("tokens_per_second", Math.Round(result.TokensPerSecond, 1));
-                w.WriteNumber("train_cpu_seconds", Math.Round(trainCpuSeconds, 1));
-                w.WriteNumber("epochs", result.EpochsRun);
-                w.WriteNumber("steps", result.Steps);
-                w.WriteNumber("best_epoch", result.BestEpoch);
-                w.WriteNumber("parameters", model.ParameterCount());
-                w.WriteNumber("model_bytes", modelBytes);
-                w.WriteNumber("beam", beam);
-                w.WriteNumber("decode_seconds", Math.Round(decodeSeconds, 1));
-                w.WriteNumber("peak_memory_bytes", Process.GetCurrentProcess().PeakWorkingSet64);
-                w.WriteString("arch", arch.ToString().ToLowerInvariant());
-                w.WriteString("model", outPath);
-            });
+            JsonLine.Print(new TrainTranslateOutput(bleu is null ? null : Math.Round(bleu.Score, 2), chrf is null ? null : Math.Round(chrf.Score, 2),
+                result.ValidLoss is double vl ? Math.Round(vl, 4) : null, Math.Round(result.FinalTrainLoss, 4), Math.Round(result.TrainSeconds, 1),
+                Math.Round(result.TokensPerSecond, 1), Math.Round(trainCpuSeconds, 1), result.EpochsRun, result.Steps, result.BestEpoch,
+                model.ParameterCount(), modelBytes, beam, Math.Round(decodeSeconds, 1), Process.GetCurrentProcess().PeakWorkingSet64,
+                arch.ToString().ToLowerInvariant(), outPath), CliJson.Default.TrainTranslateOutput);
         return ExitCodes.Ok;
     }
 

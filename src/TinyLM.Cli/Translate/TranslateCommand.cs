@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Diagnostics;
 using TinyLM.Cli.Common;
 using TinyLM.IO;
-using TinyLM.Kernels;
 using TinyLM.Models;
 using TinyLM.Text;
 
@@ -17,29 +16,24 @@ public static class TranslateCommand
     private static readonly Option<int> BeamOption = new("--beam") { Description = "Beam width (1 = greedy)", DefaultValueFactory = _ => 5 };
     private static readonly Option<float> LengthPenaltyOption = new("--length-penalty") { Description = "GNMT length penalty α", DefaultValueFactory = _ => 0.6f };
     private static readonly Option<int> BatchOption = new("--batch") { Description = "Sentences decoded side by side", DefaultValueFactory = _ => 64 };
-    private static readonly Option<int?> ThreadsOption = new("--threads") { Description = "Threads (default: all cores)" };
-    private static readonly Option<bool> JsonOption = new("--json") { Description = "One JSON object per line: source, translation; then a summary" };
 
     public static Command Create()
     {
         var command = new Command("translate", "Translate sentences with a trained model.");
         command.Arguments.Add(ModelArgument);
         command.Arguments.Add(TextArgument);
-        foreach (var option in new Option[] { FileOption, BeamOption, LengthPenaltyOption, BatchOption, ThreadsOption, JsonOption })
-            command.Options.Add(option);
+        command.AddOptions([FileOption, BeamOption, LengthPenaltyOption, BatchOption, SharedOptions.Threads, SharedOptions.Json]);
         command.SetRunner(Run);
         return command;
     }
 
     private static int Run(ParseResult parse)
     {
-        if (parse.GetValue(ThreadsOption) is int threads) Threading.MaxThreads = threads;
         var options = new SearchOptions
         {
             Beam = parse.GetValue(BeamOption), LengthPenalty = parse.GetValue(LengthPenaltyOption), BatchSize = parse.GetValue(BatchOption),
         };
-        try { options.Validate(); }
-        catch (ArgumentException e) { throw new CliError(e.Message, ExitCodes.Usage); }
+        CliError.Check(options.Validate);
 
         var model = Seq2SeqFile.Load(parse.GetValue(ModelArgument)!);
         string[] texts = parse.GetValue(TextArgument) ?? [];
@@ -74,25 +68,17 @@ public static class TranslateCommand
         double seconds = clock.Elapsed.TotalSeconds;
         process.Refresh();
         double cpuSeconds = (process.TotalProcessorTime - cpuStart).TotalSeconds;
+        bool json = parse.GetValue(SharedOptions.Json);
         var output = new System.Text.StringBuilder();
         for (int i = 0; i < ids.Length; i++)
         {
             string translation = model.DecodeTarget(ids[i]);
-            output.AppendLine(parse.GetValue(JsonOption)
-                ? JsonLine.Render(w => { w.WriteString("source", texts[i]); w.WriteString("translation", translation); })
-                : translation);
+            output.AppendLine(json ? JsonLine.Render(new TranslationOutput(texts[i], translation), CliJson.Default.TranslationOutput) : translation);
         }
         Console.Out.Write(output.ToString());
-        if (parse.GetValue(JsonOption))
-            JsonLine.Print(w =>
-            {
-                w.WriteNumber("sentences", texts.Length);
-                w.WriteNumber("seconds", Math.Round(seconds, 3));
-                w.WriteNumber("sentences_per_second", seconds > 0 ? Math.Round(texts.Length / seconds, 2) : 0);
-                w.WriteNumber("cpu_seconds", Math.Round(cpuSeconds, 3));
-                w.WriteNumber("beam", options.Beam);
-                w.WriteNumber("batch", options.BatchSize);
-            });
+        if (json)
+            JsonLine.Print(new TranslateSummaryOutput(texts.Length, Math.Round(seconds, 3), seconds > 0 ? Math.Round(texts.Length / seconds, 2) : 0,
+                Math.Round(cpuSeconds, 3), options.Beam, options.BatchSize), CliJson.Default.TranslateSummaryOutput);
         else
             Console.Error.WriteLine($"{texts.Length} sentences in {seconds:F2}s ({(seconds > 0 ? texts.Length / seconds : 0):F1} sentences/s, beam {options.Beam}, batch {options.BatchSize})");
         return ExitCodes.Ok;

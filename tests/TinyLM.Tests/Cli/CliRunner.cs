@@ -7,11 +7,20 @@ internal static class CliRunner
 
     public static (int Exit, string Out, string Err) Run(params string[] args) => RunWithInput(null, args);
 
-    public static (int Exit, string Out, string Err) RunWithInput(string? stdin, params string[] args)
+    public static (int Exit, string Out, string Err) RunWithInput(string? stdin, params string[] args) =>
+        Capture(() => TinyLM.Cli.Program.Main(args), stdin);
+
+    /// <summary>
+    /// Runs <paramref name="body"/> with the console swapped for buffers, under the lock that keeps parallel tests
+    /// from swapping it under each other. The thread count a verb's --threads sets is process-wide, so it is put
+    /// back afterwards: one test's --threads 1 must not slow every later test down.
+    /// </summary>
+    public static (int Exit, string Out, string Err) Capture(Func<int> body, string? stdin = null)
     {
         lock (Gate)
         {
             var (oldOut, oldErr, oldIn) = (Console.Out, Console.Error, Console.In);
+            int oldThreads = TinyLM.Kernels.Threading.MaxThreads;
             var stdout = new StringWriter();
             var stderr = new StringWriter();
             try
@@ -19,7 +28,7 @@ internal static class CliRunner
                 Console.SetOut(stdout);
                 Console.SetError(stderr);
                 if (stdin is not null) Console.SetIn(new StringReader(stdin));
-                int exit = TinyLM.Cli.Program.Main(args);
+                int exit = body();
                 return (exit, stdout.ToString(), stderr.ToString());
             }
             finally
@@ -27,6 +36,7 @@ internal static class CliRunner
                 Console.SetOut(oldOut);
                 Console.SetError(oldErr);
                 Console.SetIn(oldIn);
+                TinyLM.Kernels.Threading.MaxThreads = oldThreads;
             }
         }
     }

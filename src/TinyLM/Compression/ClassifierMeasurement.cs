@@ -1,13 +1,14 @@
 using System.Diagnostics;
-using System.Text.Json;
-using Spectre.Console;
 using TinyLM.Models;
 using TinyLM.Text;
 using TinyLM.Training;
 
-namespace TinyLM.Cli.Compress;
+namespace TinyLM.Compression;
 
-/// <summary>What a compression command reports for one model (before or after), measured on the same data.</summary>
+/// <summary>
+/// What compressing a classifier costs and saves, for one model (before or after), measured on the same data: the
+/// figures every compression (quantize, prune, distill) reports, so that they compare across methods.
+/// </summary>
 /// <param name="Bytes">Model file size.</param>
 /// <param name="Parameters">Parameter count (a quantized weight still counts each value once).</param>
 /// <param name="Accuracy">Accuracy on the evaluation file, or null without one.</param>
@@ -23,6 +24,7 @@ public sealed record ClassifierMeasurement(long Bytes, long Parameters, double? 
 
     public static ClassifierMeasurement Measure(TextClassifier model, string file, TextDataset? eval)
     {
+        ArgumentNullException.ThrowIfNull(model);
         long parameters = model.Parameters().Sum(p => (long)p.Length);
         long bytes = new FileInfo(file).Length;
         if (eval is null || eval.Count == 0) return new(bytes, parameters, null, null, null);
@@ -70,37 +72,4 @@ public sealed record ClassifierMeasurement(long Bytes, long Parameters, double? 
         LatencyMsBatch1 = LatencyMsBatch1 is { } a ? Math.Min(a, other.LatencyMs) : LatencyMsBatch1,
         ThroughputBatch64 = ThroughputBatch64 is { } c ? Math.Max(c, other.Throughput) : ThroughputBatch64,
     };
-
-    public void Write(Utf8JsonWriter w, string name)
-    {
-        w.WriteStartObject(name);
-        w.WriteNumber("bytes", Bytes);
-        w.WriteNumber("parameters", Parameters);
-        WriteOptional(w, "accuracy", Accuracy);
-        WriteOptional(w, "latency_ms_batch1", LatencyMsBatch1);
-        WriteOptional(w, "throughput_batch64", ThroughputBatch64);
-        w.WriteEndObject();
-    }
-
-    private static void WriteOptional(Utf8JsonWriter w, string name, double? value)
-    {
-        if (value is { } v) w.WriteNumber(name, Math.Round(v, 6));
-        else w.WriteNull(name);
-    }
-
-    /// <summary>The before/after table every compression command ends with.</summary>
-    public static void PrintComparison(ClassifierMeasurement before, ClassifierMeasurement after, string beforeName, string afterName)
-    {
-        var table = new Table().Title("Before / after (same evaluation file, same run)");
-        table.AddColumns("", Markup.Escape(beforeName), Markup.Escape(afterName), "ratio");
-        table.AddRow("file bytes", $"{before.Bytes:N0}", $"{after.Bytes:N0}", $"{(double)before.Bytes / after.Bytes:F2}× smaller");
-        table.AddRow("parameters", $"{before.Parameters:N0}", $"{after.Parameters:N0}", "");
-        if (before.Accuracy is { } a0 && after.Accuracy is { } a1)
-            table.AddRow("accuracy", $"{100 * a0:F2} %", $"{100 * a1:F2} %", $"{100 * (a1 - a0):+0.00;-0.00;0.00} points");
-        if (before.LatencyMsBatch1 is { } l0 && after.LatencyMsBatch1 is { } l1)
-            table.AddRow("latency, batch 1", $"{l0:F3} ms", $"{l1:F3} ms", $"{l0 / l1:F2}× faster");
-        if (before.ThroughputBatch64 is { } t0 && after.ThroughputBatch64 is { } t1)
-            table.AddRow("throughput, batch 64", $"{t0:N0} /s", $"{t1:N0} /s", $"{t1 / t0:F2}×");
-        AnsiConsole.Write(table);
-    }
 }

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using System.Text.Json.Serialization;
 using TinyLM.Kernels;
 
-namespace TinyLM.Cli.Bench;
+namespace TinyLM.Bench.Harness;
 
 /// <summary>One product to time: C (m×n) = op(A) (m×k) · op(B) (k×n), row-major.</summary>
 internal readonly record struct GemmShape(int M, int N, int K, bool TransA = false, bool TransB = false)

@@ -1,12 +1,11 @@
 using System.Diagnostics;
 using System.Numerics.Tensors;
-using System.Text.Json;
 using TinyLM.Models;
 
-namespace TinyLM.Cli.Compress;
+namespace TinyLM.Compression;
 
 /// <summary>
-/// What `quantize` reports for one language model (before or after), on the inference path (KV-cached run state,
+/// What compressing a language model (quantize, distill) costs and saves, for one model (before or after), on the inference path (KV-cached run state,
 /// quantized kernels included) and the same token windows.
 /// </summary>
 /// <param name="Bytes">Model file size.</param>
@@ -69,24 +68,5 @@ public sealed record LmMeasurement(long Bytes, long Parameters, double? ValLoss,
             if (trial >= 0 && steps > 0) best = Math.Max(best, steps / seconds);
         }
         return best;
-    }
-
-    public void Write(Utf8JsonWriter w, string name)
-    {
-        ArgumentNullException.ThrowIfNull(w);
-        w.WriteStartObject(name);
-        w.WriteNumber("bytes", Bytes);
-        w.WriteNumber("parameters", Parameters);
-        Optional(w, "val_loss", ValLoss);
-        w.WriteNumber("decode_tokens_per_second", Math.Round(DecodeTokensPerSecond, 3));
-        w.WriteNumber("latency_ms_batch1", Math.Round(LatencyMsBatch1, 6));
-        Optional(w, "throughput_batch64", ThroughputBatch64);
-        w.WriteEndObject();
-    }
-
-    private static void Optional(Utf8JsonWriter w, string name, double? value)
-    {
-        if (value is { } v) w.WriteNumber(name, Math.Round(v, 6));
-        else w.WriteNull(name);
     }
 }

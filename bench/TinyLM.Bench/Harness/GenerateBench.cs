@@ -1,17 +1,15 @@
-using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using TinyLM.Cli.Common;
 using TinyLM.Compression;
 using TinyLM.IO;
 using TinyLM.Kernels;
 using TinyLM.Models;
 using TinyLM.Text;
 
-namespace TinyLM.Cli.Bench;
+namespace TinyLM.Bench.Harness;
 
 /// <summary>One row of `bench generate`: greedy decode speed of one shape at one thread count.</summary>
 public sealed record GenerateBenchResult(
@@ -28,10 +26,11 @@ public sealed record GenerateBenchResult(
 internal sealed partial class GenerateBenchJson : JsonSerializerContext;
 
 /// <summary>
-/// `tinylm bench generate`: float32 greedy decoding of a llama2.c-shaped model with seeded random weights, as
+/// The decode benchmark of `tinylm bench generate`: float32 (or quantized) greedy decoding of a llama2.c-shaped model with seeded random weights, as
 /// llama2.c's <c>run -n 256</c> counts it — BOS, then 255 generated tokens, tokens/s over the decode steps. The
 /// CLI measures TinyLM only (the product carries no native code); the llama.cpp side of the same comparison is
-/// the bench project's <c>generate</c> mode, which reuses this class and adds llama.cpp on the exported GGUF.
+/// the bench project's <c>generate</c> mode, which adds llama.cpp on the exported GGUF. This file is compiled into
+/// both (see TinyLM.Cli.csproj).
 /// </summary>
 public static class GenerateBench
 {
@@ -49,7 +48,7 @@ public static class GenerateBench
     {
         "15m" => LlamaShape.Stories15M,
         "110m" => LlamaShape.Stories110M,
-        _ => throw new CliError($"bench generate: --shape must be 15m or 110m, got \"{name}\".", ExitCodes.Usage),
+        _ => throw new ArgumentException($"bench generate: --shape must be 15m or 110m, got \"{name}\"."),
     };
 
     /// <summary>1 and all cores (just 1 on a one-core machine).</summary>
@@ -126,7 +125,7 @@ public static class GenerateBench
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(types);
         var names = types.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(n => n.ToLowerInvariant()).Distinct().ToList();
-        if (names.Count == 0) throw new CliError("bench generate: --type names no storage type.", ExitCodes.Usage);
+        if (names.Count == 0) throw new ArgumentException("bench generate: --type names no storage type.");
         var result = new List<(string, CausalLM)>();
         foreach (var type in names.OrderBy(n => n == "f32" ? 0 : 1))
         {
@@ -136,47 +135,10 @@ public static class GenerateBench
                 continue;
             }
             if (!QuantizationTypeExtensions.TryParse(type, out var q) || q.Block() is null)
-                throw new CliError($"bench generate: --type must list f32, q8_0, q4_0 or q4_k, got \"{type}\".", ExitCodes.Usage);
+                throw new ArgumentException($"bench generate: --type must list f32, q8_0, q4_0 or q4_k, got \"{type}\".");
             var lm = new LanguageModel(model, SyntheticTokenizer(model.Config.VocabSize));
             result.Add((type, CausalLMQuantizer.Quantize(lm, new LmQuantizationOptions { Type = q, MaxLayerError = double.PositiveInfinity }).Model.Model));
         }
         return result;
-    }
-
-    internal static Command CreateCommand()
-    {
-        var shape = new Option<string>("--shape") { Description = "Model shape: 15m (dim 288, 6 layers) or 110m (dim 768, 12 layers).", DefaultValueFactory = _ => "15m" };
-        var json = new Option<bool>("--json") { Description = "Print a JSON array (shape, threads, ours_tokens_per_second, llamacpp_tokens_per_second, ratio)." };
-        var trials = new Option<int>("--trials") { Description = "Timed runs per thread count; the best counts.", DefaultValueFactory = _ => 3 };
-        var types = new Option<string>("--type") { Description = "Weight storage to time, comma-separated: f32, q8_0, q4_0, q4_k (e.g. f32,q8_0,q4_0,q4_k; quantized rows also give the speed-up over f32 from the same run).", DefaultValueFactory = _ => "f32" };
-        var command = new Command("generate", $"Greedy float32 decode tokens/s of a random llama2.c-shaped model on 1 thread and all cores. llama.cpp on the same weights: `{PeerCommand}`.");
-        command.Options.Add(shape);
-        command.Options.Add(json);
-        command.Options.Add(trials);
-        command.Options.Add(types);
-        command.SetRunner(p =>
-        {
-            string name = p.GetValue(shape)!.ToLowerInvariant();
-            int t = p.GetValue(trials);
-            if (t < 1) throw new CliError($"bench generate: --trials must be at least 1, got {t}.", ExitCodes.Usage);
-            CausalLM model = LlamaConversion.ToModel(LlamaWeights.Random(Shape(name), Seed));
-            var models = QuantizedVariants(model, p.GetValue(types)!);
-            var results = new List<GenerateBenchResult>();
-            foreach (int threads in ThreadCounts())
-            {
-                double? f32 = null;
-                foreach (var (type, variant) in models)
-                {
-                    double ours = MeasureOurs(variant, threads, t);
-                    if (type == "f32") f32 = ours;
-                    results.Add(new GenerateBenchResult(name, threads, ours, null, null, type, type != "f32" && f32 is { } baseline ? ours / baseline : null));
-                }
-            }
-            Print(results, p.GetValue(json));
-            if (!p.GetValue(json))
-                Console.Error.WriteLine($"llama.cpp is a benchmark-only peer, not part of the tinylm tool; for its figures and the ratio run: {PeerCommand} --shape {name}");
-            return ExitCodes.Ok;
-        });
-        return command;
     }
 }

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace TinyLM.Cli.Bench;
+namespace TinyLM.Bench.Harness;
 
 /// <summary>
 /// OpenBLAS, loaded at run time for side-by-side benchmarks only; the product never needs it.

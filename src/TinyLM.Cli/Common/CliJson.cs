@@ -1,0 +1,28 @@
+using System.Text.Json.Serialization;
+using TinyLM.Cli.Classify;
+using TinyLM.Cli.Compress;
+using TinyLM.Cli.Export;
+using TinyLM.Cli.Lm;
+using TinyLM.Cli.Translate;
+
+namespace TinyLM.Cli.Common;
+
+/// <summary>
+/// Source-generated serializers of every verb's --json record (no reflection: trimmable, NativeAOT-compatible).
+/// Property names are snake_case; a null field is left out unless its record says otherwise. The schemas are listed
+/// in docs/cli.md.
+/// </summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(TrainClassifyOutput))]
+[JsonSerializable(typeof(PredictOutput))]
+[JsonSerializable(typeof(TrainLmOutput))]
+[JsonSerializable(typeof(GenerateOutput))]
+[JsonSerializable(typeof(TrainTranslateOutput))]
+[JsonSerializable(typeof(TranslationOutput))]
+[JsonSerializable(typeof(TranslateSummaryOutput))]
+[JsonSerializable(typeof(BleuOutput))]
+[JsonSerializable(typeof(ExportOutput))]
+[JsonSerializable(typeof(QuantizeOutput))]
+[JsonSerializable(typeof(PruneOutput))]
+[JsonSerializable(typeof(DistillOutput))]
+public sealed partial class CliJson : JsonSerializerContext;

@@ -1,0 +1,6 @@
+namespace TinyLM.Cli.Lm;
+
+/// <summary>The --json line of <c>tinylm train lm</c>; <see cref="ValLossFull"/> only with --eval-full.</summary>
+public sealed record TrainLmOutput(
+    double ValLoss, double? ValLossFull, double TrainLoss, double TrainSeconds, double TotalSeconds, double TokensPerSecond,
+    double ModelFlopsPerToken, long Parameters, double Mfu, int Steps, int Threads, string Model);
