@@ -52,6 +52,16 @@ public static class QuantizationTypeExtensions
     public static IWeightMatrix Quantize(this QuantizationType type, ReadOnlySpan<float> weights, int rows, int cols) =>
         type.Block() is { } block ? BlockMatrix.Quantize(block, weights, rows, cols) : HalfScaleInt8.Quantize(weights, rows, cols);
 
+    /// <summary>The type a quantized matrix is stored as: int8 (per row or an <see cref="Int8Table"/>) or its block format.</summary>
+    public static QuantizationType TypeOf(IWeightMatrix matrix) => matrix switch
+    {
+        Int8Matrix or Int8Table => QuantizationType.Int8,
+        BlockMatrix { Format: BlockFormat.Q8_0 } => QuantizationType.Q8_0,
+        BlockMatrix { Format: BlockFormat.Q4_0 } => QuantizationType.Q4_0,
+        BlockMatrix { Format: BlockFormat.Q4_K } => QuantizationType.Q4_K,
+        _ => throw new ArgumentException($"{matrix?.GetType().Name ?? "null"} is not a quantized format.", nameof(matrix)),
+    };
+
     /// <summary>Whether <paramref name="type"/> can store rows of <paramref name="cols"/> values.</summary>
     public static bool Fits(this QuantizationType type, int cols) => type.Block() is not { } block || cols % BlockQuant.BlockValues(block) == 0;
 }

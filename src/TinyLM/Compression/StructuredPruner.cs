@@ -57,8 +57,8 @@ public static class StructuredPruner
         ArgumentNullException.ThrowIfNull(model);
         if (!(sparsity > 0 && sparsity < 1)) throw new ArgumentOutOfRangeException(nameof(sparsity), sparsity, "structured pruning: sparsity must be in (0, 1).");
         if (NotApplicable(model.Config, kind) is { } reason) throw new ArgumentException($"structured pruning: {reason}.");
-        if (model.InferenceEngine is not null)
-            throw new ArgumentException($"structured pruning: the model is quantized ({model.InferenceEngine.Scheme}); prune its float32 original.");
+        if (model.Quantization is not null)
+            throw new ArgumentException($"structured pruning: the model is quantized ({model.Quantization}); prune its float32 original.");
         var p = model.NamedParameters().ToDictionary(x => x.Key, x => x.Value);
         return Build(model, p, Plan(model, p, kind, sparsity, corpus));
     }

@@ -23,10 +23,6 @@ internal static class QuantizedTensors
     /// <summary>The file's quantization header, or null for a float32 model.</summary>
     public sealed record Header(QuantizationType Type, IReadOnlyDictionary<string, QuantizationType> Tensors);
 
-    public static string ToJson(QuantizedClassifier engine) =>
-        ToJson(engine.Type, engine.SvmWeight is null ? engine.Weights.Select(p => (p.Key, p.Value.Type))
-            : engine.Weights.Select(p => (p.Key, p.Value.Type)).Append((QuantizedClassifier.SvmWeightName, QuantizationType.Int8)));
-
     /// <summary>The header for a model of <paramref name="type"/> whose listed tensors are stored quantized.</summary>
     public static string ToJson(QuantizationType type, IEnumerable<(string Name, QuantizationType Type)> tensors)
     {
@@ -47,6 +43,9 @@ internal static class QuantizedTensors
     {
         switch (weight.Matrix)
         {
+            case Int8Table table:
+                AddInt8Table(contents, weight.Name, table);
+                break;
             case Int8Matrix m:
                 contents.Tensors.Add(SafeTensor.FromSBytes(weight.Name, [m.Rows, m.Cols], m.Values()));
                 if (HalfScaleInt8.HasHalfScales(m)) contents.Tensors.Add(HalfTensor(weight.Name + ScaleSuffix, [m.Rows], m.Scales));

@@ -49,10 +49,15 @@ public sealed class TextClassifier : Module
     public LabelMap Labels { get; }
     /// <summary>Text → ids as this model expects them.</summary>
     public ClassifierInputs Inputs { get; }
-    /// <summary>The encoder module, for inference engines that run it as it is.</summary>
+    /// <summary>The encoder module.</summary>
     public TextEncoder Encoder => _encoder;
-    /// <summary>When set (a quantized model), prediction runs this instead of the float32 forward pass.</summary>
-    public IClassifierEngine? InferenceEngine { get; set; }
+    /// <summary>The output layer (features → class logits).</summary>
+    public Linear Output => _output;
+    /// <summary>
+    /// The quantization type of a quantized model ("int8", "q8_0", "q4_0"; what its file records), or null for a float32
+    /// one. Its quantized weights are held by the layers themselves (see <see cref="Module.SetWeightFormat"/>).
+    /// </summary>
+    public string? Quantization { get; set; }
 
     /// <summary>The token embedding table (rows: word ids, then bigram buckets).</summary>
     public Embedding Embedding => _embedding;
@@ -101,13 +106,11 @@ public sealed class TextClassifier : Module
     /// </summary>
     public Tensor Forward(PaddedBatch batch)
     {
-        return Training ? ForwardNetwork(batch) : MixedLogits(batch, engine: null);
+        return Training ? ForwardNetwork(batch) : MixedLogits(batch);
     }
 
-    // Evaluation-mode logits (B, C): the network's (through the quantized engine when given, and not computed at all when
-    // the SVM alone decides) mixed with the heads.
-    private Tensor MixedLogits(PaddedBatch batch, IClassifierEngine? engine) =>
-        MixHeads(SvmAlone ? DeadLogits(batch) : engine?.Forward(batch) ?? ForwardNetwork(batch), batch);
+    // Evaluation-mode logits (B, C): the network's (not computed at all when the SVM alone decides) mixed with the heads.
+    private Tensor MixedLogits(PaddedBatch batch) => MixHeads(SvmAlone ? DeadLogits(batch) : ForwardNetwork(batch), batch);
 
     /// <summary>
     /// Whether the SVM alone decides (λ = 1): the mixture multiplies the network's (and naive Bayes') log-probabilities
@@ -139,9 +142,10 @@ public sealed class TextClassifier : Module
     public Tensor ForwardNetwork(PaddedBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        var ids = new IntTensor(batch.Ids, batch.B, batch.T);
-        var x = _embedding.Forward(ids);                // (B, T, E)
-        var features = _encoder.Forward(x, batch.Lengths); // (B, F)
+        // A bag over a quantized table sums its rows straight into each text's mean (an EmbeddingBag).
+        var features = _encoder is BagEncoder && _embedding.IsQuantized
+            ? _embedding.MeanOfRows(batch.Ids, batch.B, batch.T, batch.Lengths)               // (B, E)
+            : _encoder.Forward(_embedding.Forward(new IntTensor(batch.Ids, batch.B, batch.T)), batch.Lengths); // (B, F)
         features = _dropout.Forward(features);
         return _output.Forward(features);               // (B, C)
     }
@@ -160,7 +164,7 @@ public sealed class TextClassifier : Module
             {
                 using var scope = new TensorScope();
                 var batch = Batching.Pad(ids, indices);
-                var logits = MixedLogits(batch, InferenceEngine); // (B, C)
+                var logits = MixedLogits(batch); // (B, C)
                 var probs = (Config.MultiLabel ? logits.Sigmoid() : logits.Softmax(-1)).ToArray();
                 int c = Labels.Count;
                 for (int i = 0; i < indices.Length; i++) result[indices[i]] = probs.AsSpan(i * c, c).ToArray();

@@ -24,7 +24,7 @@ public class SvmAloneTests
     }
 
     // The probabilities as the model computed them before the skip: the network's logits, then the heads.
-    private static float[][] FullPath(TextClassifier model, IClassifierEngine? engine, IReadOnlyList<string> texts)
+    private static float[][] FullPath(TextClassifier model, IReadOnlyList<string> texts)
     {
         var ids = model.Inputs.EncodeAll(texts);
         model.Eval();
@@ -34,7 +34,7 @@ public class SvmAloneTests
         {
             using var scope = new TensorScope();
             var batch = Batching.Pad(ids, indices);
-            var network = engine?.Forward(batch) ?? model.ForwardNetwork(batch);
+            var network = model.ForwardNetwork(batch);
             var probs = model.MixHeads(network, batch).Softmax(-1).ToArray();
             for (int i = 0; i < indices.Length; i++) result[indices[i]] = probs.AsSpan(i * model.Labels.Count, model.Labels.Count).ToArray();
         }
@@ -50,12 +50,12 @@ public class SvmAloneTests
         var model = Trained(nb, svm);
         Assert.Equal(alone, model.SvmAlone);
         var texts = ToyTopics.Make(40, seed: 7).Examples.Select(e => e.Text).Append("").Append("nothing known here").ToArray();
-        var expected = FullPath(model, null, texts);
+        var expected = FullPath(model, texts);
         var actual = model.PredictProbabilities(texts, batchSize: 7);
         for (int i = 0; i < texts.Length; i++) Assert.Equal(expected[i], actual[i]);
 
         var quantized = ClassifierQuantizer.Quantize(model, new QuantizationOptions()).Model;
-        expected = FullPath(quantized, quantized.InferenceEngine, texts);
+        expected = FullPath(quantized, texts);
         actual = quantized.PredictProbabilities(texts, batchSize: 7);
         for (int i = 0; i < texts.Length; i++) Assert.Equal(expected[i], actual[i]);
     }
