@@ -74,7 +74,7 @@ public static class ClassifierDistiller
             {
                 using var scope = new TensorScope();
                 var batch = Batching.Pad(ids, indices);
-                var logits = teacher.Forward(batch).ToArray(); // (B, C)
+                var logits = teacher.Mixture.Logits(batch).ToArray(); // (B, C), what the teacher predicts from
                 for (int i = 0; i < indices.Length; i++) logits.AsSpan(i * c, c).CopyTo(result.AsSpan(indices[i] * c, c));
             }
         }

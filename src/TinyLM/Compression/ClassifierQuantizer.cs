@@ -161,7 +161,7 @@ public static class ClassifierQuantizer
     // The linear SVM head's weights and idf (margins ≈ ±1 scaled by 10) keep 3 significant digits likewise.
     private static bool IsHalfPrecision(string name) => name.StartsWith("nb.", StringComparison.Ordinal) || name.StartsWith("svm.", StringComparison.Ordinal);
 
-    private static bool HasHeads(TextClassifier model) => model.NaiveBayes is not null || model.LinearSvm is not null;
+    private static bool HasHeads(TextClassifier model) => model.Mixture.HasHeads;
 
     // The model's network logits (row per text), mixed with its heads when asked.
     private static float[] Logits(TextClassifier model, int[][] ids, bool heads)
@@ -173,8 +173,8 @@ public static class ClassifierQuantizer
         {
             using var scope = new TensorScope();
             var batch = Batching.Pad(ids, indices);
-            var logits = model.ForwardNetwork(batch);
-            result.AddRange((heads ? model.MixHeads(logits, batch) : logits).ToArray());
+            var logits = model.Forward(batch);
+            result.AddRange((heads ? model.Mixture.Mix(logits, batch) : logits).ToArray());
         }
         return [.. result];
     }

@@ -10,7 +10,8 @@ namespace TinyLM.Models;
 /// (or sigmoid for multi-label). Holds its tokenizer and label map so it can run on raw text.
 /// <code>
 /// var model = TextClassifier.Create(TextClassifierConfig.SeedBiLstm, trainExamples);
-/// var logits = model.Forward(batch);   // (B, C)
+/// var logits = model.Forward(batch);   // (B, C), the network's
+/// int[] labels = model.Predict(texts);  // what the network mixed with its naive Bayes and SVM heads predicts
 /// </code>
 /// </summary>
 public sealed class TextClassifier : Module
@@ -39,6 +40,7 @@ public sealed class TextClassifier : Module
         _output = RegisterModule("output", new Linear(_encoder.OutputSize, labels.Count, rng.Split()));
         if (config.NaiveBayesWeight > 0f) _naiveBayes = RegisterModule("nb", new NaiveBayesHead(Inputs.EmbeddingRows, labels.Count));
         if (config.LinearSvmWeight > 0f) _linearSvm = RegisterModule("svm", new LinearSvmHead(Inputs.EmbeddingRows, labels.Count));
+        Mixture = new ClassifierMixture(this, _naiveBayes, config.NaiveBayesWeight, _linearSvm, config.LinearSvmWeight);
     }
 
     /// <summary>Architecture and preprocessing.</summary>
@@ -100,46 +102,11 @@ public sealed class TextClassifier : Module
     /// <summary>The tf-idf linear SVM mixed into predictions, when <see cref="TextClassifierConfig.LinearSvmWeight"/> &gt; 0.</summary>
     public LinearSvmHead? LinearSvm => _linearSvm;
 
-    /// <summary>
-    /// Logits (B, C) for a padded batch of ids. In evaluation mode with a naive Bayes or SVM head these are the mixed
-    /// log-probabilities; in training mode always the network's own logits (the heads are fitted outside the loop).
-    /// </summary>
+    /// <summary>This network mixed with its naive Bayes and SVM heads: what <see cref="Predict"/> and evaluation use.</summary>
+    public ClassifierMixture Mixture { get; }
+
+    /// <summary>The network's logits (B, C) for a padded batch of ids, in training and evaluation alike (the heads' mixture is <see cref="Mixture"/>).</summary>
     public Tensor Forward(PaddedBatch batch)
-    {
-        return Training ? ForwardNetwork(batch) : MixedLogits(batch);
-    }
-
-    // Evaluation-mode logits (B, C): the network's (not computed at all when the SVM alone decides) mixed with the heads.
-    private Tensor MixedLogits(PaddedBatch batch) => MixHeads(SvmAlone ? DeadLogits(batch) : ForwardNetwork(batch), batch);
-
-    /// <summary>
-    /// Whether the SVM alone decides (λ = 1): the mixture multiplies the network's (and naive Bayes') log-probabilities
-    /// by 1 − λ = 0, so inference need not compute them.
-    /// </summary>
-    public bool SvmAlone => _linearSvm is not null && Config.LinearSvmWeight == 1f;
-
-    /// <summary>
-    /// Stand-in network logits (B, C) for <see cref="SvmAlone"/>: zeros, whose log-probabilities times 0 give the mixture the
-    /// same values as any finite logits would (up to the sign of a zero, which softmax and argmax of the probabilities ignore).
-    /// </summary>
-    public Tensor DeadLogits(PaddedBatch batch)
-    {
-        ArgumentNullException.ThrowIfNull(batch);
-        return Tensor.Zeros(batch.B, Labels.Count);
-    }
-
-    /// <summary>
-    /// Mixes the naive Bayes head, then the SVM head, into network logits (B, C); without heads, returns them unchanged.
-    /// </summary>
-    public Tensor MixHeads(Tensor logits, PaddedBatch batch)
-    {
-        if (_naiveBayes is not null) logits = _naiveBayes.Blend(logits, batch, Config.NaiveBayesWeight);
-        if (_linearSvm is not null) logits = _linearSvm.Blend(logits, batch, Config.LinearSvmWeight);
-        return logits;
-    }
-
-    /// <summary>The network's logits (B, C), without the naive Bayes mixture.</summary>
-    public Tensor ForwardNetwork(PaddedBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
         // A bag over a quantized table sums its rows straight into each text's mean (an EmbeddingBag).
@@ -150,40 +117,9 @@ public sealed class TextClassifier : Module
         return _output.Forward(features);               // (B, C)
     }
 
-    /// <summary>Class probabilities (softmax, or per-label sigmoid when multi-label) for each text.</summary>
-    public float[][] PredictProbabilities(IReadOnlyList<string> texts, int batchSize = 64)
-    {
-        var ids = Inputs.EncodeAll(texts);
-        var result = new float[texts.Count][];
-        bool wasTraining = Training;
-        Eval();
-        try
-        {
-            using var noGrad = Tensor.NoGrad();
-            foreach (var indices in Batching.Sequential(texts.Count, batchSize))
-            {
-                using var scope = new TensorScope();
-                var batch = Batching.Pad(ids, indices);
-                var logits = MixedLogits(batch); // (B, C)
-                var probs = (Config.MultiLabel ? logits.Sigmoid() : logits.Softmax(-1)).ToArray();
-                int c = Labels.Count;
-                for (int i = 0; i < indices.Length; i++) result[indices[i]] = probs.AsSpan(i * c, c).ToArray();
-            }
-        }
-        finally
-        {
-            Train(wasTraining);
-        }
-        return result;
-    }
+    /// <summary>Class probabilities of the <see cref="Mixture"/> (softmax, or per-label sigmoid when multi-label) for each text.</summary>
+    public float[][] PredictProbabilities(IReadOnlyList<string> texts, int batchSize = 64) => Mixture.PredictProbabilities(texts, batchSize);
 
-    /// <summary>The most probable label index for each text.</summary>
-    public int[] Predict(IReadOnlyList<string> texts, int batchSize = 64)
-    {
-        var probs = PredictProbabilities(texts, batchSize);
-        var result = new int[probs.Length];
-        for (int i = 0; i < probs.Length; i++)
-            result[i] = System.Numerics.Tensors.TensorPrimitives.IndexOfMax(probs[i]);
-        return result;
-    }
+    /// <summary>The <see cref="Mixture"/>'s most probable label index for each text.</summary>
+    public int[] Predict(IReadOnlyList<string> texts, int batchSize = 64) => Mixture.Predict(texts, batchSize);
 }

@@ -116,7 +116,7 @@ public static class ClassifierAutoRecipe
             {
                 using var scope = new TensorScope();
                 var batch = Batching.Pad(ids, indices);
-                var network = model.ForwardNetwork(batch).Contiguous().ToArray(); // (B, C)
+                var network = model.Forward(batch).Contiguous().ToArray(); // (B, C)
                 var naiveBayes = model.NaiveBayes!.LogPosterior(batch);            // (B, C)
                 var svm = model.LinearSvm!.Scores(batch);                          // (B, C)
                 for (int w = 0; w < correct.Length; w++)

@@ -62,8 +62,7 @@ public sealed class ClassifierTrainer(TextClassifier model, TrainOptions options
         int stepsPerEpoch = (train.Count + options.BatchSize - 1) / options.BatchSize;
         int totalSteps = stepsPerEpoch * options.Epochs;
 
-        if (model.NaiveBayes is { } naiveBayes && ResumeFrom is null) naiveBayes.Fit(ids, targets.Single);
-        if (model.LinearSvm is { } svm && ResumeFrom is null) LinearSvmFitter.Fit(svm, ids, targets.Single, seed: options.Seed);
+        if (ResumeFrom is null) model.Mixture.FitHeads(ids, targets.Single, options.Seed);
 
         // A frozen table gets no gradient, so the optimizer, clipping and the average skip it.
         if (options.FreezeEmbeddings) model.Embedding.Weight.RequiresGrad = false;
@@ -194,7 +193,7 @@ public sealed class ClassifierTrainer(TextClassifier model, TrainOptions options
             foreach (var indices in Batching.Sequential(texts.Length, 64))
             {
                 using var scope = new TensorScope();
-                var logits = model.Forward(Batching.Pad(ids, indices));     // (B, C)
+                var logits = model.Mixture.Logits(Batching.Pad(ids, indices)); // (B, C), what predictions use
                 lossSum += Loss(logits, indices, targets).Item() * indices.Length;
                 correct += CountCorrect(logits, indices, targets);
             }

@@ -36,10 +36,10 @@ public class QuantizedBagTests
         var table = model.Embedding.Weight;
         var q = QuantizationType.Int8.Quantize(table.AsSpan(), table.Dim(0), table.Dim(1));
         WeightRows.Dequantize(q).CopyTo(table.AsSpan()); // the float path then sees exactly the quantized table's values
-        var expected = model.ForwardNetwork(batch).ToArray();
+        var expected = model.Forward(batch).ToArray();
         model.SetWeightFormat("embedding.weight", q);
         Assert.True(model.Embedding.IsQuantized);
-        var actual = model.ForwardNetwork(batch).ToArray();
+        var actual = model.Forward(batch).ToArray();
         for (int i = 0; i < expected.Length; i++)
             Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5 + 1e-5 * Math.Abs(expected[i]), $"logit {i}: {expected[i]} vs {actual[i]}");
     }

@@ -34,8 +34,8 @@ public class SvmAloneTests
         {
             using var scope = new TensorScope();
             var batch = Batching.Pad(ids, indices);
-            var network = model.ForwardNetwork(batch);
-            var probs = model.MixHeads(network, batch).Softmax(-1).ToArray();
+            var network = model.Forward(batch);
+            var probs = model.Mixture.Mix(network, batch).Softmax(-1).ToArray();
             for (int i = 0; i < indices.Length; i++) result[indices[i]] = probs.AsSpan(i * model.Labels.Count, model.Labels.Count).ToArray();
         }
         return result;
@@ -48,7 +48,7 @@ public class SvmAloneTests
     public void Skipping_the_dead_network_gives_the_same_bits(float nb, float svm, bool alone)
     {
         var model = Trained(nb, svm);
-        Assert.Equal(alone, model.SvmAlone);
+        Assert.Equal(alone, model.Mixture.SvmAlone);
         var texts = ToyTopics.Make(40, seed: 7).Examples.Select(e => e.Text).Append("").Append("nothing known here").ToArray();
         var expected = FullPath(model, texts);
         var actual = model.PredictProbabilities(texts, batchSize: 7);
