@@ -75,7 +75,7 @@ public static class ClassifierQuantizer
         var copy = new TextClassifier(model.Config, model.Tokenizer, model.Labels);
         copy.LoadStateDict(model.StateDict());
         var ids = calibrated ? model.Inputs.EncodeAll(calibration) : [];
-        var reference = calibrated ? Logits(copy, ids, heads: false) : [];
+        var reference = calibrated && copy.HasNetwork ? Logits(copy, ids, heads: false) : [];
         var mixedReference = calibrated && HasHeads(model) ? Logits(copy, ids, heads: true) : reference;
 
         var reports = new List<LayerReport>();
@@ -145,6 +145,7 @@ public static class ClassifierQuantizer
     public static IReadOnlyList<string> QuantizableNames(TextClassifier model)
     {
         ArgumentNullException.ThrowIfNull(model);
+        if (!model.HasNetwork) return [];
         var svm = model.LinearSvm?.Weight;
         var weights = model.NamedParameters().ToDictionary(p => p.Key, p => p.Value);
         return [.. model.QuantizableParameterNames().Where(name =>
@@ -173,8 +174,7 @@ public static class ClassifierQuantizer
         {
             using var scope = new TensorScope();
             var batch = Batching.Pad(ids, indices);
-            var logits = model.Forward(batch);
-            result.AddRange((heads ? model.Mixture.Mix(logits, batch) : logits).ToArray());
+            result.AddRange((heads ? model.Mixture.Logits(batch) : model.Forward(batch)).ToArray());
         }
         return [.. result];
     }

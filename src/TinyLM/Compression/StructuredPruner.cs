@@ -56,6 +56,7 @@ public static class StructuredPruner
     {
         ArgumentNullException.ThrowIfNull(model);
         if (!(sparsity > 0 && sparsity < 1)) throw new ArgumentOutOfRangeException(nameof(sparsity), sparsity, "structured pruning: sparsity must be in (0, 1).");
+        if (!model.HasNetwork) throw new ArgumentException("structured pruning: the model is the linear SVM alone; it has no network to prune.");
         if (NotApplicable(model.Config, kind) is { } reason) throw new ArgumentException($"structured pruning: {reason}.");
         if (model.Quantization is not null)
             throw new ArgumentException($"structured pruning: the model is quantized ({model.Quantization}); prune its float32 original.");

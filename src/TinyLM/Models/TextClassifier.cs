@@ -16,10 +16,11 @@ namespace TinyLM.Models;
 /// </summary>
 public sealed class TextClassifier : Module
 {
-    private readonly Embedding _embedding;
-    private readonly TextEncoder _encoder;
-    private readonly Dropout _dropout;
-    private readonly Linear _output;
+    // Null for an SVM-only model (see TextClassifierConfig.SvmOnly).
+    private readonly Embedding? _embedding;
+    private readonly TextEncoder? _encoder;
+    private readonly Dropout? _dropout;
+    private readonly Linear? _output;
     private readonly NaiveBayesHead? _naiveBayes;
     private readonly LinearSvmHead? _linearSvm;
 
@@ -34,10 +35,13 @@ public sealed class TextClassifier : Module
         Labels = labels;
         Inputs = new ClassifierInputs(config, tokenizer);
         var rng = new Rng(config.Seed);
-        _embedding = RegisterModule("embedding", new Embedding(Inputs.EmbeddingRows, config.EmbedDim, rng.Split(), paddingIndex: 0, std: config.EmbedInitStd ?? 1f));
-        _encoder = RegisterModule("encoder", TextEncoder.Create(config, rng.Split()));
-        _dropout = RegisterModule("dropout", new Dropout(config.Dropout, rng.Split()));
-        _output = RegisterModule("output", new Linear(_encoder.OutputSize, labels.Count, rng.Split()));
+        if (!config.SvmOnly)
+        {
+            _embedding = RegisterModule("embedding", new Embedding(Inputs.EmbeddingRows, config.EmbedDim, rng.Split(), paddingIndex: 0, std: config.EmbedInitStd ?? 1f));
+            _encoder = RegisterModule("encoder", TextEncoder.Create(config, rng.Split()));
+            _dropout = RegisterModule("dropout", new Dropout(config.Dropout, rng.Split()));
+            _output = RegisterModule("output", new Linear(_encoder.OutputSize, labels.Count, rng.Split()));
+        }
         if (config.NaiveBayesWeight > 0f) _naiveBayes = RegisterModule("nb", new NaiveBayesHead(Inputs.EmbeddingRows, labels.Count));
         if (config.LinearSvmWeight > 0f) _linearSvm = RegisterModule("svm", new LinearSvmHead(Inputs.EmbeddingRows, labels.Count));
         Mixture = new ClassifierMixture(this, _naiveBayes, config.NaiveBayesWeight, _linearSvm, config.LinearSvmWeight);
@@ -51,10 +55,12 @@ public sealed class TextClassifier : Module
     public LabelMap Labels { get; }
     /// <summary>Text → ids as this model expects them.</summary>
     public ClassifierInputs Inputs { get; }
+    /// <summary>Whether there is a network (embedding → encoder → output); an SVM-only model has none.</summary>
+    public bool HasNetwork => _embedding is not null;
     /// <summary>The encoder module.</summary>
-    public TextEncoder Encoder => _encoder;
+    public TextEncoder Encoder => _encoder ?? throw NoNetwork();
     /// <summary>The output layer (features → class logits).</summary>
-    public Linear Output => _output;
+    public Linear Output => _output ?? throw NoNetwork();
     /// <summary>
     /// The quantization type of a quantized model ("int8", "q8_0", "q4_0"; what its file records), or null for a float32
     /// one. Its quantized weights are held by the layers themselves (see <see cref="Module.SetWeightFormat"/>).
@@ -62,7 +68,10 @@ public sealed class TextClassifier : Module
     public string? Quantization { get; set; }
 
     /// <summary>The token embedding table (rows: word ids, then bigram buckets).</summary>
-    public Embedding Embedding => _embedding;
+    public Embedding Embedding => _embedding ?? throw NoNetwork();
+
+    private static InvalidOperationException NoNetwork() =>
+        new("TextClassifier: this model is the linear SVM alone (SvmOnly): it has no network (embedding, encoder, output).");
 
     /// <summary>Fits a tokenizer and label map on training examples and builds a fresh model.</summary>
     public static TextClassifier Create(TextClassifierConfig config, IReadOnlyList<TextExample> training)
@@ -109,6 +118,7 @@ public sealed class TextClassifier : Module
     public Tensor Forward(PaddedBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
+        if (_embedding is null || _encoder is null || _dropout is null || _output is null) throw NoNetwork();
         // A bag over a quantized table sums its rows straight into each text's mean (an EmbeddingBag).
         var features = _encoder is BagEncoder && _embedding.IsQuantized
             ? _embedding.MeanOfRows(batch.Ids, batch.B, batch.T, batch.Lengths)               // (B, E)

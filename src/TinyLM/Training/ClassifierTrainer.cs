@@ -35,6 +35,7 @@ public sealed class ClassifierTrainer(TextClassifier model, TrainOptions options
 
     public TrainResult Fit(TextDataset train, TextDataset? validation = null, CancellationToken cancel = default)
     {
+        if (!model.HasNetwork) return FitHeadsOnly(train);
         bool trainable = model.Embedding.Weight.RequiresGrad;
         try
         {
@@ -171,6 +172,19 @@ public sealed class ClassifierTrainer(TextClassifier model, TrainOptions options
             Tokens = tokens,
             StoppedEarly = stoppedEarly,
         };
+    }
+
+    // An SVM-only model has no network to train: fitting it is fitting its heads, in no epochs.
+    private TrainResult FitHeadsOnly(TextDataset train)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        options.Validate();
+        if (train.Count == 0) throw new ArgumentException($"{train.Source}: no training examples.");
+        if (ResumeFrom is not null) throw new ArgumentException("ClassifierTrainer: an SVM-only model has no training steps to resume.");
+        var clock = Stopwatch.StartNew();
+        var ids = model.Inputs.EncodeAll(train.Examples.Select(e => e.Text).ToArray());
+        model.Mixture.FitHeads(ids, TargetsOf(train).Single, options.Seed);
+        return new TrainResult { TrainSeconds = clock.Elapsed.TotalSeconds };
     }
 
     private (double Accuracy, double Loss) ValidateAndKeepBest(TextDataset validation, BestWeights best)

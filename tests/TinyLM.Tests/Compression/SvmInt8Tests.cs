@@ -110,8 +110,9 @@ public class SvmInt8Tests
     [Fact]
     public void Layers_too_narrow_for_int8_to_pay_are_stored_as_float16()
     {
-        // The SVM-alone recipe's 1-wide bag: int8 plus a per-row scale would take 3–5 bytes per value, float16 takes 2.
-        var model = Trained(embedDim: ClassifierAutoRecipe.SvmAloneEmbedDim);
+        // The 1-wide bag that SVM-alone models carried before they could be SVM-only (older files hold it): int8 plus a
+        // per-row scale would take 3–5 bytes per value, float16 takes 2.
+        var model = Trained(embedDim: 1);
         var result = ClassifierQuantizer.Quantize(model, new QuantizationOptions());
         var embedding = Assert.Single(result.Layers, l => l.Name == "embedding.weight");
         Assert.Equal("f16", embedding.Format);

@@ -135,8 +135,8 @@ public class TextClassifierBagTests
         Assert.Contains(choice.Candidates, c => c.Bigrams == choice.Model.WordBigrams && c.NaiveBayesWeight == choice.Model.NaiveBayesWeight
                                                 && c.LinearSvmWeight == choice.Model.LinearSvmWeight);
         Assert.Contains("held-out accuracy", choice.Summary);
-        // The SVM alone needs no wide network: the recipe gives it a 1-wide placeholder.
-        Assert.Equal(choice.Model.LinearSvmWeight == 1f ? ClassifierAutoRecipe.SvmAloneEmbedDim : Bag.EmbedDim, choice.Model.EmbedDim);
+        // The SVM alone needs no network: the recipe makes such a model SVM-only.
+        Assert.Equal(choice.Model.LinearSvmWeight == 1f, choice.Model.SvmOnly);
         var model = TextClassifier.Create(choice.Model, train.Examples);
         model.Fit(train, options: choice.Training);
         Assert.True(model.Evaluate(ToyTopics.Make(90, seed: 12)).Accuracy >= 0.9);
