@@ -206,7 +206,7 @@ public static class StructuredPruner
 
     private static PruningPlan Vocab(TextClassifier model, Dictionary<string, Tensor> p, double sparsity, IReadOnlyList<string>? corpus)
     {
-        var tokenizer = model.Tokenizer;
+        var tokenizer = model.Words ?? throw new ArgumentException($"structured pruning: the vocabulary can be pruned for a word tokenizer only, not {model.Tokenizer.Kind}.");
         int first = tokenizer.OovId is null ? 1 : 2, words = tokenizer.VocabSize - first;
         if (words < 2) throw new ArgumentException($"structured pruning: the vocabulary has {words} word(s), nothing to prune.");
         // Without a corpus the tokenizer's ids are the frequency ranks of the data it was fitted on.

@@ -24,10 +24,19 @@ public sealed class TextClassifier : Module
     private readonly NaiveBayesHead? _naiveBayes;
     private readonly LinearSvmHead? _linearSvm;
 
-    public TextClassifier(TextClassifierConfig config, WordTokenizer tokenizer, LabelMap labels)
+    /// <param name="config">Architecture and preprocessing.</param>
+    /// <param name="tokenizer">Any tokenizer whose padding id is 0 (batches are padded with 0); word bigrams need a <see cref="WordTokenizer"/>.</param>
+    /// <param name="labels">Label names in output order.</param>
+    public TextClassifier(TextClassifierConfig config, ITokenizer tokenizer, LabelMap labels)
     {
         ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        ArgumentNullException.ThrowIfNull(labels);
         config.Validate();
+        if (tokenizer.PadId != 0)
+            throw new ArgumentException($"TextClassifier: batches are padded with id 0, but the {tokenizer.Kind} tokenizer's padding id is {tokenizer.PadId?.ToString() ?? "none"}.");
+        if ((config.WordBigrams || config.BigramBuckets > 0) && tokenizer is not WordTokenizer)
+            throw new ArgumentException($"TextClassifier: word bigrams need a word tokenizer, got {tokenizer.Kind}.");
         if (labels.Count < 2 && !config.MultiLabel)
             throw new ArgumentException($"TextClassifier: a single-label classifier needs at least 2 labels, got {labels.Count}.");
         Config = config;
@@ -49,8 +58,10 @@ public sealed class TextClassifier : Module
 
     /// <summary>Architecture and preprocessing.</summary>
     public TextClassifierConfig Config { get; }
-    /// <summary>The fitted word tokenizer.</summary>
-    public WordTokenizer Tokenizer { get; }
+    /// <summary>The fitted tokenizer.</summary>
+    public ITokenizer Tokenizer { get; }
+    /// <summary>The tokenizer as a word tokenizer, or null for another kind (word bigrams and vocabulary pruning need one).</summary>
+    public WordTokenizer? Words => Tokenizer as WordTokenizer;
     /// <summary>Label names in output order.</summary>
     public LabelMap Labels { get; }
     /// <summary>Text → ids as this model expects them.</summary>
@@ -73,15 +84,23 @@ public sealed class TextClassifier : Module
     private static InvalidOperationException NoNetwork() =>
         new("TextClassifier: this model is the linear SVM alone (SvmOnly): it has no network (embedding, encoder, output).");
 
-    /// <summary>Fits a tokenizer and label map on training examples and builds a fresh model.</summary>
+    /// <summary>Fits a word tokenizer (capped at VocabSize, with an OOV token) and a label map on training examples and builds a fresh model.</summary>
     public static TextClassifier Create(TextClassifierConfig config, IReadOnlyList<TextExample> training)
     {
         ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(training);
         if (training.Count == 0) throw new ArgumentException("TextClassifier.Create: no training examples.");
         var tokenizer = new WordTokenizer(config.VocabSize, oovToken: "<oov>").Fit(training.Select(e => e.Text));
         if (config.WordBigrams) tokenizer = WithTrainingBigrams(tokenizer, training);
-        var labels = LabelMap.FromExamples(training);
-        return new TextClassifier(config, tokenizer, labels);
+        return new TextClassifier(config, tokenizer, LabelMap.FromExamples(training));
+    }
+
+    /// <summary>Builds a fresh model over a tokenizer fitted elsewhere (word, char or byte BPE with padding id 0), labels from the examples.</summary>
+    public static TextClassifier Create(TextClassifierConfig config, ITokenizer tokenizer, IReadOnlyList<TextExample> training)
+    {
+        ArgumentNullException.ThrowIfNull(training);
+        if (training.Count == 0) throw new ArgumentException("TextClassifier.Create: no training examples.");
+        return new TextClassifier(config, tokenizer, LabelMap.FromExamples(training));
     }
 
     // The capped word vocabulary followed by every bigram of the training texts, most frequent first.

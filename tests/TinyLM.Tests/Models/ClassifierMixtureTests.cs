@@ -37,3 +37,4 @@ public class ClassifierMixtureTests
         Assert.Equal(model.Mixture.Predict(texts), model.Predict(texts));
     }
 }
+

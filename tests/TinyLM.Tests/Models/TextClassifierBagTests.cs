@@ -25,7 +25,7 @@ public class TextClassifierBagTests
     {
         var train = new TextDataset("t.tsv", [new("a b c", "x", 1), new("b c d", "y", 2)]);
         var model = TextClassifier.Create(Bag with { WordBigrams = true }, train.Examples);
-        var index = model.Tokenizer.WordIndex;
+        var index = model.Words!.WordIndex;
         Assert.True(index.ContainsKey("b c") && index.ContainsKey("a b") && index.ContainsKey("c d"));
         var ids = model.Inputs.Encode("a b c zz");
         // a b c <oov>, then the known pairs "a b" and "b c" ("c zz" was never seen).
