@@ -39,6 +39,42 @@ internal static class QuantizedTensors
         return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
     }
 
+    /// <summary>
+    /// Adds every parameter under one storage policy, whatever the model: a parameter that runs from a quantized matrix
+    /// (<paramref name="formats"/>) is stored in that form, any other one by <paramref name="addFloat"/>. Returns the
+    /// quantized ones with their types, in parameter order, for the header.
+    /// </summary>
+    public static List<(string Name, QuantizationType Type)> AddParameters(ModelFileContents contents,
+        IEnumerable<KeyValuePair<string, Tensors.Tensor>> parameters, IReadOnlyDictionary<string, IWeightMatrix> formats,
+        Action<string, Tensors.Tensor> addFloat)
+    {
+        var stored = new List<(string, QuantizationType)>();
+        foreach (var (name, tensor) in parameters)
+        {
+            if (formats.TryGetValue(name, out var matrix) && QuantizationTypeExtensions.TryTypeOf(matrix, out var type))
+            {
+                Add(contents, new QuantizedWeight(name, type, matrix));
+                stored.Add((name, type));
+            }
+            else addFloat(name, tensor);
+        }
+        return stored;
+    }
+
+    /// <summary>
+    /// Reads parameter <paramref name="name"/> stored as <paramref name="type"/> (an <see cref="Int8Table"/> when
+    /// <paramref name="table"/>), writes its dequantized values into <paramref name="parameter"/> (so every code path
+    /// sees the same model) and returns the quantized matrix the layer runs from.
+    /// </summary>
+    public static IWeightMatrix ReadInto(ModelFileContents contents, string path, string name, QuantizationType type, Tensors.Tensor parameter, bool table = false)
+    {
+        IWeightMatrix matrix = table ? ReadInt8Table(contents, path, name, parameter.Dim(0), parameter.Dim(1))
+            : Read(contents, path, name, type, parameter.Dim(0), parameter.Dim(1)).Matrix;
+        if (matrix is Int8Table t) t.Dequantize(parameter.AsSpan());
+        else Nn.WeightRows.Dequantize(matrix).CopyTo(parameter.AsSpan());
+        return matrix;
+    }
+
     public static void Add(ModelFileContents contents, QuantizedWeight weight)
     {
         switch (weight.Matrix)

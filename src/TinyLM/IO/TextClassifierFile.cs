@@ -22,9 +22,6 @@ public static class TextClassifierFile
         var formats = model.NamedWeightFormats().ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
         bool quantized = model.Quantization is not null || formats.Count > 0;
         var metadata = extraMetadata is null ? new Dictionary<string, string>() : new Dictionary<string, string>(extraMetadata);
-        if (quantized)
-            metadata[ModelFile.QuantizationKey] = QuantizedTensors.ToJson(ModelType(model, formats, "TextClassifierFile.Save"),
-                formats.Select(p => (p.Key, QuantizationTypeExtensions.TypeOf(p.Value))));
         var contents = new ModelFileContents
         {
             Kind = ModelKind.Classifier,
@@ -33,16 +30,16 @@ public static class TextClassifierFile
             Labels = model.Labels.Labels,
             Metadata = metadata,
         };
-        // One policy for every parameter: its quantized form when it runs from one, else sparse, float16 or float32.
-        foreach (var (name, tensor) in model.NamedParameters())
+        // A parameter's quantized form when it runs from one, else sparse, float16 or float32.
+        var stored = QuantizedTensors.AddParameters(contents, model.NamedParameters(), formats, (name, tensor) =>
         {
-            if (formats.TryGetValue(name, out var matrix)) QuantizedTensors.Add(contents, new QuantizedWeight(name, QuantizationTypeExtensions.TypeOf(matrix), matrix));
-            else if (SparseTensors.TryAdd(contents, name, tensor, allowHalf: quantized)) continue;
+            if (SparseTensors.TryAdd(contents, name, tensor, allowHalf: quantized)) return;
             // A quantized model's float tables that hold float16 values (see ClassifierQuantizer) lose nothing as F16.
-            else if (quantized && HalfPrecision.IsExact(tensor.Contiguous().AsSpan()))
+            if (quantized && HalfPrecision.IsExact(tensor.Contiguous().AsSpan()))
                 contents.Tensors.Add(QuantizedTensors.HalfTensor(name, [.. tensor.Shape], tensor.Contiguous().AsSpan()));
             else ModelFileParts.AddWeight(contents, name, tensor);
-        }
+        });
+        if (quantized) metadata[ModelFile.QuantizationKey] = QuantizedTensors.ToJson(ModelType(model, formats, "TextClassifierFile.Save"), stored);
         return contents;
     }
 
@@ -81,12 +78,7 @@ public static class TextClassifierFile
             bool isSvm = parameter == svmWeight;
             if (!quantizable.Contains(name) || (isSvm && type != QuantizationType.Int8))
                 throw NotQuantizable(path, name, type, config);
-            var matrix = isSvm ? QuantizedTensors.ReadInt8Table(contents, path, name, parameter.Dim(0), parameter.Dim(1))
-                : QuantizedTensors.Read(contents, path, name, type, parameter.Dim(0), parameter.Dim(1)).Matrix;
-            // The float weights hold the dequantized values, so every code path sees the same model.
-            if (matrix is Int8Table table) table.Dequantize(parameter.AsSpan());
-            else Nn.WeightRows.Dequantize(matrix).CopyTo(parameter.AsSpan());
-            model.SetWeightFormat(name, matrix);
+            model.SetWeightFormat(name, QuantizedTensors.ReadInto(contents, path, name, type, parameter, table: isSvm));
         }
         foreach (var (name, type) in listed)
             if (!quantizable.Contains(name)) throw NotQuantizable(path, name, type, config);
