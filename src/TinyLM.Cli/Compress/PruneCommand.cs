@@ -51,8 +51,8 @@ public static class PruneCommand
             throw new CliError($"--out {output} is the input model; write the pruned model to another file (the input is never modified).", ExitCodes.Usage);
 
         var model = TextClassifierFile.Load(input);
-        if (model.InferenceEngine is not null)
-            throw new CliError($"{input} is quantized ({model.InferenceEngine.Scheme}); prune its float32 original, then quantize.");
+        if (model.Quantization is not null)
+            throw new CliError($"{input} is quantized ({model.Quantization}); prune its float32 original, then quantize.");
         if (structured is { } kind && StructuredPruner.NotApplicable(model.Config, kind) is { } reason)
             throw new CliError($"{input}: {reason}.", ExitCodes.Usage);
         string? dataDir = parse.GetValue(SharedOptions.DataDir);

@@ -45,8 +45,12 @@ public static class ClassifierDistiller
         var sl = student.Labels.Labels;
         if (!tl.SequenceEqual(sl, StringComparer.Ordinal))
             throw new ArgumentException($"distill: the label sets differ: teacher has {tl.Count} ({Preview(tl)}), student has {sl.Count} ({Preview(sl)}).");
-        var tt = teacher.Tokenizer;
-        var st = student.Tokenizer;
+        if (teacher.Words is not { } tt || student.Words is not { } st)
+        {
+            if (teacher.Tokenizer.ToJson() != student.Tokenizer.ToJson())
+                throw new ArgumentException($"distill: the tokenizers differ ({teacher.Tokenizer.Kind}, {teacher.Tokenizer.VocabSize} ids vs {student.Tokenizer.Kind}, {student.Tokenizer.VocabSize}).");
+            return;
+        }
         if (tt.VocabSize != st.VocabSize)
             throw new ArgumentException($"distill: the vocabularies differ: teacher has {tt.VocabSize} words, student has {st.VocabSize}.");
         if (tt.OovToken != st.OovToken || tt.Lower != st.Lower || tt.Filters != st.Filters)
@@ -74,7 +78,7 @@ public static class ClassifierDistiller
             {
                 using var scope = new TensorScope();
                 var batch = Batching.Pad(ids, indices);
-                var logits = (teacher.InferenceEngine?.Forward(batch) ?? teacher.Forward(batch)).ToArray(); // (B, C)
+                var logits = teacher.Mixture.Logits(batch).ToArray(); // (B, C), what the teacher predicts from
                 for (int i = 0; i < indices.Length; i++) logits.AsSpan(i * c, c).CopyTo(result.AsSpan(indices[i] * c, c));
             }
         }

@@ -51,8 +51,9 @@ public static class ClassifierPruner
         ArgumentNullException.ThrowIfNull(options);
         if (!(options.Sparsity > 0 && options.Sparsity < 1))
             throw new ArgumentOutOfRangeException(nameof(options), options.Sparsity, $"prune: sparsity must be in (0, 1), got {options.Sparsity}.");
-        if (model.InferenceEngine is not null)
-            throw new ArgumentException($"prune: the model is quantized ({model.InferenceEngine.Scheme}); prune its float32 original, then quantize.");
+        if (!model.HasNetwork) throw new ArgumentException("prune: the model is the linear SVM alone; it has no network to prune.");
+        if (model.Quantization is not null)
+            throw new ArgumentException($"prune: the model is quantized ({model.Quantization}); prune its float32 original, then quantize.");
         if (options.Epochs < 1) throw new ArgumentOutOfRangeException(nameof(options), options.Epochs, "prune: epochs must be ≥ 1.");
         if (options.FineTuneData is { Count: 0 } empty) throw new ArgumentException($"prune: the fine-tuning data {empty.Source} holds no examples.");
 

@@ -1,4 +1,5 @@
 using TinyLM.Models;
+using TinyLM.Models.Encoders;
 using TinyLM.Tensors;
 using TinyLM.Text;
 
@@ -37,13 +38,13 @@ public sealed record QuantizationOptions
 public sealed record LayerReport(string Name, int[] Shape, string Format, double Error, double Agreement, string Reason);
 
 /// <summary>The quantized model (a new object; the input is untouched) and what it cost.</summary>
-/// <param name="Model">The quantized classifier: weights hold the dequantized values, prediction runs the engine.</param>
-/// <param name="Engine">The quantized inference engine attached to <paramref name="Model"/>.</param>
+/// <param name="Model">The quantized classifier: its layers hold their quantized matrices and run from them; the float
+/// parameters hold the dequantized values.</param>
 /// <param name="Layers">One row per quantizable layer.</param>
 /// <param name="Calibrated">Whether errors are measured on calibration texts.</param>
 /// <param name="ModelError">Relative logit error of the whole quantized model (calibrated), else NaN.</param>
 /// <param name="ModelAgreement">Share of calibration texts whose top label is unchanged, else NaN.</param>
-public sealed record QuantizationResult(TextClassifier Model, QuantizedClassifier Engine, IReadOnlyList<LayerReport> Layers,
+public sealed record QuantizationResult(TextClassifier Model, IReadOnlyList<LayerReport> Layers,
     bool Calibrated, double ModelError, double ModelAgreement);
 
 /// <summary>
@@ -53,13 +54,16 @@ public sealed record QuantizationResult(TextClassifier Model, QuantizedClassifie
 /// </summary>
 public static class ClassifierQuantizer
 {
+    /// <summary>The name of the linear SVM head's weight (stored as an <see cref="Int8Table"/>, not a quantized layer).</summary>
+    public const string SvmWeightName = "svm.weight";
+
     public static QuantizationResult Quantize(TextClassifier model, QuantizationOptions options)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);
-        if (model.InferenceEngine is not null)
+        if (model.Quantization is not null)
             throw new InvalidOperationException(
-                $"quantize: the model is already quantized ({model.InferenceEngine.Scheme}); quantize its float32 original instead.");
+                $"quantize: the model is already quantized ({model.Quantization}); quantize its float32 original instead.");
         if (options.CalibrationTexts is { } given && given.Count > 0 && given.All(string.IsNullOrWhiteSpace))
             throw new ArgumentException("quantize: the calibration texts are all empty.");
         var calibration = options.CalibrationTexts?.Where(s => !string.IsNullOrWhiteSpace(s)).Take(options.MaxCalibrationTexts).ToArray() ?? [];
@@ -67,15 +71,17 @@ public static class ClassifierQuantizer
         double threshold = options.Threshold(calibrated);
         var parameters = model.NamedParameters().ToDictionary(p => p.Key, p => p.Value);
 
-        var floatEngine = new QuantizedClassifier(model, new Dictionary<string, QuantizedWeight>(), options.Type);
+        // Layers are tried one at a time on a copy (a float32 one until the end), so the input is never touched.
+        var copy = new TextClassifier(model.Config, model.Tokenizer, model.Labels);
+        copy.LoadStateDict(model.StateDict());
         var ids = calibrated ? model.Inputs.EncodeAll(calibration) : [];
-        var reference = calibrated ? Logits(floatEngine, ids) : [];
-        var mixedReference = calibrated && HasHeads(model) ? Logits(floatEngine, ids, model) : reference;
+        var reference = calibrated && copy.HasNetwork ? Logits(copy, ids, heads: false) : [];
+        var mixedReference = calibrated && HasHeads(model) ? Logits(copy, ids, heads: true) : reference;
 
         var reports = new List<LayerReport>();
         var kept = new Dictionary<string, QuantizedWeight>();
         var half = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var name in QuantizedClassifier.QuantizableNames(model))
+        foreach (var name in QuantizableNames(copy))
         {
             var p = parameters[name];
             int rows = p.Dim(0), cols = p.Dim(1);
@@ -87,8 +93,9 @@ public static class ClassifierQuantizer
             double error, agreement = double.NaN;
             if (calibrated)
             {
-                var single = new QuantizedClassifier(model, new Dictionary<string, QuantizedWeight> { [name] = weight }, options.Type);
-                (error, agreement) = Compare(reference, Logits(single, ids), model.Labels.Count);
+                copy.SetWeightFormat(name, weight.Matrix);
+                (error, agreement) = Compare(reference, Logits(copy, ids, heads: false), model.Labels.Count);
+                copy.SetWeightFormat(name, null);
             }
             else error = RelativeError(p.AsSpan(), weight.Dequantize());
             bool keepFloat = error > threshold;
@@ -100,29 +107,52 @@ public static class ClassifierQuantizer
             reports.Add(new LayerReport(name, [rows, cols], format, error, agreement, reason));
         }
 
-        // The returned model is a copy whose weights hold the dequantized values, so float code paths agree with the engine.
-        var copy = new TextClassifier(model.Config, model.Tokenizer, model.Labels);
+        // The kept layers run quantized; every float weight holds the values its file form stores, so float code paths agree.
         var svmWeight = model.LinearSvm is { } svm ? QuantizeSvmWeight(svm, options.SvmScalePerClass, ids, calibrated ? threshold : double.NaN, options.Threshold(false), reports) : null;
         foreach (var (name, target) in copy.NamedParameters())
         {
-            if (kept.TryGetValue(name, out var q)) q.Dequantize().CopyTo(target.AsSpan());
-            else if (svmWeight is not null && name == QuantizedClassifier.SvmWeightName) svmWeight.Dequantize(target.AsSpan());
+            if (kept.TryGetValue(name, out var q))
+            {
+                q.Dequantize().CopyTo(target.AsSpan());
+                copy.SetWeightFormat(name, q.Matrix);
+            }
+            else if (svmWeight is not null && name == SvmWeightName)
+            {
+                svmWeight.Dequantize(target.AsSpan());
+                copy.SetWeightFormat(name, svmWeight);
+            }
             else if ((IsHalfPrecision(name) || half.Contains(name)) && HalfPrecision.TryRound(parameters[name].AsSpan(), target.AsSpan()))
             {
                 // A rejected int8 SVM weight has its row already.
-                if (name != QuantizedClassifier.SvmWeightName)
+                if (name != SvmWeightName)
                     reports.Add(new LayerReport(name, parameters[name].Shape.ToArray(), "f16", RelativeError(parameters[name].AsSpan(), target.ToArray()), double.NaN,
                         half.Contains(name) ? "too narrow for int8 to pay (a 2-byte scale per row): float16" : ""));
             }
-            else parameters[name].AsSpan().CopyTo(target.AsSpan());
         }
-        var engine = new QuantizedClassifier(copy, kept, options.Type, svmWeight);
-        copy.InferenceEngine = engine;
+        copy.Quantization = options.Type.ToName();
+        copy.Train(); // as a freshly built model, whatever mode the measurements left it in
         double modelError = double.NaN, modelAgreement = double.NaN;
         // The whole model is judged by what it predicts from: the network's logits mixed with its heads.
-        if (calibrated) (modelError, modelAgreement) = Compare(mixedReference, Logits(engine, ids, HasHeads(copy) ? copy : null), model.Labels.Count);
-        return new QuantizationResult(copy, engine, reports, calibrated, modelError, modelAgreement);
+        if (calibrated) (modelError, modelAgreement) = Compare(mixedReference, Logits(copy, ids, HasHeads(copy)), model.Labels.Count);
+        return new QuantizationResult(copy, reports, calibrated, modelError, modelAgreement);
     }
+
+    /// <summary>
+    /// The layers the quantizer tries, in parameter order: the embedding table, the output layer and, for a BiLSTM, every
+    /// weight_ih/weight_hh. A Transformer's inner layers could run quantized too but stay float32, as they always have
+    /// (their effect on accuracy has not been measured); the SVM head's weight is quantized on its own terms.
+    /// </summary>
+    public static IReadOnlyList<string> QuantizableNames(TextClassifier model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (!model.HasNetwork) return [];
+        var svm = model.LinearSvm?.Weight;
+        var weights = model.NamedParameters().ToDictionary(p => p.Key, p => p.Value);
+        return [.. model.QuantizableParameterNames().Where(name =>
+            weights[name] != svm && (model.Encoder is RecurrentEncoder || !IsEncoderWeight(model, weights[name])))];
+    }
+
+    private static bool IsEncoderWeight(TextClassifier model, Tensor weight) => model.Encoder.Parameters().Contains(weight);
 
     // Widest layer stored as float16 rather than int8 with per-row scales (see Quantize).
     private const int MaxHalfPrecisionColumns = 2;
@@ -132,18 +162,19 @@ public static class ClassifierQuantizer
     // The linear SVM head's weights and idf (margins ≈ ±1 scaled by 10) keep 3 significant digits likewise.
     private static bool IsHalfPrecision(string name) => name.StartsWith("nb.", StringComparison.Ordinal) || name.StartsWith("svm.", StringComparison.Ordinal);
 
-    private static bool HasHeads(TextClassifier model) => model.NaiveBayes is not null || model.LinearSvm is not null;
+    private static bool HasHeads(TextClassifier model) => model.Mixture.HasHeads;
 
-    // The engine's logits, mixed with the heads of <paramref name="heads"/> when given.
-    private static float[] Logits(QuantizedClassifier engine, int[][] ids, TextClassifier? heads = null)
+    // The model's network logits (row per text), mixed with its heads when asked.
+    private static float[] Logits(TextClassifier model, int[][] ids, bool heads)
     {
         var result = new List<float>();
+        using var noGrad = Tensor.NoGrad();
+        model.Eval();
         foreach (var indices in Batching.Sequential(ids.Length, 64))
         {
             using var scope = new TensorScope();
             var batch = Batching.Pad(ids, indices);
-            var logits = engine.Forward(batch);
-            result.AddRange((heads is null ? logits : heads.MixHeads(logits, batch)).ToArray());
+            result.AddRange((heads ? model.Mixture.Logits(batch) : model.Forward(batch)).ToArray());
         }
         return [.. result];
     }
@@ -173,7 +204,7 @@ public static class ClassifierQuantizer
         }
         else error = RelativeError(weight, dequantized);
         bool keep = error <= threshold;
-        reports.Add(new LayerReport(QuantizedClassifier.SvmWeightName, [svm.Rows, svm.Classes], keep ? "int8" : "f16", error, agreement,
+        reports.Add(new LayerReport(SvmWeightName, [svm.Rows, svm.Classes], keep ? "int8" : "f16", error, agreement,
             keep ? (perColumn ? "one scale per class" : "") : $"{(calibrated ? "margin" : "weight")} error {error:G3} > {threshold:G3}: kept float16"));
         return keep ? table : null;
     }

@@ -1,3 +1,5 @@
+using TinyLM.Kernels;
+
 namespace TinyLM.Compression;
 
 /// <summary>
@@ -7,9 +9,10 @@ namespace TinyLM.Compression;
 /// weights of rare ids then round to 0 (margins change by ~1%). Scales are max|row or column| / 127 rounded up to
 /// the next float16 value (q stays within [−127, 127]) when every one is in float16's normal range, else the exact
 /// float32 scales; the values are quantized against the scale that is stored. Memory holds exactly Rows × Cols
-/// values (no row padding: the table is dequantized for use, not multiplied in int8).
+/// values (no row padding: the table is dequantized for use, not multiplied in int8). As an <see cref="IWeightMatrix"/>
+/// it is a weight format a module can hold (the SVM head's); its multiply runs on the dequantized values.
 /// </summary>
-public sealed class Int8Table
+public sealed class Int8Table : IWeightMatrix
 {
     private Int8Table(sbyte[] values, float[] scales, int rows, int cols, bool perColumn)
     {
@@ -85,6 +88,14 @@ public sealed class Int8Table
                 float s = Scales[r];
                 for (int i = r * Cols; i < (r + 1) * Cols; i++) into[i] = Values[i] * s;
             }
+    }
+
+    /// <summary>y (m, Rows) = x (m, Cols) · Wᵀ + bias, on the dequantized values (the table is not a hot path).</summary>
+    public void Multiply(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> bias, Span<float> y)
+    {
+        var weights = new float[Values.Length];
+        Dequantize(weights);
+        new FloatMatrix(weights, Rows, Cols).Multiply(m, x, bias, y);
     }
 
     /// <summary>Whether the scales are exact float16 values (then files store them as F16).</summary>

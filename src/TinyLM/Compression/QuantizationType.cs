@@ -52,6 +52,25 @@ public static class QuantizationTypeExtensions
     public static IWeightMatrix Quantize(this QuantizationType type, ReadOnlySpan<float> weights, int rows, int cols) =>
         type.Block() is { } block ? BlockMatrix.Quantize(block, weights, rows, cols) : HalfScaleInt8.Quantize(weights, rows, cols);
 
+    /// <summary>The type a quantized matrix is stored as: int8 (per row or an <see cref="Int8Table"/>) or its block format.</summary>
+    public static QuantizationType TypeOf(IWeightMatrix matrix) => TryTypeOf(matrix, out var type) ? type
+        : throw new ArgumentException($"{matrix?.GetType().Name ?? "null"} is not a quantized format.", nameof(matrix));
+
+    /// <summary>The type <paramref name="matrix"/> is stored as, or false for a matrix that is not quantized (float32).</summary>
+    public static bool TryTypeOf(IWeightMatrix? matrix, out QuantizationType type)
+    {
+        QuantizationType? found = matrix switch
+        {
+            Int8Matrix or Int8Table => QuantizationType.Int8,
+            BlockMatrix { Format: BlockFormat.Q8_0 } => QuantizationType.Q8_0,
+            BlockMatrix { Format: BlockFormat.Q4_0 } => QuantizationType.Q4_0,
+            BlockMatrix { Format: BlockFormat.Q4_K } => QuantizationType.Q4_K,
+            _ => null,
+        };
+        type = found.GetValueOrDefault();
+        return found is not null;
+    }
+
     /// <summary>Whether <paramref name="type"/> can store rows of <paramref name="cols"/> values.</summary>
     public static bool Fits(this QuantizationType type, int cols) => type.Block() is not { } block || cols % BlockQuant.BlockValues(block) == 0;
 }

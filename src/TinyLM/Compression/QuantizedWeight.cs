@@ -1,4 +1,5 @@
 using TinyLM.Kernels;
+using TinyLM.Nn;
 
 namespace TinyLM.Compression;
 
@@ -6,45 +7,7 @@ namespace TinyLM.Compression;
 public sealed record QuantizedWeight(string Name, QuantizationType Type, IWeightMatrix Matrix)
 {
     /// <summary>The weights as float32 (Rows, Cols).</summary>
-    public float[] Dequantize() => Matrix switch
-    {
-        Int8Matrix m => m.Dequantize(),
-        BlockMatrix m => m.Dequantize(),
-        _ => throw new InvalidOperationException($"QuantizedWeight '{Name}': {Matrix.GetType().Name} is not a quantized format."),
-    };
-
-    /// <summary>Row <paramref name="row"/> as floats (embedding lookup).</summary>
-    public void DequantizeRow(int row, Span<float> into)
-    {
-        switch (Matrix)
-        {
-            case Int8Matrix m:
-                var values = into[..m.Cols];
-                System.Numerics.Tensors.TensorPrimitives.ConvertTruncating<sbyte, float>(m.Data.AsSpan(row * m.Stride, m.Cols), values);
-                System.Numerics.Tensors.TensorPrimitives.Multiply(values, m.Scales[row], values);
-                break;
-            case BlockMatrix m:
-                BlockQuant.Dequantize(m.Format, m.Data.AsSpan(row * m.RowBytes, m.RowBytes), into[..m.Cols]);
-                break;
-            default:
-                throw new InvalidOperationException($"QuantizedWeight '{Name}': {Matrix.GetType().Name} is not a quantized format.");
-        }
-    }
-
-    /// <summary><paramref name="into"/> += row <paramref name="row"/> as floats; <paramref name="scratch"/> holds at least Cols floats.</summary>
-    public void AccumulateRow(int row, Span<float> scratch, Span<float> into)
-    {
-        if (Matrix is Int8Matrix m)
-        {
-            // One conversion pass and one fused multiply-add instead of dequantizing, then adding.
-            var values = scratch[..m.Cols];
-            System.Numerics.Tensors.TensorPrimitives.ConvertTruncating<sbyte, float>(m.Data.AsSpan(row * m.Stride, m.Cols), values);
-            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(values, m.Scales[row], into, into);
-            return;
-        }
-        DequantizeRow(row, scratch);
-        System.Numerics.Tensors.TensorPrimitives.Add(into, scratch[..Matrix.Cols], into);
-    }
+    public float[] Dequantize() => WeightRows.Dequantize(Matrix);
 
     /// <summary>Bytes this weight takes in a model file (values plus scales).</summary>
     public long StoredBytes => Matrix switch

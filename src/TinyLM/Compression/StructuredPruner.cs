@@ -56,9 +56,10 @@ public static class StructuredPruner
     {
         ArgumentNullException.ThrowIfNull(model);
         if (!(sparsity > 0 && sparsity < 1)) throw new ArgumentOutOfRangeException(nameof(sparsity), sparsity, "structured pruning: sparsity must be in (0, 1).");
+        if (!model.HasNetwork) throw new ArgumentException("structured pruning: the model is the linear SVM alone; it has no network to prune.");
         if (NotApplicable(model.Config, kind) is { } reason) throw new ArgumentException($"structured pruning: {reason}.");
-        if (model.InferenceEngine is not null)
-            throw new ArgumentException($"structured pruning: the model is quantized ({model.InferenceEngine.Scheme}); prune its float32 original.");
+        if (model.Quantization is not null)
+            throw new ArgumentException($"structured pruning: the model is quantized ({model.Quantization}); prune its float32 original.");
         var p = model.NamedParameters().ToDictionary(x => x.Key, x => x.Value);
         return Build(model, p, Plan(model, p, kind, sparsity, corpus));
     }
@@ -205,7 +206,7 @@ public static class StructuredPruner
 
     private static PruningPlan Vocab(TextClassifier model, Dictionary<string, Tensor> p, double sparsity, IReadOnlyList<string>? corpus)
     {
-        var tokenizer = model.Tokenizer;
+        var tokenizer = model.Words ?? throw new ArgumentException($"structured pruning: the vocabulary can be pruned for a word tokenizer only, not {model.Tokenizer.Kind}.");
         int first = tokenizer.OovId is null ? 1 : 2, words = tokenizer.VocabSize - first;
         if (words < 2) throw new ArgumentException($"structured pruning: the vocabulary has {words} word(s), nothing to prune.");
         // Without a corpus the tokenizer's ids are the frequency ranks of the data it was fitted on.

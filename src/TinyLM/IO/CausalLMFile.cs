@@ -47,28 +47,10 @@ public static class CausalLMFile
             ModelFileParts.AddWeights(contents, lm.Model);
             return contents;
         }
-        var stored = new List<(string, QuantizationType)>();
-        foreach (var (name, tensor) in lm.Model.NamedParameters())
-        {
-            if (matrices.TryGetValue(name, out var matrix) && TypeOf(matrix) is { } type)
-            {
-                QuantizedTensors.Add(contents, new QuantizedWeight(name, type, matrix));
-                stored.Add((name, type));
-            }
-            else ModelFileParts.AddWeight(contents, name, tensor);
-        }
+        var stored = QuantizedTensors.AddParameters(contents, lm.Model.NamedParameters(), matrices, (name, tensor) => ModelFileParts.AddWeight(contents, name, tensor));
         meta[ModelFile.QuantizationKey] = QuantizedTensors.ToJson(CausalLMQuantizer.TypeOf(matrices), stored);
         return contents;
     }
-
-    private static QuantizationType? TypeOf(Kernels.IWeightMatrix matrix) => matrix switch
-    {
-        Kernels.BlockMatrix { Format: Kernels.BlockFormat.Q8_0 } => QuantizationType.Q8_0,
-        Kernels.BlockMatrix { Format: Kernels.BlockFormat.Q4_0 } => QuantizationType.Q4_0,
-        Kernels.BlockMatrix { Format: Kernels.BlockFormat.Q4_K } => QuantizationType.Q4_K,
-        Kernels.Int8Matrix => QuantizationType.Int8,
-        _ => null,
-    };
 
     // Quantized tensors are read as blocks (the kernels run them) and dequantized into the float weights, so every
     // code path sees the same model.
@@ -81,12 +63,7 @@ public static class CausalLMFile
         var matrices = new Dictionary<string, Kernels.IWeightMatrix>(StringComparer.Ordinal);
         foreach (var (name, parameter) in model.NamedParameters())
         {
-            if (header.Tensors.TryGetValue(name, out var type))
-            {
-                var weight = QuantizedTensors.Read(contents, path, name, type, parameter.Dim(0), parameter.Dim(1));
-                weight.Dequantize().CopyTo(parameter.AsSpan());
-                matrices[name] = weight.Matrix;
-            }
+            if (header.Tensors.TryGetValue(name, out var type)) matrices[name] = QuantizedTensors.ReadInto(contents, path, name, type, parameter);
             else ModelFileParts.LoadWeight(contents, path, name, parameter);
         }
         model.InferenceMatrices = matrices;

@@ -23,10 +23,6 @@ internal static class QuantizedTensors
     /// <summary>The file's quantization header, or null for a float32 model.</summary>
     public sealed record Header(QuantizationType Type, IReadOnlyDictionary<string, QuantizationType> Tensors);
 
-    public static string ToJson(QuantizedClassifier engine) =>
-        ToJson(engine.Type, engine.SvmWeight is null ? engine.Weights.Select(p => (p.Key, p.Value.Type))
-            : engine.Weights.Select(p => (p.Key, p.Value.Type)).Append((QuantizedClassifier.SvmWeightName, QuantizationType.Int8)));
-
     /// <summary>The header for a model of <paramref name="type"/> whose listed tensors are stored quantized.</summary>
     public static string ToJson(QuantizationType type, IEnumerable<(string Name, QuantizationType Type)> tensors)
     {
@@ -43,10 +39,49 @@ internal static class QuantizedTensors
         return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
     }
 
+    /// <summary>
+    /// Adds every parameter under one storage policy, whatever the model: a parameter that runs from a quantized matrix
+    /// (<paramref name="formats"/>) is stored in that form, any other one by <paramref name="addFloat"/>. Returns the
+    /// quantized ones with their types, in parameter order, for the header.
+    /// </summary>
+    public static List<(string Name, QuantizationType Type)> AddParameters(ModelFileContents contents,
+        IEnumerable<KeyValuePair<string, Tensors.Tensor>> parameters, IReadOnlyDictionary<string, IWeightMatrix> formats,
+        Action<string, Tensors.Tensor> addFloat)
+    {
+        var stored = new List<(string, QuantizationType)>();
+        foreach (var (name, tensor) in parameters)
+        {
+            if (formats.TryGetValue(name, out var matrix) && QuantizationTypeExtensions.TryTypeOf(matrix, out var type))
+            {
+                Add(contents, new QuantizedWeight(name, type, matrix));
+                stored.Add((name, type));
+            }
+            else addFloat(name, tensor);
+        }
+        return stored;
+    }
+
+    /// <summary>
+    /// Reads parameter <paramref name="name"/> stored as <paramref name="type"/> (an <see cref="Int8Table"/> when
+    /// <paramref name="table"/>), writes its dequantized values into <paramref name="parameter"/> (so every code path
+    /// sees the same model) and returns the quantized matrix the layer runs from.
+    /// </summary>
+    public static IWeightMatrix ReadInto(ModelFileContents contents, string path, string name, QuantizationType type, Tensors.Tensor parameter, bool table = false)
+    {
+        IWeightMatrix matrix = table ? ReadInt8Table(contents, path, name, parameter.Dim(0), parameter.Dim(1))
+            : Read(contents, path, name, type, parameter.Dim(0), parameter.Dim(1)).Matrix;
+        if (matrix is Int8Table t) t.Dequantize(parameter.AsSpan());
+        else Nn.WeightRows.Dequantize(matrix).CopyTo(parameter.AsSpan());
+        return matrix;
+    }
+
     public static void Add(ModelFileContents contents, QuantizedWeight weight)
     {
         switch (weight.Matrix)
         {
+            case Int8Table table:
+                AddInt8Table(contents, weight.Name, table);
+                break;
             case Int8Matrix m:
                 contents.Tensors.Add(SafeTensor.FromSBytes(weight.Name, [m.Rows, m.Cols], m.Values()));
                 if (HalfScaleInt8.HasHalfScales(m)) contents.Tensors.Add(HalfTensor(weight.Name + ScaleSuffix, [m.Rows], m.Scales));

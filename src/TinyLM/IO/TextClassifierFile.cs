@@ -19,35 +19,36 @@ public static class TextClassifierFile
     public static ModelFileContents ToContents(TextClassifier model, IReadOnlyDictionary<string, string>? extraMetadata = null)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var engine = model.InferenceEngine as QuantizedClassifier;
-        if (model.InferenceEngine is not null && engine is null)
-            throw new ArgumentException($"TextClassifierFile.Save: inference engine '{model.InferenceEngine.Scheme}' has no file form.");
+        var formats = model.NamedWeightFormats().ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+        bool quantized = model.Quantization is not null || formats.Count > 0;
+        var metadata = extraMetadata is null ? new Dictionary<string, string>() : new Dictionary<string, string>(extraMetadata);
         var contents = new ModelFileContents
         {
             Kind = ModelKind.Classifier,
             ConfigJson = JsonSerializer.Serialize(model.Config, ModelsJsonContext.Default.TextClassifierConfig),
             TokenizerJson = model.Tokenizer.ToJson(),
             Labels = model.Labels.Labels,
-            Metadata = Metadata(engine, extraMetadata),
+            Metadata = metadata,
         };
-        foreach (var (name, tensor) in model.NamedParameters())
+        // A parameter's quantized form when it runs from one, else sparse, float16 or float32.
+        var stored = QuantizedTensors.AddParameters(contents, model.NamedParameters(), formats, (name, tensor) =>
         {
-            if (engine is not null && engine.Weights.TryGetValue(name, out var quantized)) QuantizedTensors.Add(contents, quantized);
-            else if (engine?.SvmWeight is { } svm && name == QuantizedClassifier.SvmWeightName) QuantizedTensors.AddInt8Table(contents, name, svm);
-            else if (SparseTensors.TryAdd(contents, name, tensor, allowHalf: engine is not null)) continue;
+            if (SparseTensors.TryAdd(contents, name, tensor, allowHalf: quantized)) return;
             // A quantized model's float tables that hold float16 values (see ClassifierQuantizer) lose nothing as F16.
-            else if (engine is not null && HalfPrecision.IsExact(tensor.Contiguous().AsSpan()))
+            if (quantized && HalfPrecision.IsExact(tensor.Contiguous().AsSpan()))
                 contents.Tensors.Add(QuantizedTensors.HalfTensor(name, [.. tensor.Shape], tensor.Contiguous().AsSpan()));
             else ModelFileParts.AddWeight(contents, name, tensor);
-        }
+        });
+        if (quantized) metadata[ModelFile.QuantizationKey] = QuantizedTensors.ToJson(ModelType(model, formats, "TextClassifierFile.Save"), stored);
         return contents;
     }
 
-    private static Dictionary<string, string> Metadata(QuantizedClassifier? engine, IReadOnlyDictionary<string, string>? extra)
+    // The type a quantized model's file records: the one it was quantized to, else (layers quantized by hand) the first layer's.
+    private static QuantizationType ModelType(TextClassifier model, Dictionary<string, Kernels.IWeightMatrix> formats, string op)
     {
-        var metadata = extra is null ? new Dictionary<string, string>() : new Dictionary<string, string>(extra);
-        if (engine is not null) metadata[ModelFile.QuantizationKey] = QuantizedTensors.ToJson(engine);
-        return metadata;
+        if (model.Quantization is null) return QuantizationTypeExtensions.TypeOf(formats.First().Value);
+        return QuantizationTypeExtensions.TryParse(model.Quantization, out var type) ? type
+            : throw new ArgumentException($"{op}: quantization '{model.Quantization}' is not int8, q8_0, q4_0 or q4_k.");
     }
 
     /// <summary>Reads a classifier; a truncated, foreign or mismatched file fails with a message naming it.</summary>
@@ -59,45 +60,32 @@ public static class TextClassifierFile
         ArgumentNullException.ThrowIfNull(contents);
         ModelFileParts.RequireKind(contents, path, ModelKind.Classifier, "a text classifier");
         var config = ModelFileParts.ReadConfig(contents, path, ModelsJsonContext.Default.TextClassifierConfig, c => c.Validate(), "classifier");
-        var tokenizer = WordTokenizer.FromJson(contents.TokenizerJson, path);
+        var tokenizer = Tokenizers.FromJson(contents.TokenizerJson, path);
         var labels = LabelMap.FromLabels(contents.Labels);
         var model = new TextClassifier(config, tokenizer, labels);
         var quantization = QuantizedTensors.ReadHeader(contents, path);
-        var quantized = new Dictionary<string, QuantizedWeight>();
-        var quantizable = QuantizedClassifier.QuantizableNames(model);
-        Int8Table? svmWeight = null;
-        foreach (var (name, type) in quantization?.Tensors ?? new Dictionary<string, QuantizationType>())
-            if (!quantizable.Contains(name) && !(name == QuantizedClassifier.SvmWeightName && model.LinearSvm is not null && type == QuantizationType.Int8))
-                throw new ModelFormatException(path, $"'{ModelFile.QuantizationKey}' lists '{name}' as {type.ToName()}, which is not a quantizable weight of this {config.Encoder} classifier.");
+        var listed = quantization?.Tensors ?? new Dictionary<string, QuantizationType>();
+        var quantizable = model.QuantizableParameterNames().ToHashSet(StringComparer.Ordinal);
+        var svmWeight = model.LinearSvm?.Weight;
         foreach (var (name, parameter) in model.NamedParameters())
         {
-            if (name == QuantizedClassifier.SvmWeightName && quantization is not null && quantization.Tensors.ContainsKey(name))
+            if (!listed.TryGetValue(name, out var type))
             {
-                svmWeight = QuantizedTensors.ReadInt8Table(contents, path, name, parameter.Dim(0), parameter.Dim(1));
-                svmWeight.Dequantize(parameter.AsSpan());
+                if (!SparseTensors.TryLoad(contents, path, name, parameter)) ModelFileParts.LoadWeight(contents, path, name, parameter);
                 continue;
             }
-            if (quantization is not null && quantization.Tensors.TryGetValue(name, out var type))
-            {
-                // The float weights hold the dequantized values, so every code path sees the same model.
-                var weight = QuantizedTensors.Read(contents, path, name, type, parameter.Dim(0), parameter.Dim(1));
-                weight.Dequantize().CopyTo(parameter.AsSpan());
-                quantized[name] = weight;
-                continue;
-            }
-            if (!SparseTensors.TryLoad(contents, path, name, parameter)) ModelFileParts.LoadWeight(contents, path, name, parameter);
+            // The SVM head's weight is an int8 table (per row or per class); other layers are int8 per row or blocks.
+            bool isSvm = parameter == svmWeight;
+            if (!quantizable.Contains(name) || (isSvm && type != QuantizationType.Int8))
+                throw NotQuantizable(path, name, type, config);
+            model.SetWeightFormat(name, QuantizedTensors.ReadInto(contents, path, name, type, parameter, table: isSvm));
         }
-        if (quantization is not null)
-        {
-            try
-            {
-                model.InferenceEngine = new QuantizedClassifier(model, quantized, quantization.Type, svmWeight);
-            }
-            catch (ArgumentException e)
-            {
-                throw new ModelFormatException(path, e.Message);
-            }
-        }
+        foreach (var (name, type) in listed)
+            if (!quantizable.Contains(name)) throw NotQuantizable(path, name, type, config);
+        if (quantization is not null) model.Quantization = quantization.Type.ToName();
         return model;
     }
+
+    private static ModelFormatException NotQuantizable(string path, string name, QuantizationType type, TextClassifierConfig config) =>
+        new(path, $"'{ModelFile.QuantizationKey}' lists '{name}' as {type.ToName()}, which is not a quantizable weight of this {config.Encoder} classifier.");
 }

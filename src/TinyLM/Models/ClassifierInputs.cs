@@ -6,8 +6,11 @@ namespace TinyLM.Models;
 /// Text → token ids exactly as a classifier was trained: word ids, cut to the maximum length at the
 /// configured side, then (when buckets are configured) hashed word-bigram ids appended after the vocabulary.
 /// </summary>
-public sealed class ClassifierInputs(TextClassifierConfig config, WordTokenizer tokenizer)
+public sealed class ClassifierInputs(TextClassifierConfig config, ITokenizer tokenizer)
 {
+    // What stands for a text with no known token: the word tokenizer's OOV id, else padding.
+    private readonly int _unknown = (tokenizer as WordTokenizer)?.OovId ?? 0;
+
     /// <summary>Number of embedding rows the ids can address.</summary>
     public int EmbeddingRows => tokenizer.VocabSize + config.BigramBuckets;
 
@@ -15,7 +18,7 @@ public sealed class ClassifierInputs(TextClassifierConfig config, WordTokenizer 
     {
         if (config.WordBigrams) return WithWordBigrams(text);
         var words = tokenizer.Encode(text);
-        if (words.Length == 0) return [tokenizer.OovId ?? 0]; // an all-filtered text still needs one position
+        if (words.Length == 0) return [_unknown]; // an all-filtered text still needs one position
         if (words.Length > config.MaxLength)
             words = config.Truncation == TruncationSide.End ? words[..config.MaxLength] : words[^config.MaxLength..];
         return config.BigramBuckets > 0 ? WithBigrams(words) : words;
@@ -31,12 +34,13 @@ public sealed class ClassifierInputs(TextClassifierConfig config, WordTokenizer 
     // Word ids (unknown words → OOV), cut like the plain path, then the id of every adjacent pair the vocabulary knows.
     private int[] WithWordBigrams(string text)
     {
-        var tokens = tokenizer.Tokenize(text);
+        var words = tokenizer as WordTokenizer ?? throw new InvalidOperationException($"ClassifierInputs: word bigrams need a word tokenizer, got {tokenizer.Kind}.");
+        var tokens = words.Tokenize(text);
         if (tokens.Count > config.MaxLength)
             tokens = config.Truncation == TruncationSide.End ? tokens[..config.MaxLength] : tokens[^config.MaxLength..];
-        if (tokens.Count == 0) return [tokenizer.OovId ?? 0];
-        var index = tokenizer.WordIndex;
-        int oov = tokenizer.OovId ?? 0;
+        if (tokens.Count == 0) return [_unknown];
+        var index = words.WordIndex;
+        int oov = _unknown;
         var ids = new List<int>(2 * tokens.Count);
         foreach (var w in tokens) ids.Add(index.TryGetValue(w, out int id) ? id : oov);
         for (int i = 0; i + 1 < tokens.Count; i++)

@@ -47,6 +47,12 @@ public sealed class LinearSvmHead : Module
     /// <summary>(rows, C): one weight column per class.</summary>
     public Tensor Weight { get; }
 
+    /// <summary>The weight's stored form when quantized (the head scores with <see cref="Weight"/>, which then holds its dequantized values).</summary>
+    public Kernels.IWeightMatrix? QuantizedWeight => WeightFormat("weight");
+
+    // The weight may be stored quantized (an int8 table); scoring still reads the float values it dequantizes to.
+    protected override bool IsQuantizable(string name) => name == "weight";
+
     /// <summary>(C).</summary>
     public Tensor Bias { get; }
 

@@ -50,6 +50,13 @@ public sealed record TextClassifierConfig
     /// model), up to 1 = the SVM alone. Files written before this field read as 0.
     /// </summary>
     public float LinearSvmWeight { get; init; }
+    /// <summary>
+    /// The linear SVM alone makes up the model (λ = 1): no embedding, encoder or output layer, whose logits the mixture
+    /// would multiply by 0 anyway. The other architecture fields are then unused. Files written before this field read as
+    /// false (their SVM-alone models carry a 1-wide network).
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool SvmOnly { get; init; }
     /// <summary>CNN encoder: kernel widths.</summary>
     public int[] KernelWidths { get; init; } = [3, 4, 5];
     /// <summary>Transformer: attention heads.</summary>
@@ -104,6 +111,8 @@ public sealed record TextClassifierConfig
         Require(NaiveBayesWeight == 0f || !MultiLabel, "NaiveBayesWeight needs a single-label classifier.");
         Require(LinearSvmWeight is >= 0f and <= 1f, $"LinearSvmWeight must be in [0, 1], got {LinearSvmWeight}.");
         Require(LinearSvmWeight == 0f || !MultiLabel, "LinearSvmWeight needs a single-label classifier.");
+        Require(!SvmOnly || (LinearSvmWeight == 1f && NaiveBayesWeight == 0f),
+            $"SvmOnly needs LinearSvmWeight 1 and NaiveBayesWeight 0 (the SVM alone decides), got {LinearSvmWeight} and {NaiveBayesWeight}.");
         Require(KernelWidths.Length > 0 && Array.TrueForAll(KernelWidths, w => w >= 1), "KernelWidths must be a non-empty list of positive widths.");
         Require(HeadDim >= 0 && MlpHidden >= 0, $"HeadDim ({HeadDim}) and MlpHidden ({MlpHidden}) must be ≥ 0.");
         Require(Heads >= 1 && (Encoder != EncoderKind.Transformer || HeadDim > 0 || EmbedDim % Heads == 0),

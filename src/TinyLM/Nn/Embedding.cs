@@ -37,8 +37,58 @@ public sealed class Embedding : Module
         if (paddingIndex >= 0) Weight.AsSpan().Slice(paddingIndex * embeddingDim, embeddingDim).Clear();
     }
 
-    /// <summary>ids (S…) → (S…, D).</summary>
-    public Tensor Forward(IntTensor ids) => Tensor.Embedding(Weight, ids, PaddingIndex);
+    /// <summary>ids (S…) → (S…, D). With a quantized table (see <see cref="Module.SetWeightFormat"/>) rows are dequantized and record no gradient.</summary>
+    public Tensor Forward(IntTensor ids)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        if (WeightFormat("weight") is not { } table) return Tensor.Embedding(Weight, ids, PaddingIndex);
+        var flat = ids.Data;
+        int d = EmbeddingDim;
+        var rows = new float[flat.Length * d];
+        for (int i = 0; i < flat.Length; i++) WeightRows.DequantizeRow(table, CheckedId(flat[i]), rows.AsSpan(i * d, d));
+        return Tensor.FromArray(rows, [.. ids.Shape, d]); // (S…, D)
+    }
+
+    /// <summary>Whether the table runs from a quantized matrix.</summary>
+    public bool IsQuantized => WeightFormat("weight") is not null;
+
+    /// <summary>
+    /// The mean of each text's first lengths[b] rows, (B, D), from ids (B, T) given row-major — an EmbeddingBag for a
+    /// quantized table: each dequantized row is summed straight into its text's features (in the order
+    /// <see cref="Pooling.MeanOverTime"/> sums), without the (B, T, D) buffer. Records no gradient.
+    /// </summary>
+    public Tensor MeanOfRows(int[] ids, int batch, int time, int[] lengths)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        ArgumentNullException.ThrowIfNull(lengths);
+        if (ids.Length != (long)batch * time || lengths.Length != batch)
+            throw new ArgumentException($"Embedding.MeanOfRows: {ids.Length} ids and {lengths.Length} lengths for ({batch}, {time}).");
+        int d = EmbeddingDim;
+        var table = WeightFormat("weight");
+        var weights = table is null ? Weight.AsSpan() : [];
+        var features = new float[batch * d]; // (B, D)
+        var scratch = table is null ? [] : new float[d];
+        for (int b = 0; b < batch; b++)
+        {
+            int len = lengths[b];
+            if ((uint)len > (uint)time) throw new ArgumentException($"Embedding.MeanOfRows: lengths[{b}] = {len} is outside [0, {time}].");
+            if (len == 0) continue;
+            var f = features.AsSpan(b * d, d);
+            for (int t = 0; t < len; t++)
+            {
+                int id = CheckedId(ids[b * time + t]);
+                if (table is null) System.Numerics.Tensors.TensorPrimitives.Add(f, weights.Slice(id * d, d), f);
+                else WeightRows.AccumulateRow(table, id, scratch, f);
+            }
+            System.Numerics.Tensors.TensorPrimitives.Multiply(f, 1f / len, f);
+        }
+        return Tensor.FromArray(features, batch, d);
+    }
+
+    protected override bool IsQuantizable(string name) => name == "weight";
+
+    private int CheckedId(int id) => (uint)id < (uint)NumEmbeddings ? id
+        : throw new ArgumentOutOfRangeException(nameof(id), $"Embedding: id {id} is outside [0, {NumEmbeddings}).");
 
     /// <summary>ids (B, T) given as a flat row-major array → (B, T, D).</summary>
     public Tensor Forward(int[] ids, int batch, int time) => Forward(new IntTensor(ids, batch, time));

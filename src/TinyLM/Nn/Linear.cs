@@ -1,3 +1,4 @@
+using TinyLM.Kernels;
 using TinyLM.Tensors;
 
 namespace TinyLM.Nn;
@@ -39,16 +40,32 @@ public sealed class Linear : Module, ILayer
         }
     }
 
-    /// <summary>(…, in) → (…, out).</summary>
+    /// <summary>(…, in) → (…, out). With a quantized weight (see <see cref="Module.SetWeightFormat"/>) the output records no gradient.</summary>
     public Tensor Forward(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);
         if (input.Rank < 1 || input.Dim(-1) != InFeatures)
             throw new ArgumentException($"Linear.Forward: input ({string.Join(", ", input.Shape)}) must end in {InFeatures} features.");
+        if (WeightFormat("weight") is { } quantized) return ForwardQuantized(quantized, input);
         var x = input.Rank == 1 ? input.Unsqueeze(0) : input;
         // Weight.T is a transposed view: the GEMM reads it with transB, no copy.
         var y = x.MatMul(Weight.T); // (…, out)
         if (Bias is not null) y = y.Add(Bias);
         return input.Rank == 1 ? y.Squeeze(0) : y;
+    }
+
+    protected override bool IsQuantizable(string name) => name == "weight";
+
+    // Inference from the quantized matrix: the bias is added inside the matrix's multiply, as the int8/block GEMVs do.
+    private Tensor ForwardQuantized(IWeightMatrix weight, Tensor input)
+    {
+        float[] x;
+        using (Tensor.NoGrad()) x = input.Contiguous().ToArray();
+        int m = x.Length / InFeatures;
+        var y = new float[m * OutFeatures];
+        weight.Multiply(m, x, Bias is null ? [] : Bias.AsSpan(), y);
+        var shape = input.Shape.ToArray();
+        shape[^1] = OutFeatures;
+        return Tensor.FromArray(y, shape); // (…, out)
     }
 }

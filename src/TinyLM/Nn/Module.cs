@@ -7,7 +7,7 @@ namespace TinyLM.Nn;
 /// training/evaluation switch. Names compose with dots (<c>encoder.weight_ih_l0</c>) so checkpoint keys
 /// match PyTorch's state_dict.
 /// </summary>
-public abstract class Module
+public abstract partial class Module
 {
     private readonly List<KeyValuePair<string, Tensor>> _parameters = [];
     private readonly List<KeyValuePair<string, Module>> _children = [];

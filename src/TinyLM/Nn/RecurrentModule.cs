@@ -24,6 +24,8 @@ public abstract class RecurrentModule : Module
     private readonly int _gates;
     // [layer · D + direction] → weight_ih, weight_hh, bias_ih, bias_hh (biases null without bias).
     private readonly Tensor?[][] _cells;
+    // [layer · D + direction] → the parameter names of weight_ih and weight_hh (their quantized forms are looked up by them).
+    private readonly string[][] _weightNames;
 
     /// <summary>I: features per input step.</summary>
     public int InputSize { get; }
@@ -55,6 +57,7 @@ public abstract class RecurrentModule : Module
         float k = 1f / MathF.Sqrt(hiddenSize);
         int g = _gates * hiddenSize;
         _cells = new Tensor?[numLayers * Directions][];
+        _weightNames = new string[numLayers * Directions][];
         for (int layer = 0; layer < numLayers; layer++)
         {
             int layerInput = layer == 0 ? inputSize : Directions * hiddenSize;
@@ -72,6 +75,7 @@ public abstract class RecurrentModule : Module
                 var bih = bias ? Init("bias_ih", g) : null;
                 var bhh = bias ? Init("bias_hh", g) : null;
                 _cells[layer * Directions + d] = [wih, whh, bih, bhh];
+                _weightNames[layer * Directions + d] = ["weight_ih" + suffix, "weight_hh" + suffix];
             }
         }
     }
@@ -95,6 +99,7 @@ public abstract class RecurrentModule : Module
         CheckState(name, "h0", h0, states, batch);
         if (!_lstm && c0 is not null) throw new ArgumentException($"{name}.Forward: a GRU has no cell state (c0).");
         CheckState(name, "c0", c0, states, batch);
+        if (HasWeightFormats) return RunQuantized(input, lengths, h0, c0);
 
         var hidden = new Tensor[NumLayers];
         var cells = _lstm ? new Tensor[NumLayers] : null;
@@ -186,6 +191,43 @@ public abstract class RecurrentModule : Module
         var cOut = _lstm ? packed.Narrow(0, yLen + sLen, sLen).Reshape(dirs, batch, h) : null;
         return (yOut, hOut, cOut);
     }
+
+    // LSTM inference with quantized weight_ih/weight_hh (a float32 one runs as a FloatMatrix) on the quantized
+    // kernel, straight on spans, both directions of a layer into one (B, T, D·H) output; records no gradient and
+    // returns no cell state.
+    private RecurrentOutput RunQuantized(Tensor input, int[]? lengths, Tensor? h0, Tensor? c0)
+    {
+        if (h0 is not null || c0 is not null)
+            throw new ArgumentException("Lstm.Forward: quantized weights run from a zero initial state (h0 and c0 must be null).");
+        int batch = input.Dim(0), seqLen = input.Dim(1), h = HiddenSize, dirs = Directions;
+        float[] x;
+        using (Tensor.NoGrad()) x = input.Contiguous().ToArray();
+        int inputSize = InputSize;
+        var hN = new float[NumLayers * dirs * batch * h]; // (L·D, B, H)
+        for (int layer = 0; layer < NumLayers; layer++)
+        {
+            var y = new float[batch * seqLen * dirs * h]; // (B, T, D·H)
+            for (int d = 0; d < dirs; d++)
+            {
+                var cell = _cells[layer * dirs + d];
+                var names = _weightNames[layer * dirs + d];
+                var bias = cell[2] is { } bih ? bih.ToArray() : [];
+                if (cell[3] is { } bhh) System.Numerics.Tensors.TensorPrimitives.Add(bias, bhh.AsSpan(), bias);
+                var shape = new RecurrentShape(batch, seqLen, inputSize, h, Reverse: d == 1);
+                QuantizedLstmKernel.Forward(shape, x, lengths, Matrix(cell[0]!, names[0]), Matrix(cell[1]!, names[1]), bias,
+                    y.AsSpan(d * h), dirs * h, hN.AsSpan((layer * dirs + d) * batch * h, batch * h));
+            }
+            x = y;
+            inputSize = dirs * h;
+        }
+        return new RecurrentOutput(Tensor.FromArray(x, batch, seqLen, dirs * h), Tensor.FromArray(hN, NumLayers * dirs, batch, h), null);
+
+        IWeightMatrix Matrix(Tensor weight, string key) => WeightFormat(key) ?? new FloatMatrix(weight.ToArray(), weight.Dim(0), weight.Dim(1));
+    }
+
+    // Only the LSTM has a quantized kernel.
+    protected override bool IsQuantizable(string name) =>
+        _lstm && (name.StartsWith("weight_ih_l", StringComparison.Ordinal) || name.StartsWith("weight_hh_l", StringComparison.Ordinal));
 
     private static ReadOnlySpan<float> Span(Tensor? t) => t is null ? [] : t.AsSpan();
 

@@ -41,14 +41,6 @@ public static class ClassifierAutoRecipe
     public static IReadOnlyList<float> LinearSvmWeights { get; } = [0f, 0.25f, 0.5f, 0.75f, 1f];
 
     /// <summary>
-    /// Embedding width of the chosen bag when the SVM alone decides (λ = 1): the mixture multiplies the network by 0
-    /// and inference skips it, so a 64-wide table (on R8 51 MB of a 57 MB file, and most of the training time) would
-    /// only be carried around. The network stays (1 wide) so that every tool that expects one still finds it; the
-    /// SVM, fitted from the ids alone, and so every prediction, are the same as with the full width.
-    /// </summary>
-    public const int SvmAloneEmbedDim = 1;
-
-    /// <summary>
     /// Trains a unigram and a bigram bag on (1 − <paramref name="holdOut"/>) of <paramref name="train"/> with
     /// <paramref name="options"/> (each with its SVM), scores each with every naive Bayes and SVM weight on the rest,
     /// and returns the best (a bigram bag without SVM only when it wins by more than a standard error; ties go to
@@ -86,7 +78,10 @@ public static class ClassifierAutoRecipe
         return new ClassifierAutoChoice(config with
         {
             WordBigrams = best.Bigrams, BigramBuckets = 0, NaiveBayesWeight = best.NaiveBayesWeight, LinearSvmWeight = best.LinearSvmWeight,
-            EmbedDim = best.LinearSvmWeight == 1f ? SvmAloneEmbedDim : config.EmbedDim,
+            // When the SVM alone decides (λ = 1) the mixture multiplies the network by 0 and inference skips it, so the model is
+            // the SVM only: no table to carry (a 64-wide one was 51 MB of R8's 57 MB file) and none to train. The SVM,
+            // fitted from the ids alone, and so every prediction, are the same as with a network.
+            SvmOnly = best.LinearSvmWeight == 1f,
         }, options, candidates);
     }
 
@@ -116,7 +111,7 @@ public static class ClassifierAutoRecipe
             {
                 using var scope = new TensorScope();
                 var batch = Batching.Pad(ids, indices);
-                var network = model.ForwardNetwork(batch).Contiguous().ToArray(); // (B, C)
+                var network = model.Forward(batch).Contiguous().ToArray(); // (B, C)
                 var naiveBayes = model.NaiveBayes!.LogPosterior(batch);            // (B, C)
                 var svm = model.LinearSvm!.Scores(batch);                          // (B, C)
                 for (int w = 0; w < correct.Length; w++)

@@ -10,14 +10,21 @@ public static class ClassifierEvaluation
     /// Predicts every example and compares with its label. A label the model has never seen is bad input:
     /// the error names the file and line.
     /// </summary>
+    public static ClassificationReport Evaluate(this ClassifierMixture mixture, TextDataset data, int batchSize = 64)
+    {
+        ArgumentNullException.ThrowIfNull(mixture);
+        ArgumentNullException.ThrowIfNull(data);
+        var truth = TrueLabels(mixture.Labels, data);
+        var texts = data.Examples.Select(e => e.Text).ToArray();
+        var predicted = mixture.Predict(texts, batchSize);
+        return new ClassificationReport(truth, predicted, mixture.Labels.Labels);
+    }
+
+    /// <summary>Evaluates what the classifier predicts: its network mixed with its heads (<see cref="TextClassifier.Mixture"/>).</summary>
     public static ClassificationReport Evaluate(this TextClassifier model, TextDataset data, int batchSize = 64)
     {
         ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(data);
-        var truth = TrueLabels(model.Labels, data);
-        var texts = data.Examples.Select(e => e.Text).ToArray();
-        var predicted = model.Predict(texts, batchSize);
-        return new ClassificationReport(truth, predicted, model.Labels.Labels);
+        return model.Mixture.Evaluate(data, batchSize);
     }
 
     /// <summary>Label index of each example; unknown labels fail with file and line.</summary>

@@ -35,6 +35,7 @@ public sealed class ClassifierTrainer(TextClassifier model, TrainOptions options
 
     public TrainResult Fit(TextDataset train, TextDataset? validation = null, CancellationToken cancel = default)
     {
+        if (!model.HasNetwork) return FitHeadsOnly(train);
         bool trainable = model.Embedding.Weight.RequiresGrad;
         try
         {
@@ -59,8 +60,7 @@ public sealed class ClassifierTrainer(TextClassifier model, TrainOptions options
         var optimizer = Optimizers.Create(options, model);
         if (options.SparseEmbeddingUpdates) optimizer.UpdateRowsOnly(model.Embedding.Weight, model.Embedding.EmbeddingDim);
         var task = new ClassifierTrainingTask(model, options, train, validation, options.SparseEmbeddingUpdates ? optimizer : null, TrainingLoss, Progress);
-        if (model.NaiveBayes is { } naiveBayes && ResumeFrom is null) naiveBayes.Fit(task.Ids, task.SingleTargets);
-        if (model.LinearSvm is { } svm && ResumeFrom is null) LinearSvmFitter.Fit(svm, task.Ids, task.SingleTargets, seed: options.Seed);
+        if (ResumeFrom is null) model.Mixture.FitHeads(task.Ids, task.SingleTargets, options.Seed);
 
         // A frozen table gets no gradient, so the optimizer, clipping and the average skip it.
         if (options.FreezeEmbeddings) model.Embedding.Weight.RequiresGrad = false;
@@ -87,5 +87,18 @@ public sealed class ClassifierTrainer(TextClassifier model, TrainOptions options
             Tokens = task.Tokens,
             StoppedEarly = outcome.StoppedEarly,
         };
+    }
+
+    // An SVM-only model has no network to train: fitting it is fitting its heads, in no epochs.
+    private TrainResult FitHeadsOnly(TextDataset train)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        options.Validate();
+        if (train.Count == 0) throw new ArgumentException($"{train.Source}: no training examples.");
+        if (ResumeFrom is not null) throw new ArgumentException("ClassifierTrainer: an SVM-only model has no training steps to resume.");
+        var clock = Stopwatch.StartNew();
+        var ids = model.Inputs.EncodeAll(train.Examples.Select(e => e.Text).ToArray());
+        model.Mixture.FitHeads(ids, ClassifierTargets.Of(model, train).Single, options.Seed);
+        return new TrainResult { TrainSeconds = clock.Elapsed.TotalSeconds };
     }
 }

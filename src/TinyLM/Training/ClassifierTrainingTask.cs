@@ -99,7 +99,7 @@ internal sealed class ClassifierTrainingTask(TextClassifier model, TrainOptions 
             foreach (var indices in Batching.Sequential(texts.Length, 64))
             {
                 using var scope = new TensorScope();
-                var logits = model.Forward(Batching.Pad(ids, indices));     // (B, C)
+                var logits = model.Mixture.Logits(Batching.Pad(ids, indices)); // (B, C), what predictions use
                 lossSum += targets.Loss(logits, indices, options.LabelSmoothing).Item() * indices.Length;
                 correct += targets.CountCorrect(logits, indices);
             }

@@ -1,4 +1,5 @@
 using TinyLM.Compression;
+using TinyLM.Kernels;
 using TinyLM.Models;
 using TinyLM.Tensors;
 using TinyLM.Tests.Models;
@@ -28,18 +29,20 @@ public class ClassifierDistillerTests
         return teacher;
     }
 
-    /// <summary>Counts the teacher's forward batches (an engine that runs the float model).</summary>
-    private sealed class CountingEngine(TextClassifier model) : IClassifierEngine
+    /// <summary>Counts the teacher's forward batches: its output layer's weight, as a format that multiplies in float32.</summary>
+    private sealed class CountingMatrix(Tensor weight) : IWeightMatrix
     {
+        private readonly FloatMatrix _inner = new(weight.ToArray(), weight.Dim(0), weight.Dim(1));
         public int Batches { get; private set; }
-        public int Rows { get; private set; }
-        public string Scheme => "counting";
+        public int Rows => _inner.Rows;
+        public int Cols => _inner.Cols;
+        public int Texts { get; private set; }
 
-        public Tensor Forward(PaddedBatch batch)
+        public void Multiply(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> bias, Span<float> y)
         {
             Batches++;
-            Rows += batch.B;
-            return model.Forward(batch);
+            Texts += m;
+            _inner.Multiply(m, x, bias, y);
         }
     }
 
@@ -47,12 +50,12 @@ public class ClassifierDistillerTests
     public void Teacher_runs_once_over_the_data_however_many_epochs()
     {
         var teacher = Teacher();
-        var counter = new CountingEngine(teacher);
-        teacher.InferenceEngine = counter;
+        var counter = new CountingMatrix(teacher.Output.Weight);
+        teacher.SetWeightFormat("output.weight", counter);
         var student = ClassifierDistiller.CreateStudent(teacher, StudentConfig);
         string[] unlabeled = ["oil barrel said", "wheat harvest tonnes", "merger stake bid"];
         var result = ClassifierDistiller.Distill(teacher, student, Train, unlabeled, new DistillOptions { Training = Quick with { Epochs = 3 } });
-        Assert.Equal(Train.Count + unlabeled.Length, counter.Rows);
+        Assert.Equal(Train.Count + unlabeled.Length, counter.Texts);
         Assert.Equal((Train.Count + unlabeled.Length + 63) / 64, counter.Batches);
         Assert.Equal(3, result.Training.EpochsRun);
         Assert.Equal((Train.Count, unlabeled.Length), (result.LabeledExamples, result.UnlabeledExamples));

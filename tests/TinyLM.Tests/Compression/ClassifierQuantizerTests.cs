@@ -1,5 +1,6 @@
 using TinyLM.Compression;
 using TinyLM.IO;
+using TinyLM.Kernels;
 using TinyLM.Models;
 using TinyLM.Tensors;
 using TinyLM.Tests.Text;
@@ -31,13 +32,21 @@ public class ClassifierQuantizerTests
             KernelWidths = [2, 3], Heads = 2, Seed = 7,
         }, Examples(60, 1));
 
-    private static float[] Logits(TextClassifier model, IClassifierEngine? engine, IReadOnlyList<string> texts)
+    private static float[] Logits(TextClassifier model, IReadOnlyList<string> texts)
     {
         using var noGrad = Tensor.NoGrad();
         using var scope = new TensorScope();
         model.Eval();
         var batch = Batching.Pad(model.Inputs.EncodeAll(texts), [.. Enumerable.Range(0, texts.Count)]);
-        return (engine?.Forward(batch) ?? model.Forward(batch)).ToArray();
+        return model.Forward(batch).ToArray();
+    }
+
+    // The same model with every quantized layer running from its float32 (dequantized) values.
+    private static TextClassifier FloatCopy(TextClassifier model)
+    {
+        var copy = new TextClassifier(model.Config, model.Tokenizer, model.Labels);
+        copy.LoadStateDict(model.StateDict());
+        return copy;
     }
 
     internal static double RelativeError(float[] expected, float[] actual)
@@ -57,12 +66,14 @@ public class ClassifierQuantizerTests
     [InlineData(PoolingKind.Last, 1)]
     [InlineData(PoolingKind.Max, 2)]
     [InlineData(PoolingKind.Mean, 2)]
-    public void Float_engine_reproduces_the_bilstm_forward_pass(PoolingKind pooling, int layers)
+    public void Quantized_kernel_on_float_weights_reproduces_the_bilstm_forward_pass(PoolingKind pooling, int layers)
     {
         var model = Model(EncoderKind.BiLstm, pooling, layers);
-        var engine = new QuantizedClassifier(model, new Dictionary<string, QuantizedWeight>(), QuantizationType.Int8);
-        var expected = Logits(model, null, _texts);
-        var actual = Logits(model, engine, _texts);
+        var expected = Logits(model, _texts);
+        // One weight given as a FloatMatrix moves the whole LSTM onto the quantized kernel, with the same values.
+        var w = model.NamedParameters().First(p => p.Key == "encoder.rnn.weight_ih_l0").Value;
+        model.SetWeightFormat("encoder.rnn.weight_ih_l0", new FloatMatrix(w.ToArray(), w.Dim(0), w.Dim(1)));
+        var actual = Logits(model, _texts);
         for (int i = 0; i < expected.Length; i++) Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5 + 1e-5 * Math.Abs(expected[i]), $"logit {i}: {expected[i]} vs {actual[i]}");
     }
 
@@ -78,14 +89,16 @@ public class ClassifierQuantizerTests
         var model = Model(encoder);
         var before = model.NamedParameters().ToDictionary(p => p.Key, p => p.Value.ToArray());
         var result = ClassifierQuantizer.Quantize(model, new QuantizationOptions { Type = type, MaxLayerError = 1.0 });
-        Assert.Null(model.InferenceEngine);
+        Assert.Null(model.Quantization);
+        Assert.Empty(model.NamedWeightFormats());
         foreach (var (name, p) in model.NamedParameters()) Assert.Equal(before[name], p.ToArray());
-        Assert.Same(result.Engine, result.Model.InferenceEngine);
+        Assert.Equal(type.ToName(), result.Model.Quantization);
+        Assert.Equal(result.Layers.Where(l => l.Format != "f16").Select(l => l.Name), result.Model.NamedWeightFormats().Select(f => f.Key));
         Assert.All(result.Layers, l => Assert.NotEqual("f32", l.Format));
-        double error = RelativeError(Logits(model, null, _texts), Logits(result.Model, result.Engine, _texts));
+        double error = RelativeError(Logits(model, _texts), Logits(result.Model, _texts));
         Assert.True(error < tolerance, $"{encoder} {type}: relative logit error {error}");
-        // The stored float weights are the dequantized ones, so the float path and the engine agree closely.
-        Assert.True(RelativeError(Logits(result.Model, null, _texts), Logits(result.Model, result.Engine, _texts)) < tolerance);
+        // The stored float weights are the dequantized ones, so the float path and the quantized one agree closely.
+        Assert.True(RelativeError(Logits(FloatCopy(result.Model), _texts), Logits(result.Model, _texts)) < tolerance);
     }
 
     [Fact]
@@ -95,15 +108,15 @@ public class ClassifierQuantizerTests
         var texts = _texts.Take(20).ToArray();
         var loose = ClassifierQuantizer.Quantize(model, new QuantizationOptions { CalibrationTexts = texts });
         Assert.True(loose.Calibrated);
-        Assert.Equal(QuantizedClassifier.QuantizableNames(model), loose.Layers.Select(l => l.Name));
+        Assert.Equal(ClassifierQuantizer.QuantizableNames(model), loose.Layers.Select(l => l.Name));
         Assert.All(loose.Layers, l => Assert.True(l.Error is > 0 and < 0.05 && l.Agreement >= 0.9, $"{l.Name}: {l.Error} {l.Agreement}"));
         Assert.True(loose.ModelAgreement >= 0.9 && loose.ModelError < 0.05);
 
         var strict = ClassifierQuantizer.Quantize(model, new QuantizationOptions { CalibrationTexts = texts, MaxLayerError = 1e-9 });
         Assert.All(strict.Layers, l => Assert.Equal("f32", l.Format));
         Assert.All(strict.Layers, l => Assert.Contains("kept float32", l.Reason));
-        Assert.Empty(strict.Engine.Weights);
-        Assert.Equal(Logits(model, null, _texts), Logits(strict.Model, null, _texts));
+        Assert.Empty(strict.Model.NamedWeightFormats());
+        Assert.Equal(Logits(model, _texts), Logits(strict.Model, _texts));
     }
 
     [Fact]
@@ -132,9 +145,9 @@ public class ClassifierQuantizerTests
         Assert.True(new FileInfo(quantPath).Length < new FileInfo(floatPath).Length);
 
         var loaded = TextClassifierFile.Load(quantPath);
-        var engine = Assert.IsType<QuantizedClassifier>(loaded.InferenceEngine);
-        Assert.Equal(type, engine.Type);
-        Assert.Equal(result.Engine.Weights.Keys.Order(), engine.Weights.Keys.Order());
+        Assert.Equal(type.ToName(), loaded.Quantization);
+        Assert.Equal(result.Model.NamedWeightFormats().Select(f => (f.Key, QuantizationTypeExtensions.TypeOf(f.Value))),
+            loaded.NamedWeightFormats().Select(f => (f.Key, QuantizationTypeExtensions.TypeOf(f.Value))));
         Assert.Equal(result.Model.PredictProbabilities(_texts), loaded.PredictProbabilities(_texts));
         var contents = ModelFile.Load(quantPath);
         Assert.Contains(ModelFile.QuantizationKey, contents.Metadata.Keys);

@@ -142,10 +142,10 @@ public sealed class PruningTests : IDisposable
         // Kept words are the most frequent ones in the corpus.
         var counts = new Dictionary<string, int>();
         foreach (var text in corpus)
-            foreach (var w in model.Tokenizer.Tokenize(text))
-                if (model.Tokenizer.WordIndex.ContainsKey(w)) counts[w] = counts.GetValueOrDefault(w) + 1;
-        int weakestKept = pruned.Tokenizer.WordIndex.Keys.Where(w => w != "<oov>").Min(w => counts.GetValueOrDefault(w));
-        int strongestRemoved = model.Tokenizer.WordIndex.Keys.Where(w => w != "<oov>" && !pruned.Tokenizer.WordIndex.ContainsKey(w))
+            foreach (var w in model.Words!.Tokenize(text))
+                if (model.Words!.WordIndex.ContainsKey(w)) counts[w] = counts.GetValueOrDefault(w) + 1;
+        int weakestKept = pruned.Words!.WordIndex.Keys.Where(w => w != "<oov>").Min(w => counts.GetValueOrDefault(w));
+        int strongestRemoved = model.Words!.WordIndex.Keys.Where(w => w != "<oov>" && !pruned.Words!.WordIndex.ContainsKey(w))
             .Max(w => counts.GetValueOrDefault(w));
         Assert.True(weakestKept >= strongestRemoved, $"kept {weakestKept} < removed {strongestRemoved}");
 
@@ -155,8 +155,8 @@ public sealed class PruningTests : IDisposable
         foreach (var (name, target) in reference.NamedParameters()) source[name].AsSpan().CopyTo(target.AsSpan());
         var table = reference.Embedding.Weight.AsSpan();
         int e = model.Config.EmbedDim;
-        foreach (var (word, id) in model.Tokenizer.WordIndex)
-            if (id >= 2 && !pruned.Tokenizer.WordIndex.ContainsKey(word)) table.Slice(e, e).CopyTo(table.Slice(id * e, e));
+        foreach (var (word, id) in model.Words!.WordIndex)
+            if (id >= 2 && !pruned.Words!.WordIndex.ContainsKey(word)) table.Slice(e, e).CopyTo(table.Slice(id * e, e));
         AssertClose(Logits(reference, Texts), Logits(pruned, Texts));
 
         string file = Path.Combine(_dir, "vocab.tlm");

@@ -89,10 +89,9 @@ public class SvmInt8Tests
         var test = ToyTopics.Make(90, seed: 2);
         var calibration = ToyTopics.Make(40, seed: 3).Examples.Select(e => e.Text).ToArray();
         var result = ClassifierQuantizer.Quantize(model, new QuantizationOptions { CalibrationTexts = calibration, SvmScalePerClass = perClass });
-        var table = result.Engine.SvmWeight;
-        Assert.NotNull(table);
+        var table = Assert.IsType<Int8Table>(result.Model.LinearSvm!.QuantizedWeight);
         Assert.Equal(perClass, table.PerColumn);
-        var row = Assert.Single(result.Layers, l => l.Name == QuantizedClassifier.SvmWeightName);
+        var row = Assert.Single(result.Layers, l => l.Name == ClassifierQuantizer.SvmWeightName);
         Assert.Equal("int8", row.Format);
         Assert.True(row.Error is > 0 and < 0.05 && row.Agreement == 1.0, $"{row.Error} {row.Agreement}");
         Assert.Equal(result.ModelError, row.Error, 1e-2);
@@ -111,13 +110,14 @@ public class SvmInt8Tests
     [Fact]
     public void Layers_too_narrow_for_int8_to_pay_are_stored_as_float16()
     {
-        // The SVM-alone recipe's 1-wide bag: int8 plus a per-row scale would take 3–5 bytes per value, float16 takes 2.
-        var model = Trained(embedDim: ClassifierAutoRecipe.SvmAloneEmbedDim);
+        // The 1-wide bag that SVM-alone models carried before they could be SVM-only (older files hold it): int8 plus a
+        // per-row scale would take 3–5 bytes per value, float16 takes 2.
+        var model = Trained(embedDim: 1);
         var result = ClassifierQuantizer.Quantize(model, new QuantizationOptions());
         var embedding = Assert.Single(result.Layers, l => l.Name == "embedding.weight");
         Assert.Equal("f16", embedding.Format);
         Assert.True(embedding.Error is > 0 and < 1e-3, $"float16 rounding error {embedding.Error}");
-        Assert.False(result.Engine.Weights.ContainsKey("embedding.weight"));
+        Assert.DoesNotContain(result.Model.NamedWeightFormats(), f => f.Key == "embedding.weight");
         var path = Path.Combine(Path.GetTempPath(), $"tinylm-{Guid.NewGuid():N}.tlm");
         try
         {
@@ -152,10 +152,10 @@ public class SvmInt8Tests
             Assert.True(contents.TryGetTensor("svm.weight.scale", out var scale));
             Assert.Equal(perClass ? 2 : 1, scale.Shape.Length);
             var loaded = TextClassifierFile.Load(path);
-            var table = Assert.IsType<QuantizedClassifier>(loaded.InferenceEngine).SvmWeight;
-            Assert.NotNull(table);
-            Assert.Equal(result.Engine.SvmWeight!.Values, table.Values);
-            Assert.Equal(result.Engine.SvmWeight.Scales, table.Scales);
+            var table = Assert.IsType<Int8Table>(loaded.LinearSvm!.QuantizedWeight);
+            var saved = Assert.IsType<Int8Table>(result.Model.LinearSvm!.QuantizedWeight);
+            Assert.Equal(saved.Values, table.Values);
+            Assert.Equal(saved.Scales, table.Scales);
             Assert.Equal(perClass, table.PerColumn);
             Assert.Equal(result.Model.LinearSvm!.Weight.ToArray(), loaded.LinearSvm!.Weight.ToArray());
             var texts = ToyTopics.Make(30, seed: 4).Examples.Select(e => e.Text).ToArray();
@@ -175,10 +175,9 @@ public class SvmInt8Tests
         // What quantized files held before the int8 SVM table: no svm.weight in the header, its values F16.
         var model = Trained();
         var result = ClassifierQuantizer.Quantize(model, new QuantizationOptions());
-        var older = new QuantizedClassifier(result.Model, result.Engine.Weights, result.Engine.Type);
         var half = model.LinearSvm!.Weight.ToArray().Select(v => (float)(Half)v).ToArray();
         half.CopyTo(result.Model.LinearSvm!.Weight.AsSpan());
-        result.Model.InferenceEngine = older;
+        result.Model.SetWeightFormat(ClassifierQuantizer.SvmWeightName, null);
         var path = Path.Combine(Path.GetTempPath(), $"tinylm-{Guid.NewGuid():N}.tlm");
         try
         {
@@ -186,7 +185,8 @@ public class SvmInt8Tests
             var contents = ModelFile.Load(path);
             Assert.DoesNotContain("svm.weight", contents.Metadata[ModelFile.QuantizationKey], StringComparison.Ordinal);
             var loaded = TextClassifierFile.Load(path);
-            Assert.Null(Assert.IsType<QuantizedClassifier>(loaded.InferenceEngine).SvmWeight);
+            Assert.Equal("int8", loaded.Quantization);
+            Assert.Null(loaded.LinearSvm!.QuantizedWeight);
             Assert.Equal(half, loaded.LinearSvm!.Weight.ToArray());
         }
         finally
@@ -219,8 +219,8 @@ public class SvmInt8Tests
             var (exit, stdout, stderr) = CliRunner.Run("quantize", input, "--out", output, "--svm-scales", scales, "--calibrate", eval, "--eval", eval, "--json");
             Assert.True(exit == 0, stderr);
             Assert.Contains("\"name\":\"svm.weight\",\"format\":\"int8\"", stdout, StringComparison.Ordinal);
-            var table = Assert.IsType<QuantizedClassifier>(TextClassifierFile.Load(output).InferenceEngine).SvmWeight;
-            Assert.Equal(scales == "class", table!.PerColumn);
+            var table = Assert.IsType<Int8Table>(TextClassifierFile.Load(output).LinearSvm!.QuantizedWeight);
+            Assert.Equal(scales == "class", table.PerColumn);
         }
         var bad = CliRunner.Run("quantize", input, "--out", dir.File("bad.tlm"), "--svm-scales", "column");
         Assert.Equal(2, bad.Exit);

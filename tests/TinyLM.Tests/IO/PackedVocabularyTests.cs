@@ -66,11 +66,11 @@ public class PackedVocabularyTests
         // Callers of ModelFile see the tokenizer JSON with its word array and no extra tensor.
         var contents = ModelFile.Load(path);
         Assert.False(contents.TryGetTensor(PackedVocabulary.TensorName, out _));
-        Assert.Equal(WordsOf(model.Tokenizer), WordsOf(WordTokenizer.FromJson(contents.TokenizerJson)));
+        Assert.Equal(WordsOf(model.Words!), WordsOf(WordTokenizer.FromJson(contents.TokenizerJson)));
 
         var loaded = TextClassifierFile.Load(path);
-        Assert.Equal(WordsOf(model.Tokenizer), WordsOf(loaded.Tokenizer));
-        Assert.Contains(loaded.Tokenizer.WordIndex.Keys, k => k.Contains(' ', StringComparison.Ordinal)); // bigram entries survive
+        Assert.Equal(WordsOf(model.Words!), WordsOf(loaded.Words!));
+        Assert.Contains(loaded.Words!.WordIndex.Keys, k => k.Contains(' ', StringComparison.Ordinal)); // bigram entries survive
         Assert.Equal(model.PredictProbabilities(_texts), loaded.PredictProbabilities(_texts));
 
         // Saving what was loaded gives the same bytes.
@@ -98,7 +98,7 @@ public class PackedVocabularyTests
 
         Assert.Equal(1, ModelFile.Load(oldPath).FormatVersion);
         var old = TextClassifierFile.Load(oldPath);
-        Assert.Equal(WordsOf(model.Tokenizer), WordsOf(old.Tokenizer));
+        Assert.Equal(WordsOf(model.Words!), WordsOf(old.Words!));
         Assert.Equal(model.PredictProbabilities(_texts), old.PredictProbabilities(_texts));
         Assert.Equal(old.PredictProbabilities(_texts), TextClassifierFile.Load(newPath).PredictProbabilities(_texts));
     }

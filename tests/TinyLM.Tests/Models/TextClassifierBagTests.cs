@@ -25,7 +25,7 @@ public class TextClassifierBagTests
     {
         var train = new TextDataset("t.tsv", [new("a b c", "x", 1), new("b c d", "y", 2)]);
         var model = TextClassifier.Create(Bag with { WordBigrams = true }, train.Examples);
-        var index = model.Tokenizer.WordIndex;
+        var index = model.Words!.WordIndex;
         Assert.True(index.ContainsKey("b c") && index.ContainsKey("a b") && index.ContainsKey("c d"));
         var ids = model.Inputs.Encode("a b c zz");
         // a b c <oov>, then the known pairs "a b" and "b c" ("c zz" was never seen).
@@ -135,8 +135,8 @@ public class TextClassifierBagTests
         Assert.Contains(choice.Candidates, c => c.Bigrams == choice.Model.WordBigrams && c.NaiveBayesWeight == choice.Model.NaiveBayesWeight
                                                 && c.LinearSvmWeight == choice.Model.LinearSvmWeight);
         Assert.Contains("held-out accuracy", choice.Summary);
-        // The SVM alone needs no wide network: the recipe gives it a 1-wide placeholder.
-        Assert.Equal(choice.Model.LinearSvmWeight == 1f ? ClassifierAutoRecipe.SvmAloneEmbedDim : Bag.EmbedDim, choice.Model.EmbedDim);
+        // The SVM alone needs no network: the recipe makes such a model SVM-only.
+        Assert.Equal(choice.Model.LinearSvmWeight == 1f, choice.Model.SvmOnly);
         var model = TextClassifier.Create(choice.Model, train.Examples);
         model.Fit(train, options: choice.Training);
         Assert.True(model.Evaluate(ToyTopics.Make(90, seed: 12)).Accuracy >= 0.9);
