@@ -4,7 +4,12 @@ namespace TinyLM.Cli;
 
 public static class Program
 {
-    public static int Main(string[] args) => BuildRoot().Parse(args).Invoke();
+    public static int Main(string[] args)
+    {
+        // The library never writes to the console: a TINYLM_SIMD it could not follow as written is said here, once.
+        if (Kernels.Simd.Warning is { } simd) Console.Error.WriteLine($"warning: {simd}");
+        return BuildRoot().Parse(args).Invoke();
+    }
 
     /// <summary>The verb tree; each verb lives in its own folder and exposes a static Create().</summary>
     public static RootCommand BuildRoot()

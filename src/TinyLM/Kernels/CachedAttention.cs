@@ -18,10 +18,10 @@ public static unsafe class CachedAttention
     /// scratch, left holding the probabilities), output (d).
     /// </summary>
     public static void Head(float* q, float* keys, float* values, int stride, int len, int d, float scale, Span<float> scores, float* output) =>
-        Head(q, keys, values, stride, len, d, scale, scores, output, GemmOptions.Default.ResolvedSimd);
+        Head(q, keys, values, stride, len, d, scale, scores, output, Simd.Level);
 
     /// <summary>With an explicit SIMD path (tests force each one).</summary>
-    internal static void Head(float* q, float* keys, float* values, int stride, int len, int d, float scale, Span<float> scores, float* output, GemmSimd simd)
+    internal static void Head(float* q, float* keys, float* values, int stride, int len, int d, float scale, Span<float> scores, float* output, SimdLevel simd)
     {
         if (len < 1 || d < 0 || stride < d || scores.Length < len)
             throw new ArgumentException($"CachedAttention.Head: len {len}, d {d}, stride {stride}, {scores.Length} score floats.");
@@ -32,10 +32,10 @@ public static unsafe class CachedAttention
         fixed (float* pp = p) WeightedSum(pp, values, stride, len, d, output, simd);
     }
 
-    private static void Scores(float* q, float* keys, int stride, int len, int d, float scale, Span<float> scores, GemmSimd simd)
+    private static void Scores(float* q, float* keys, int stride, int len, int d, float scale, Span<float> scores, SimdLevel simd)
     {
         int t = 0;
-        if (simd == GemmSimd.V512 && d >= 16)
+        if (simd == SimdLevel.V512 && d >= 16)
         {
             for (; t + 4 <= len; t += 4)
             {
@@ -64,7 +64,7 @@ public static unsafe class CachedAttention
                 scores[t + 3] = s3 * scale;
             }
         }
-        else if (simd != GemmSimd.Scalar && d >= 8)
+        else if (simd >= SimdLevel.V256 && d >= 8)
         {
             for (; t + 4 <= len; t += 4)
             {
@@ -97,10 +97,10 @@ public static unsafe class CachedAttention
     }
 
     // output = Σ_t p_t·v_t, a column strip of up to four vectors at a time held in registers over every t.
-    private static void WeightedSum(float* p, float* values, int stride, int len, int d, float* output, GemmSimd simd)
+    private static void WeightedSum(float* p, float* values, int stride, int len, int d, float* output, SimdLevel simd)
     {
         int i = 0;
-        if (simd == GemmSimd.V512)
+        if (simd == SimdLevel.V512)
         {
             for (; i + 64 <= d; i += 64)
             {
@@ -138,7 +138,7 @@ public static unsafe class CachedAttention
                 i += 16 * n;
             }
         }
-        else if (simd != GemmSimd.Scalar)
+        else if (simd >= SimdLevel.V256)
         {
             for (; i + 32 <= d; i += 32)
             {

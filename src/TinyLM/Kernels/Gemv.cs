@@ -6,7 +6,7 @@ namespace TinyLM.Kernels;
 /// <summary>
 /// Matrix–vector products y = W·x (+ b) for row-major W (rows, cols): the decode step of a language model, which is
 /// bound by reading W once. Rows are dotted one after another with four accumulators, so W is read as one sequential
-/// stream, with Vector512/Vector256 and a scalar fallback (TINYLM_SIMD forces a path). Work is split over
+/// stream, with Vector512/256/128 (one loop, generic over the width) and a scalar fallback (TINYLM_SIMD forces a path). Work is split over
 /// blocks of output rows on <see cref="Threading"/>; each output is summed by one thread in a fixed order, so
 /// results are identical at every thread count. Several products can share one parallel dispatch
 /// (<see cref="MultiplyMany"/>), which saves a wake-up per matrix.
@@ -39,13 +39,14 @@ public static unsafe class Gemv
 
     /// <summary>Runs every product in one parallel dispatch. Callers keep the pointers pinned and valid.</summary>
     public static void MultiplyMany(ReadOnlySpan<Product> products) =>
-        MultiplyMany(products, GemmOptions.Default.ResolvedSimd, Threading.MaxThreads);
+        MultiplyMany(products, Simd.Level, Threading.MaxThreads);
 
     /// <summary>With an explicit path and thread budget (tests force each one without touching global state).</summary>
-    internal static void MultiplyMany(ReadOnlySpan<Product> products, GemmSimd simd, int threads)
+    internal static void MultiplyMany(ReadOnlySpan<Product> products, SimdLevel simd, int threads)
     {
         if (products.Length > GemvJob.MaxProducts) throw new ArgumentException($"Gemv.MultiplyMany: at most {GemvJob.MaxProducts} products per call, got {products.Length}.");
         var job = _job ??= new GemvJob();
+        simd = Simd.Clamp(simd);
         long work = 0;
         for (int i = 0; i < products.Length; i++) work += (long)products[i].Rows * products[i].Cols;
         // Small products are not worth waking workers for.
@@ -74,7 +75,7 @@ public static unsafe class Gemv
         public readonly int[] BlockRows = new int[MaxProducts];
         public readonly int[] FirstBlock = new int[MaxProducts];
         public int Count;
-        public GemmSimd Simd;
+        public SimdLevel Simd;
 
         public override void Run(int index)
         {
@@ -87,7 +88,7 @@ public static unsafe class Gemv
         }
     }
 
-    private static void Rows(in Product p, int r0, int r1, GemmSimd simd)
+    private static void Rows(in Product p, int r0, int r1, SimdLevel simd)
     {
         int n = p.Cols;
         for (int r = r0; r < r1; r++) p.Y[r] = RowDot(p.W + (long)r * n, p.X, n, simd);
@@ -98,58 +99,46 @@ public static unsafe class Gemv
     // One row at a time with four accumulators: the matrix is read as one sequential stream, which the hardware
     // prefetchers follow best (measured 1.4–1.6× the throughput of dotting four rows side by side, out of cache).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float RowDot(float* w, float* x, int n, GemmSimd simd)
-    {
-        int i = 0;
-        float s = 0;
-        if (simd == GemmSimd.V512 && n >= 16)
-        {
-            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
-            for (; i + 64 <= n; i += 64)
-            {
-                a0 = Vector512.FusedMultiplyAdd(Vector512.Load(w + i), Vector512.Load(x + i), a0);
-                a1 = Vector512.FusedMultiplyAdd(Vector512.Load(w + i + 16), Vector512.Load(x + i + 16), a1);
-                a2 = Vector512.FusedMultiplyAdd(Vector512.Load(w + i + 32), Vector512.Load(x + i + 32), a2);
-                a3 = Vector512.FusedMultiplyAdd(Vector512.Load(w + i + 48), Vector512.Load(x + i + 48), a3);
-            }
-            for (; i + 16 <= n; i += 16) a0 = Vector512.FusedMultiplyAdd(Vector512.Load(w + i), Vector512.Load(x + i), a0);
-            s = Vector512.Sum((a0 + a1) + (a2 + a3));
-        }
-        else if (simd != GemmSimd.Scalar && n >= 8)
-        {
-            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
-            for (; i + 32 <= n; i += 32)
-            {
-                a0 = Vector256.FusedMultiplyAdd(Vector256.Load(w + i), Vector256.Load(x + i), a0);
-                a1 = Vector256.FusedMultiplyAdd(Vector256.Load(w + i + 8), Vector256.Load(x + i + 8), a1);
-                a2 = Vector256.FusedMultiplyAdd(Vector256.Load(w + i + 16), Vector256.Load(x + i + 16), a2);
-                a3 = Vector256.FusedMultiplyAdd(Vector256.Load(w + i + 24), Vector256.Load(x + i + 24), a3);
-            }
-            for (; i + 8 <= n; i += 8) a0 = Vector256.FusedMultiplyAdd(Vector256.Load(w + i), Vector256.Load(x + i), a0);
-            s = Vector256.Sum((a0 + a1) + (a2 + a3));
-        }
-        for (; i < n; i++) s += w[i] * x[i];
-        return s;
-    }
+    private static float RowDot(float* w, float* x, int n, SimdLevel simd) => Dot(w, x, n, simd, fourChains: true);
 
     /// <summary>Σ a[i]·b[i] with the chosen path (also used by attention over the KV cache).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static float Dot(float* a, float* b, int n, GemmSimd simd)
+    internal static float Dot(float* a, float* b, int n, SimdLevel simd) => Dot(a, b, n, simd, fourChains: false);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Dot(float* a, float* b, int n, SimdLevel simd, bool fourChains) => simd switch
     {
-        int i = 0;
-        float s = 0;
-        if (simd == GemmSimd.V512 && n >= 16)
-        {
-            var acc = Vector512<float>.Zero;
-            for (; i + 16 <= n; i += 16) acc = Vector512.FusedMultiplyAdd(Vector512.Load(a + i), Vector512.Load(b + i), acc);
-            s = Vector512.Sum(acc);
-        }
-        else if (simd != GemmSimd.Scalar && n >= 8)
-        {
-            var acc = Vector256<float>.Zero;
-            for (; i + 8 <= n; i += 8) acc = Vector256.FusedMultiplyAdd(Vector256.Load(a + i), Vector256.Load(b + i), acc);
-            s = Vector256.Sum(acc);
-        }
+        // A row shorter than one Vector512 still takes the Vector256 loop.
+        SimdLevel.V512 when n >= 16 => Dot<Ops512, Vector512<float>>(a, b, n, fourChains),
+        SimdLevel.V512 or SimdLevel.V256 => Dot<Ops256, Vector256<float>>(a, b, n, fourChains),
+        SimdLevel.V128 => Dot<Ops128, Vector128<float>>(a, b, n, fourChains),
+        _ => Tail(a, b, 0, n, 0f),
+    };
+
+    // The loop once for every width; fourChains is a constant at each call site, so the JIT keeps one form.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Dot<TOps, TV>(float* a, float* b, int n, bool fourChains) where TOps : IVectorOps<TV> where TV : struct
+    {
+        int c = TOps.Count, i = 0;
+        if (n < c) return Tail(a, b, 0, n, 0f);
+        TV a0 = default, a1 = default, a2 = default, a3 = default;
+        if (fourChains)
+            for (; i + 4 * c <= n; i += 4 * c)
+            {
+                a0 = TOps.MultiplyAdd(TOps.Load(a + i), TOps.Load(b + i), a0);
+                a1 = TOps.MultiplyAdd(TOps.Load(a + i + c), TOps.Load(b + i + c), a1);
+                a2 = TOps.MultiplyAdd(TOps.Load(a + i + 2 * c), TOps.Load(b + i + 2 * c), a2);
+                a3 = TOps.MultiplyAdd(TOps.Load(a + i + 3 * c), TOps.Load(b + i + 3 * c), a3);
+            }
+        for (; i + c <= n; i += c) a0 = TOps.MultiplyAdd(TOps.Load(a + i), TOps.Load(b + i), a0);
+        float s = fourChains ? TOps.Sum(TOps.Add(TOps.Add(a0, a1), TOps.Add(a2, a3))) : TOps.Sum(a0);
+        return Tail(a, b, i, n, s);
+    }
+
+    // s + Σ a[i]·b[i] over [i, n), in order, unfused (the scalar path and every vector path's tail).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Tail(float* a, float* b, int i, int n, float s)
+    {
         for (; i < n; i++) s += a[i] * b[i];
         return s;
     }

@@ -13,10 +13,10 @@ public static class NormKernels
     /// </summary>
     public static void LayerNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, Span<float> y,
         Span<float> mean, Span<float> rstd, int rows, int n, float eps) =>
-        LayerNorm(x, w, b, y, mean, rstd, rows, n, eps, GemmOptions.Default.ResolvedSimd, Threading.MaxThreads);
+        LayerNorm(x, w, b, y, mean, rstd, rows, n, eps, Simd.Level, Threading.MaxThreads);
 
     internal static unsafe void LayerNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, Span<float> y,
-        Span<float> mean, Span<float> rstd, int rows, int n, float eps, GemmSimd simd, int threads)
+        Span<float> mean, Span<float> rstd, int rows, int n, float eps, SimdLevel simd, int threads)
     {
         CheckLayerNorm("NormKernels.LayerNorm", x.Length, y.Length, w.Length, b.Length, mean.Length, rstd.Length, rows, n);
         fixed (float* px = x, pw = w, pb = b, py = y, pm = mean, pr = rstd)
@@ -34,10 +34,10 @@ public static class NormKernels
     /// </summary>
     public static void LayerNormBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> mean,
         ReadOnlySpan<float> rstd, ReadOnlySpan<float> g, Span<float> dx, Span<float> dw, Span<float> db, int rows, int n) =>
-        LayerNormBackward(x, w, mean, rstd, g, dx, dw, db, rows, n, GemmOptions.Default.ResolvedSimd, Threading.MaxThreads);
+        LayerNormBackward(x, w, mean, rstd, g, dx, dw, db, rows, n, Simd.Level, Threading.MaxThreads);
 
     internal static unsafe void LayerNormBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> mean,
-        ReadOnlySpan<float> rstd, ReadOnlySpan<float> g, Span<float> dx, Span<float> dw, Span<float> db, int rows, int n, GemmSimd simd, int threads)
+        ReadOnlySpan<float> rstd, ReadOnlySpan<float> g, Span<float> dx, Span<float> dw, Span<float> db, int rows, int n, SimdLevel simd, int threads)
     {
         CheckLayerNorm("NormKernels.LayerNormBackward", x.Length, g.Length, w.Length, 0, mean.Length, rstd.Length, rows, n);
         if ((!dx.IsEmpty && dx.Length < (long)rows * n) || (!dw.IsEmpty && dw.Length < n) || (!db.IsEmpty && db.Length < n))
@@ -80,10 +80,10 @@ public static class NormKernels
         protected float* X, W, B, Y, Mean, Rstd, G, Dx, Partials;
         protected int Rows, N;
         protected float Eps;
-        protected GemmSimd Simd;
+        protected SimdLevel Simd;
 
         public void Set(float* x, float* w, float* b, float* y, float* mean, float* rstd, float* g, float* dx, float* partials,
-            int rows, int n, float eps, GemmSimd simd)
+            int rows, int n, float eps, SimdLevel simd)
         {
             X = x; W = w; B = b; Y = y; Mean = mean; Rstd = rstd; G = g; Dx = dx; Partials = partials;
             Rows = rows; N = n; Eps = eps; Simd = simd;
@@ -104,7 +104,7 @@ public static class NormKernels
                 Mean[r] = mu;
                 Rstd[r] = rs;
                 int i = 0;
-                if (Simd == GemmSimd.V512)
+                if (Simd == SimdLevel.V512)
                     for (; i + 16 <= N; i += 16)
                     {
                         var v = (Vector512.Load(xr + i) - Vector512.Create(mu)) * Vector512.Create(rs);
@@ -112,7 +112,7 @@ public static class NormKernels
                         if (B != null) v += Vector512.Load(B + i);
                         v.Store(yr + i);
                     }
-                if (Simd != GemmSimd.Scalar)
+                if (Simd >= SimdLevel.V256)
                     for (; i + 8 <= N; i += 8)
                     {
                         var v = (Vector256.Load(xr + i) - Vector256.Create(mu)) * Vector256.Create(rs);
@@ -146,7 +146,7 @@ public static class NormKernels
                 // Σ g·w and Σ g·w·x̂, with x̂ = (x − μ)·rstd.
                 float sumG = 0, sumGX = 0;
                 int i = 0;
-                if (Simd == GemmSimd.V512 && N >= 16)
+                if (Simd == SimdLevel.V512 && N >= 16)
                 {
                     Vector512<float> aG = default, aGX = default;
                     for (; i + 16 <= N; i += 16)
@@ -165,7 +165,7 @@ public static class NormKernels
                     sumG = Vector512.Sum(aG);
                     sumGX = Vector512.Sum(aGX);
                 }
-                else if (Simd != GemmSimd.Scalar && N >= 8)
+                else if (Simd >= SimdLevel.V256 && N >= 8)
                 {
                     Vector256<float> aG = default, aGX = default;
                     for (; i + 8 <= N; i += 8)
@@ -200,7 +200,7 @@ public static class NormKernels
                 float* dr = Dx + (long)r * N;
                 float mG = sumG / N, mGX = sumGX / N;
                 i = 0;
-                if (Simd == GemmSimd.V512)
+                if (Simd == SimdLevel.V512)
                     for (; i + 16 <= N; i += 16)
                     {
                         var xh = (Vector512.Load(xr + i) - Vector512.Create(mu)) * Vector512.Create(rs);
@@ -208,7 +208,7 @@ public static class NormKernels
                         var v = (gh - Vector512.Create(mG) - xh * Vector512.Create(mGX)) * Vector512.Create(rs);
                         (Vector512.Load(dr + i) + v).Store(dr + i);
                     }
-                if (Simd != GemmSimd.Scalar)
+                if (Simd >= SimdLevel.V256)
                     for (; i + 8 <= N; i += 8)
                     {
                         var xh = (Vector256.Load(xr + i) - Vector256.Create(mu)) * Vector256.Create(rs);
@@ -227,11 +227,11 @@ public static class NormKernels
     }
 
     // Σ (a − shift)·(b − shift) over n floats, or Σ a when b is null; vector lanes first, then the tail.
-    private static unsafe float Sum(float* a, float* b, float shift, int n, GemmSimd simd)
+    private static unsafe float Sum(float* a, float* b, float shift, int n, SimdLevel simd)
     {
         int i = 0;
         float s = 0;
-        if (simd == GemmSimd.V512 && n >= 16)
+        if (simd == SimdLevel.V512 && n >= 16)
         {
             var acc = Vector512<float>.Zero;
             var sh = Vector512.Create(shift);
@@ -242,7 +242,7 @@ public static class NormKernels
             }
             s = Vector512.Sum(acc);
         }
-        else if (simd != GemmSimd.Scalar && n >= 8)
+        else if (simd >= SimdLevel.V256 && n >= 8)
         {
             var acc = Vector256<float>.Zero;
             var sh = Vector256.Create(shift);
