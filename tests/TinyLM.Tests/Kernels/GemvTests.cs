@@ -56,7 +56,7 @@ public unsafe class GemvTests
         {
             var y = new float[340];
             fixed (float* p1 = w1, p2 = w2, px = x, py = y)
-                Gemv.MultiplyMany([new Gemv.Product(p1, px, py, null, 300, 96), new Gemv.Product(p2, px, py + 300, null, 40, 96)], Simd.Hardware, threads);
+                Gemv.MultiplyMany([new Gemv.Product(p1, px, py, null, 300, 96), new Gemv.Product(p2, px, py + 300, null, 40, 96)], Simd.Level, threads);
             return y;
         }
         var one = Run(1);
