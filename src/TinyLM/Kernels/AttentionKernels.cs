@@ -149,12 +149,12 @@ public static unsafe class AttentionKernels
             }
             if (Simd == SimdLevel.V256)
             {
-                for (; j < n; j += 8)
-                {
-                    var acc = Vector256<float>.Zero;
-                    for (int c = 0; c < D; c++) acc = Vector256.FusedMultiplyAdd(Vector256.Create(x[c]), Vector256.Load(mt + c * Tp + j), acc);
-                    acc.Store(s + j);
-                }
+                RowTimesTransposed<Ops256, Vector256<float>>(x, mt, n, s);
+                return;
+            }
+            if (Simd == SimdLevel.V128)
+            {
+                RowTimesTransposed<Ops128, Vector128<float>>(x, mt, n, s);
                 return;
             }
             for (; j < n; j++)
@@ -162,6 +162,17 @@ public static unsafe class AttentionKernels
                 float acc = 0;
                 for (int c = 0; c < D; c++) acc += x[c] * mt[c * Tp + j];
                 s[j] = acc;
+            }
+        }
+
+        // One vector of columns at a time (n is padded to the width): one multiply-add chain over c per column.
+        private void RowTimesTransposed<TOps, TV>(float* x, float* mt, int n, float* s) where TOps : IVectorOps<TV> where TV : struct
+        {
+            for (int j = 0; j < n; j += TOps.Count)
+            {
+                var acc = default(TV);
+                for (int c = 0; c < D; c++) acc = TOps.MultiplyAdd(TOps.Broadcast(x[c]), TOps.Load(mt + c * Tp + j), acc);
+                TOps.Store(acc, s + j);
             }
         }
 
@@ -210,19 +221,27 @@ public static unsafe class AttentionKernels
                     acc.Store(y + c);
                 }
             }
-            if (Simd >= SimdLevel.V256)
-                for (; c + 8 <= D; c += 8)
-                {
-                    var acc = accumulate ? Vector256.Load(y + c) : Vector256<float>.Zero;
-                    for (int j = 0; j < n; j++) acc = Vector256.FusedMultiplyAdd(Vector256.Create(w[j]), Vector256.Load(rows + (long)j * ld + c), acc);
-                    acc.Store(y + c);
-                }
+            // Columns a V512 block leaves, and every column below V512: one multiply-add chain over j per column.
+            if (Simd >= SimdLevel.V256) c = WeightedColumns<Ops256, Vector256<float>>(w, n, rows, ld, y, accumulate, c);
+            else if (Simd == SimdLevel.V128) c = WeightedColumns<Ops128, Vector128<float>>(w, n, rows, ld, y, accumulate, c);
             for (; c < D; c++)
             {
                 float acc = accumulate ? y[c] : 0f;
                 for (int j = 0; j < n; j++) acc = MathF.FusedMultiplyAdd(w[j], rows[(long)j * ld + c], acc);
                 y[c] = acc;
             }
+        }
+
+        private int WeightedColumns<TOps, TV>(float* w, int n, float* rows, int ld, float* y, bool accumulate, int c)
+            where TOps : IVectorOps<TV> where TV : struct
+        {
+            for (; c + TOps.Count <= D; c += TOps.Count)
+            {
+                var acc = accumulate ? TOps.Load(y + c) : default;
+                for (int j = 0; j < n; j++) acc = TOps.MultiplyAdd(TOps.Broadcast(w[j]), TOps.Load(rows + (long)j * ld + c), acc);
+                TOps.Store(acc, y + c);
+            }
+            return c;
         }
 
         // rows[j] += w[j]·x for j < n (rows of D floats, contiguous).
@@ -238,16 +257,21 @@ public static unsafe class AttentionKernels
                     var av = Vector512.Create(a);
                     for (; c + 16 <= D; c += 16) Vector512.FusedMultiplyAdd(av, Vector512.Load(x + c), Vector512.Load(r + c)).Store(r + c);
                 }
-                if (Simd >= SimdLevel.V256)
-                {
-                    var av = Vector256.Create(a);
-                    for (; c + 8 <= D; c += 8) Vector256.FusedMultiplyAdd(av, Vector256.Load(x + c), Vector256.Load(r + c)).Store(r + c);
-                }
+                if (Simd >= SimdLevel.V256) c = ScaledAdd<Ops256, Vector256<float>>(a, x, r, c);
+                else if (Simd == SimdLevel.V128) c = ScaledAdd<Ops128, Vector128<float>>(a, x, r, c);
                 for (; c < D; c++) r[c] = MathF.FusedMultiplyAdd(a, x[c], r[c]);
             }
         }
 
-        protected int Width => Simd switch { SimdLevel.V512 => 16, SimdLevel.V256 => 8, _ => 1 };
+        // r[c] += a·x[c] over whole vectors from c; returns where it stopped.
+        private int ScaledAdd<TOps, TV>(float a, float* x, float* r, int c) where TOps : IVectorOps<TV> where TV : struct
+        {
+            var av = TOps.Broadcast(a);
+            for (; c + TOps.Count <= D; c += TOps.Count) TOps.Store(TOps.MultiplyAdd(av, TOps.Load(x + c), TOps.Load(r + c)), r + c);
+            return c;
+        }
+
+        protected int Width => Simd switch { SimdLevel.V512 => 16, SimdLevel.V256 => 8, SimdLevel.V128 => 4, _ => 1 };
 
         protected int Padded(int n)
         {

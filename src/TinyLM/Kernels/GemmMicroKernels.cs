@@ -58,8 +58,8 @@ internal static unsafe class GemmEpilogue
 
 /// <summary>
 /// AVX-512 kernel, 8×32: 16 accumulators + 2 B vectors + 1 broadcast of the 32 zmm registers. Eight rows
-/// divide the power-of-two shapes that models use, so few tiles are partial. Only chosen where Vector512
-/// is hardware-accelerated; tests force it elsewhere (software-emulated, slow but exact).
+/// divide the power-of-two shapes that models use, so few tiles are partial. Only run at <see cref="SimdLevel.V512"/>,
+/// which the switch grants only where the CPU has AVX-512.
 /// </summary>
 [SkipLocalsInit] // the partial-tile spill buffer is fully written before it is read
 internal readonly unsafe struct GemmKernel8x32 : IGemmMicroKernel

@@ -150,7 +150,7 @@ public static unsafe class BlockQuant
     }
 
     /// <summary>Block dots have scalar, Vector128 and Vector256 paths; V512 requests run the Vector256 one.</summary>
-    internal static SimdLevel BlockLevel(SimdLevel simd) => Simd.Clamp(simd) == SimdLevel.V512 ? SimdLevel.V256 : Simd.Clamp(simd);
+    internal static SimdLevel BlockLevel(SimdLevel simd) => (SimdLevel)Math.Min((int)Simd.Clamp(simd), (int)SimdLevel.V256);
 
     /// <summary>The float scale of the block starting at <paramref name="block"/>.</summary>
     internal static float Scale(ReadOnlySpan<byte> block) => (float)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(block));
