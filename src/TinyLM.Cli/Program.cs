@@ -8,6 +8,8 @@ public static class Program
 {
     public static int Main(string[] args)
     {
+        // The library never writes to the console: a TINYLM_SIMD it could not follow as written is said here, once.
+        if (Kernels.Simd.Warning is { } simd) Console.Error.WriteLine($"warning: {simd}");
         var parse = BuildRoot().Parse(args);
         if (parse.Errors.Count == 0) return parse.Invoke();
         // A usage error: say what is wrong and where the help is, rather than print the whole help (exit 2, docs/cli.md).

@@ -32,7 +32,7 @@ public static class BenchCommand
             AllowMultipleArgumentsPerToken = true,
         };
         var gemm = new Command("gemm", "SGEMM GFLOPS, TinyLM vs OpenBLAS, for C (m×n) = op(A) (m×k)·op(B) (k×n), row-major. "
-            + "The kernel column names TinyLM's path (SIMD level, tile, direct or packed); TINYLM_SIMD=scalar|v256|v512 and "
+            + "The kernel column names TinyLM's path (SIMD level, tile, direct or packed); TINYLM_SIMD=scalar|v128|v256|v512 and "
             + "TINYLM_GEMM=direct|packed force one, OPENBLAS_CORETYPE (e.g. Haswell) forces OpenBLAS's.");
         gemm.AddOptions([SharedOptions.Json, threads, trials, shapes]);
         gemm.SetRunner(parseResult => RunGemm(parseResult.GetValue(SharedOptions.Json), parseResult.GetValue(threads), parseResult.GetValue(trials),

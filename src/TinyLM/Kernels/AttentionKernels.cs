@@ -25,10 +25,10 @@ public static unsafe class AttentionKernels
     /// </summary>
     public static void CausalForward(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, Span<float> o, Span<float> p,
         int batch, int t, int heads, int kvHeads, int headDim, float scale) =>
-        CausalForward(q, k, v, o, p, batch, t, heads, kvHeads, headDim, scale, GemmOptions.Default.ResolvedSimd, Threading.MaxThreads);
+        CausalForward(q, k, v, o, p, batch, t, heads, kvHeads, headDim, scale, Simd.Level, Threading.MaxThreads);
 
     internal static void CausalForward(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, Span<float> o, Span<float> p,
-        int batch, int t, int heads, int kvHeads, int headDim, float scale, GemmSimd simd, int threads)
+        int batch, int t, int heads, int kvHeads, int headDim, float scale, SimdLevel simd, int threads)
     {
         Check("AttentionKernels.CausalForward", q.Length, k.Length, v.Length, o.Length, p.Length, batch, t, heads, kvHeads, headDim);
         fixed (float* pq = q, pk = k, pv = v, po = o, pp = p)
@@ -45,11 +45,11 @@ public static unsafe class AttentionKernels
     /// </summary>
     public static void CausalBackward(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, ReadOnlySpan<float> p,
         ReadOnlySpan<float> dOut, Span<float> dq, Span<float> dk, Span<float> dv, int batch, int t, int heads, int kvHeads, int headDim, float scale) =>
-        CausalBackward(q, k, v, p, dOut, dq, dk, dv, batch, t, heads, kvHeads, headDim, scale, GemmOptions.Default.ResolvedSimd, Threading.MaxThreads);
+        CausalBackward(q, k, v, p, dOut, dq, dk, dv, batch, t, heads, kvHeads, headDim, scale, Simd.Level, Threading.MaxThreads);
 
     internal static void CausalBackward(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, ReadOnlySpan<float> p,
         ReadOnlySpan<float> dOut, Span<float> dq, Span<float> dk, Span<float> dv, int batch, int t, int heads, int kvHeads, int headDim, float scale,
-        GemmSimd simd, int threads)
+        SimdLevel simd, int threads)
     {
         Check("AttentionKernels.CausalBackward", q.Length, k.Length, v.Length, dOut.Length, p.Length, batch, t, heads, kvHeads, headDim);
         long qLen = (long)batch * t * heads * headDim, kvLen = (long)batch * t * kvHeads * headDim;
@@ -86,9 +86,9 @@ public static unsafe class AttentionKernels
         protected float* Q, K, V, O, P, DO;
         protected int T, H, Hkv, D, G, Tp;
         protected float Scale;
-        protected GemmSimd Simd;
+        protected SimdLevel Simd;
 
-        public void Set(float* q, float* k, float* v, float* o, float* p, float* dOut, int t, int h, int hkv, int d, float scale, GemmSimd simd)
+        public void Set(float* q, float* k, float* v, float* o, float* p, float* dOut, int t, int h, int hkv, int d, float scale, SimdLevel simd)
         {
             Q = q; K = k; V = v; O = o; P = p; DO = dOut;
             T = t; H = h; Hkv = hkv; D = d; G = h / hkv; Scale = scale; Simd = simd;
@@ -110,7 +110,7 @@ public static unsafe class AttentionKernels
         protected void RowTimesTransposed(float* x, float* mt, int n, float* s)
         {
             int j = 0;
-            if (Simd == GemmSimd.V512)
+            if (Simd == SimdLevel.V512)
             {
                 // Four column blocks at once: four independent FMA chains per broadcast of x[c].
                 for (; j + 64 <= n; j += 64)
@@ -147,14 +147,14 @@ public static unsafe class AttentionKernels
                 }
                 return;
             }
-            if (Simd == GemmSimd.V256)
+            if (Simd == SimdLevel.V256)
             {
-                for (; j < n; j += 8)
-                {
-                    var acc = Vector256<float>.Zero;
-                    for (int c = 0; c < D; c++) acc = Vector256.FusedMultiplyAdd(Vector256.Create(x[c]), Vector256.Load(mt + c * Tp + j), acc);
-                    acc.Store(s + j);
-                }
+                RowTimesTransposed<Ops256, Vector256<float>>(x, mt, n, s);
+                return;
+            }
+            if (Simd == SimdLevel.V128)
+            {
+                RowTimesTransposed<Ops128, Vector128<float>>(x, mt, n, s);
                 return;
             }
             for (; j < n; j++)
@@ -165,11 +165,22 @@ public static unsafe class AttentionKernels
             }
         }
 
+        // One vector of columns at a time (n is padded to the width): one multiply-add chain over c per column.
+        private void RowTimesTransposed<TOps, TV>(float* x, float* mt, int n, float* s) where TOps : IVectorOps<TV> where TV : struct
+        {
+            for (int j = 0; j < n; j += TOps.Count)
+            {
+                var acc = default(TV);
+                for (int c = 0; c < D; c++) acc = TOps.MultiplyAdd(TOps.Broadcast(x[c]), TOps.Load(mt + c * Tp + j), acc);
+                TOps.Store(acc, s + j);
+            }
+        }
+
         // y[0..D) (= or +=) Σ_{j<n} w[j]·rows[j] with rows of D floats at stride ld.
         protected void WeightedRows(float* w, int n, float* rows, int ld, float* y, bool accumulate)
         {
             int c = 0;
-            if (Simd == GemmSimd.V512)
+            if (Simd == SimdLevel.V512)
             {
                 // 32 columns and two rows per iteration: four independent FMA chains.
                 for (; c + 32 <= D; c += 32)
@@ -210,19 +221,27 @@ public static unsafe class AttentionKernels
                     acc.Store(y + c);
                 }
             }
-            if (Simd != GemmSimd.Scalar)
-                for (; c + 8 <= D; c += 8)
-                {
-                    var acc = accumulate ? Vector256.Load(y + c) : Vector256<float>.Zero;
-                    for (int j = 0; j < n; j++) acc = Vector256.FusedMultiplyAdd(Vector256.Create(w[j]), Vector256.Load(rows + (long)j * ld + c), acc);
-                    acc.Store(y + c);
-                }
+            // Columns a V512 block leaves, and every column below V512: one multiply-add chain over j per column.
+            if (Simd >= SimdLevel.V256) c = WeightedColumns<Ops256, Vector256<float>>(w, n, rows, ld, y, accumulate, c);
+            else if (Simd == SimdLevel.V128) c = WeightedColumns<Ops128, Vector128<float>>(w, n, rows, ld, y, accumulate, c);
             for (; c < D; c++)
             {
                 float acc = accumulate ? y[c] : 0f;
                 for (int j = 0; j < n; j++) acc = MathF.FusedMultiplyAdd(w[j], rows[(long)j * ld + c], acc);
                 y[c] = acc;
             }
+        }
+
+        private int WeightedColumns<TOps, TV>(float* w, int n, float* rows, int ld, float* y, bool accumulate, int c)
+            where TOps : IVectorOps<TV> where TV : struct
+        {
+            for (; c + TOps.Count <= D; c += TOps.Count)
+            {
+                var acc = accumulate ? TOps.Load(y + c) : default;
+                for (int j = 0; j < n; j++) acc = TOps.MultiplyAdd(TOps.Broadcast(w[j]), TOps.Load(rows + (long)j * ld + c), acc);
+                TOps.Store(acc, y + c);
+            }
+            return c;
         }
 
         // rows[j] += w[j]·x for j < n (rows of D floats, contiguous).
@@ -233,21 +252,26 @@ public static unsafe class AttentionKernels
                 float a = w[j];
                 float* r = rows + j * D;
                 int c = 0;
-                if (Simd == GemmSimd.V512)
+                if (Simd == SimdLevel.V512)
                 {
                     var av = Vector512.Create(a);
                     for (; c + 16 <= D; c += 16) Vector512.FusedMultiplyAdd(av, Vector512.Load(x + c), Vector512.Load(r + c)).Store(r + c);
                 }
-                if (Simd != GemmSimd.Scalar)
-                {
-                    var av = Vector256.Create(a);
-                    for (; c + 8 <= D; c += 8) Vector256.FusedMultiplyAdd(av, Vector256.Load(x + c), Vector256.Load(r + c)).Store(r + c);
-                }
+                if (Simd >= SimdLevel.V256) c = ScaledAdd<Ops256, Vector256<float>>(a, x, r, c);
+                else if (Simd == SimdLevel.V128) c = ScaledAdd<Ops128, Vector128<float>>(a, x, r, c);
                 for (; c < D; c++) r[c] = MathF.FusedMultiplyAdd(a, x[c], r[c]);
             }
         }
 
-        protected int Width => Simd switch { GemmSimd.V512 => 16, GemmSimd.V256 => 8, _ => 1 };
+        // r[c] += a·x[c] over whole vectors from c; returns where it stopped.
+        private int ScaledAdd<TOps, TV>(float a, float* x, float* r, int c) where TOps : IVectorOps<TV> where TV : struct
+        {
+            var av = TOps.Broadcast(a);
+            for (; c + TOps.Count <= D; c += TOps.Count) TOps.Store(TOps.MultiplyAdd(av, TOps.Load(x + c), TOps.Load(r + c)), r + c);
+            return c;
+        }
+
+        protected int Width => Simd switch { SimdLevel.V512 => 16, SimdLevel.V256 => 8, SimdLevel.V128 => 4, _ => 1 };
 
         protected int Padded(int n)
         {

@@ -155,7 +155,7 @@ public static class ElementwiseKernels
     {
         if (x.Length != g.Length || d.Length != g.Length) throw new ArgumentException("ReluBackward: span lengths differ.");
         int i = 0;
-        if (Vector256.IsHardwareAccelerated)
+        if (Simd.Level >= SimdLevel.V256)
         {
             for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
             {

@@ -40,7 +40,7 @@ public static class GeluKernels
 
     private static unsafe void Run(float* x, float* g, float* d, int n, bool backward, bool accumulate)
     {
-        var simd = GemmOptions.Default.ResolvedSimd;
+        var simd = Simd.Level;
         int chunks = (n + Chunk - 1) / Chunk;
         if (chunks <= 1)
         {
@@ -52,7 +52,7 @@ public static class GeluKernels
         Threading.For(chunks, job);
     }
 
-    private static unsafe void Slice(float* x, float* g, float* d, int n, bool backward, bool accumulate, GemmSimd simd)
+    private static unsafe void Slice(float* x, float* g, float* d, int n, bool backward, bool accumulate, SimdLevel simd)
     {
         if (backward) Backward(new ReadOnlySpan<float>(x, n), new ReadOnlySpan<float>(g, n), new Span<float>(d, n), accumulate, simd);
         else Forward(new ReadOnlySpan<float>(x, n), new Span<float>(d, n), simd);
@@ -63,7 +63,7 @@ public static class GeluKernels
         public nint X, G, D;
         public int N;
         public bool Backward, Accumulate;
-        public GemmSimd Simd;
+        public SimdLevel Simd;
 
         public override void Run(int index)
         {
@@ -72,19 +72,19 @@ public static class GeluKernels
         }
     }
 
-    internal static unsafe void Forward(ReadOnlySpan<float> x, Span<float> y, GemmSimd simd)
+    internal static unsafe void Forward(ReadOnlySpan<float> x, Span<float> y, SimdLevel simd)
     {
         if (y.Length != x.Length) throw new ArgumentException($"GeluKernels.Forward: x has {x.Length} floats, y {y.Length}.");
         int n = x.Length, i = 0;
         fixed (float* px = x, py = y)
         {
-            if (simd == GemmSimd.V512)
+            if (simd == SimdLevel.V512)
                 for (; i + 16 <= n; i += 16)
                 {
                     var v = Vector512.Load(px + i);
                     (v * Cdf(v, out _)).Store(py + i);
                 }
-            if (simd != GemmSimd.Scalar)
+            if (simd >= SimdLevel.V256)
                 for (; i + 8 <= n; i += 8)
                 {
                     var v = Vector256.Load(px + i);
@@ -94,14 +94,14 @@ public static class GeluKernels
         }
     }
 
-    internal static unsafe void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> g, Span<float> dx, bool accumulate, GemmSimd simd)
+    internal static unsafe void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> g, Span<float> dx, bool accumulate, SimdLevel simd)
     {
         if (g.Length != x.Length || dx.Length != x.Length)
             throw new ArgumentException($"GeluKernels.Backward: x {x.Length}, g {g.Length}, dx {dx.Length} floats differ.");
         int n = x.Length, i = 0;
         fixed (float* px = x, pg = g, pd = dx)
         {
-            if (simd == GemmSimd.V512)
+            if (simd == SimdLevel.V512)
                 for (; i + 16 <= n; i += 16)
                 {
                     var v = Vector512.Load(px + i);
@@ -109,7 +109,7 @@ public static class GeluKernels
                     var d = Vector512.Load(pg + i) * Vector512.FusedMultiplyAdd(v * Vector512.Create(InvSqrt2Pi), e, phi);
                     (accumulate ? Vector512.Load(pd + i) + d : d).Store(pd + i);
                 }
-            if (simd != GemmSimd.Scalar)
+            if (simd >= SimdLevel.V256)
                 for (; i + 8 <= n; i += 8)
                 {
                     var v = Vector256.Load(px + i);

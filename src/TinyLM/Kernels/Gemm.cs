@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace TinyLM.Kernels;
 
 /// <summary>
@@ -60,13 +62,16 @@ public static unsafe partial class Gemm
             return;
         }
         int threads = Math.Max(1, options.Threads);
-        switch (options.ResolvedSimd)
+        switch (options.ResolvedLevel)
         {
-            case GemmSimd.V512:
+            case SimdLevel.V512:
                 GemmDriver<GemmKernel8x32>.Multiply(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, options.Algorithm, threads);
                 break;
-            case GemmSimd.V256:
-                GemmDriver<GemmKernel6x16>.Multiply(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, options.Algorithm, threads);
+            case SimdLevel.V256:
+                GemmDriver<GemmKernel6Rows<Ops256, Vector256<float>>>.Multiply(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, options.Algorithm, threads);
+                break;
+            case SimdLevel.V128:
+                GemmDriver<GemmKernel6Rows<Ops128, Vector128<float>>>.Multiply(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, options.Algorithm, threads);
                 break;
             default:
                 GemmDriver<GemmKernelScalar4x4>.Multiply(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, options.Algorithm, threads);
@@ -87,14 +92,18 @@ public static unsafe partial class Gemm
             return;
         }
         int threads = Math.Max(1, options.Threads);
-        switch (options.ResolvedSimd)
+        switch (options.ResolvedLevel)
         {
-            case GemmSimd.V512:
+            case SimdLevel.V512:
                 GemmDriver<GemmKernel8x32>.MultiplyBatched(transA, transB, batch, m, n, k, alpha, a, lda, strideA, b, ldb, strideB,
                     beta, c, ldc, strideC, options.Algorithm, threads);
                 break;
-            case GemmSimd.V256:
-                GemmDriver<GemmKernel6x16>.MultiplyBatched(transA, transB, batch, m, n, k, alpha, a, lda, strideA, b, ldb, strideB,
+            case SimdLevel.V256:
+                GemmDriver<GemmKernel6Rows<Ops256, Vector256<float>>>.MultiplyBatched(transA, transB, batch, m, n, k, alpha, a, lda, strideA, b, ldb, strideB,
+                    beta, c, ldc, strideC, options.Algorithm, threads);
+                break;
+            case SimdLevel.V128:
+                GemmDriver<GemmKernel6Rows<Ops128, Vector128<float>>>.MultiplyBatched(transA, transB, batch, m, n, k, alpha, a, lda, strideA, b, ldb, strideB,
                     beta, c, ldc, strideC, options.Algorithm, threads);
                 break;
             default:
@@ -111,10 +120,11 @@ public static unsafe partial class Gemm
     public static string DescribePath(bool transA, bool transB, int m, int n, int k)
     {
         var options = GemmOptions.Default;
-        return options.ResolvedSimd switch
+        return options.ResolvedLevel switch
         {
-            GemmSimd.V512 => GemmDriver<GemmKernel8x32>.Describe(transA, transB, m, n, k, options.Algorithm, "v512"),
-            GemmSimd.V256 => GemmDriver<GemmKernel6x16>.Describe(transA, transB, m, n, k, options.Algorithm, "v256"),
+            SimdLevel.V512 => GemmDriver<GemmKernel8x32>.Describe(transA, transB, m, n, k, options.Algorithm, "v512"),
+            SimdLevel.V256 => GemmDriver<GemmKernel6Rows<Ops256, Vector256<float>>>.Describe(transA, transB, m, n, k, options.Algorithm, "v256"),
+            SimdLevel.V128 => GemmDriver<GemmKernel6Rows<Ops128, Vector128<float>>>.Describe(transA, transB, m, n, k, options.Algorithm, "v128"),
             _ => GemmDriver<GemmKernelScalar4x4>.Describe(transA, transB, m, n, k, options.Algorithm, "scalar"),
         };
     }

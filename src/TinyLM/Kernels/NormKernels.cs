@@ -13,10 +13,10 @@ public static class NormKernels
     /// </summary>
     public static void LayerNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, Span<float> y,
         Span<float> mean, Span<float> rstd, int rows, int n, float eps) =>
-        LayerNorm(x, w, b, y, mean, rstd, rows, n, eps, GemmOptions.Default.ResolvedSimd, Threading.MaxThreads);
+        LayerNorm(x, w, b, y, mean, rstd, rows, n, eps, Simd.Level, Threading.MaxThreads);
 
     internal static unsafe void LayerNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, Span<float> y,
-        Span<float> mean, Span<float> rstd, int rows, int n, float eps, GemmSimd simd, int threads)
+        Span<float> mean, Span<float> rstd, int rows, int n, float eps, SimdLevel simd, int threads)
     {
         CheckLayerNorm("NormKernels.LayerNorm", x.Length, y.Length, w.Length, b.Length, mean.Length, rstd.Length, rows, n);
         fixed (float* px = x, pw = w, pb = b, py = y, pm = mean, pr = rstd)
@@ -34,10 +34,10 @@ public static class NormKernels
     /// </summary>
     public static void LayerNormBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> mean,
         ReadOnlySpan<float> rstd, ReadOnlySpan<float> g, Span<float> dx, Span<float> dw, Span<float> db, int rows, int n) =>
-        LayerNormBackward(x, w, mean, rstd, g, dx, dw, db, rows, n, GemmOptions.Default.ResolvedSimd, Threading.MaxThreads);
+        LayerNormBackward(x, w, mean, rstd, g, dx, dw, db, rows, n, Simd.Level, Threading.MaxThreads);
 
     internal static unsafe void LayerNormBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> mean,
-        ReadOnlySpan<float> rstd, ReadOnlySpan<float> g, Span<float> dx, Span<float> dw, Span<float> db, int rows, int n, GemmSimd simd, int threads)
+        ReadOnlySpan<float> rstd, ReadOnlySpan<float> g, Span<float> dx, Span<float> dw, Span<float> db, int rows, int n, SimdLevel simd, int threads)
     {
         CheckLayerNorm("NormKernels.LayerNormBackward", x.Length, g.Length, w.Length, 0, mean.Length, rstd.Length, rows, n);
         if ((!dx.IsEmpty && dx.Length < (long)rows * n) || (!dw.IsEmpty && dw.Length < n) || (!db.IsEmpty && db.Length < n))
@@ -80,10 +80,10 @@ public static class NormKernels
         protected float* X, W, B, Y, Mean, Rstd, G, Dx, Partials;
         protected int Rows, N;
         protected float Eps;
-        protected GemmSimd Simd;
+        protected SimdLevel Simd;
 
         public void Set(float* x, float* w, float* b, float* y, float* mean, float* rstd, float* g, float* dx, float* partials,
-            int rows, int n, float eps, GemmSimd simd)
+            int rows, int n, float eps, SimdLevel simd)
         {
             X = x; W = w; B = b; Y = y; Mean = mean; Rstd = rstd; G = g; Dx = dx; Partials = partials;
             Rows = rows; N = n; Eps = eps; Simd = simd;
@@ -103,23 +103,11 @@ public static class NormKernels
                 float rs = 1f / MathF.Sqrt(var + Eps);
                 Mean[r] = mu;
                 Rstd[r] = rs;
+                // Elementwise, so a V512 row may finish its last whole Vector256 in that width.
                 int i = 0;
-                if (Simd == GemmSimd.V512)
-                    for (; i + 16 <= N; i += 16)
-                    {
-                        var v = (Vector512.Load(xr + i) - Vector512.Create(mu)) * Vector512.Create(rs);
-                        if (W != null) v *= Vector512.Load(W + i);
-                        if (B != null) v += Vector512.Load(B + i);
-                        v.Store(yr + i);
-                    }
-                if (Simd != GemmSimd.Scalar)
-                    for (; i + 8 <= N; i += 8)
-                    {
-                        var v = (Vector256.Load(xr + i) - Vector256.Create(mu)) * Vector256.Create(rs);
-                        if (W != null) v *= Vector256.Load(W + i);
-                        if (B != null) v += Vector256.Load(B + i);
-                        v.Store(yr + i);
-                    }
+                if (Simd == SimdLevel.V512) i = Normalize<Ops512, Vector512<float>>(xr, yr, W, B, mu, rs, i, N);
+                if (Simd >= SimdLevel.V256) i = Normalize<Ops256, Vector256<float>>(xr, yr, W, B, mu, rs, i, N);
+                else if (Simd == SimdLevel.V128) i = Normalize<Ops128, Vector128<float>>(xr, yr, W, B, mu, rs, i, N);
                 for (; i < N; i++)
                 {
                     float v = (xr[i] - mu) * rs;
@@ -128,6 +116,23 @@ public static class NormKernels
                     yr[i] = v;
                 }
             }
+        }
+
+        // y = (x − μ)·rstd (·w) (+b) over whole vectors from i; returns where it stopped.
+        private static int Normalize<TOps, TV>(float* xr, float* yr, float* w, float* b, float mu, float rs, int i, int n)
+            where TOps : IVectorOps<TV> where TV : struct
+        {
+            int c = TOps.Count;
+            var vmu = TOps.Broadcast(mu);
+            var vrs = TOps.Broadcast(rs);
+            for (; i + c <= n; i += c)
+            {
+                var v = TOps.Multiply(TOps.Subtract(TOps.Load(xr + i), vmu), vrs);
+                if (w != null) v = TOps.Multiply(v, TOps.Load(w + i));
+                if (b != null) v = TOps.Add(v, TOps.Load(b + i));
+                TOps.Store(v, yr + i);
+            }
+            return i;
         }
     }
 
@@ -143,47 +148,15 @@ public static class NormKernels
             {
                 float* xr = X + (long)r * N, gr = G + (long)r * N;
                 float mu = Mean[r], rs = Rstd[r];
-                // Σ g·w and Σ g·w·x̂, with x̂ = (x − μ)·rstd.
+                // Σ g·w and Σ g·w·x̂, with x̂ = (x − μ)·rstd; a row narrower than one Vector512 takes the Vector256 loop.
                 float sumG = 0, sumGX = 0;
-                int i = 0;
-                if (Simd == GemmSimd.V512 && N >= 16)
+                int i = Simd switch
                 {
-                    Vector512<float> aG = default, aGX = default;
-                    for (; i + 16 <= N; i += 16)
-                    {
-                        var g = Vector512.Load(gr + i);
-                        var xh = (Vector512.Load(xr + i) - Vector512.Create(mu)) * Vector512.Create(rs);
-                        if (dw != null)
-                        {
-                            Vector512.FusedMultiplyAdd(g, xh, Vector512.Load(dw + i)).Store(dw + i);
-                            (Vector512.Load(db + i) + g).Store(db + i);
-                        }
-                        var gh = W == null ? g : g * Vector512.Load(W + i);
-                        aG += gh;
-                        aGX = Vector512.FusedMultiplyAdd(gh, xh, aGX);
-                    }
-                    sumG = Vector512.Sum(aG);
-                    sumGX = Vector512.Sum(aGX);
-                }
-                else if (Simd != GemmSimd.Scalar && N >= 8)
-                {
-                    Vector256<float> aG = default, aGX = default;
-                    for (; i + 8 <= N; i += 8)
-                    {
-                        var g = Vector256.Load(gr + i);
-                        var xh = (Vector256.Load(xr + i) - Vector256.Create(mu)) * Vector256.Create(rs);
-                        if (dw != null)
-                        {
-                            Vector256.FusedMultiplyAdd(g, xh, Vector256.Load(dw + i)).Store(dw + i);
-                            (Vector256.Load(db + i) + g).Store(db + i);
-                        }
-                        var gh = W == null ? g : g * Vector256.Load(W + i);
-                        aG += gh;
-                        aGX = Vector256.FusedMultiplyAdd(gh, xh, aGX);
-                    }
-                    sumG = Vector256.Sum(aG);
-                    sumGX = Vector256.Sum(aGX);
-                }
+                    SimdLevel.V512 when N >= 16 => Sums<Ops512, Vector512<float>>(xr, gr, W, dw, db, mu, rs, N, out sumG, out sumGX),
+                    >= SimdLevel.V256 when N >= 8 => Sums<Ops256, Vector256<float>>(xr, gr, W, dw, db, mu, rs, N, out sumG, out sumGX),
+                    SimdLevel.V128 when N >= 4 => Sums<Ops128, Vector128<float>>(xr, gr, W, dw, db, mu, rs, N, out sumG, out sumGX),
+                    _ => 0,
+                };
                 for (; i < N; i++)
                 {
                     float g = gr[i], xh = (xr[i] - mu) * rs;
@@ -200,22 +173,9 @@ public static class NormKernels
                 float* dr = Dx + (long)r * N;
                 float mG = sumG / N, mGX = sumGX / N;
                 i = 0;
-                if (Simd == GemmSimd.V512)
-                    for (; i + 16 <= N; i += 16)
-                    {
-                        var xh = (Vector512.Load(xr + i) - Vector512.Create(mu)) * Vector512.Create(rs);
-                        var gh = W == null ? Vector512.Load(gr + i) : Vector512.Load(gr + i) * Vector512.Load(W + i);
-                        var v = (gh - Vector512.Create(mG) - xh * Vector512.Create(mGX)) * Vector512.Create(rs);
-                        (Vector512.Load(dr + i) + v).Store(dr + i);
-                    }
-                if (Simd != GemmSimd.Scalar)
-                    for (; i + 8 <= N; i += 8)
-                    {
-                        var xh = (Vector256.Load(xr + i) - Vector256.Create(mu)) * Vector256.Create(rs);
-                        var gh = W == null ? Vector256.Load(gr + i) : Vector256.Load(gr + i) * Vector256.Load(W + i);
-                        var v = (gh - Vector256.Create(mG) - xh * Vector256.Create(mGX)) * Vector256.Create(rs);
-                        (Vector256.Load(dr + i) + v).Store(dr + i);
-                    }
+                if (Simd == SimdLevel.V512) i = AddDx<Ops512, Vector512<float>>(xr, gr, W, dr, mu, rs, mG, mGX, i, N);
+                if (Simd >= SimdLevel.V256) i = AddDx<Ops256, Vector256<float>>(xr, gr, W, dr, mu, rs, mG, mGX, i, N);
+                else if (Simd == SimdLevel.V128) i = AddDx<Ops128, Vector128<float>>(xr, gr, W, dr, mu, rs, mG, mGX, i, N);
                 for (; i < N; i++)
                 {
                     float xh = (xr[i] - mu) * rs;
@@ -224,41 +184,84 @@ public static class NormKernels
                 }
             }
         }
+
+        // The two row sums in vector lanes (and the dw/db partials) over whole vectors; returns where it stopped.
+        private static int Sums<TOps, TV>(float* xr, float* gr, float* w, float* dw, float* db, float mu, float rs, int n,
+            out float sumG, out float sumGX) where TOps : IVectorOps<TV> where TV : struct
+        {
+            int c = TOps.Count, i = 0;
+            var vmu = TOps.Broadcast(mu);
+            var vrs = TOps.Broadcast(rs);
+            TV aG = default, aGX = default;
+            for (; i + c <= n; i += c)
+            {
+                var g = TOps.Load(gr + i);
+                var xh = TOps.Multiply(TOps.Subtract(TOps.Load(xr + i), vmu), vrs);
+                if (dw != null)
+                {
+                    TOps.Store(TOps.MultiplyAdd(g, xh, TOps.Load(dw + i)), dw + i);
+                    TOps.Store(TOps.Add(TOps.Load(db + i), g), db + i);
+                }
+                var gh = w == null ? g : TOps.Multiply(g, TOps.Load(w + i));
+                aG = TOps.Add(aG, gh);
+                aGX = TOps.MultiplyAdd(gh, xh, aGX);
+            }
+            sumG = TOps.Sum(aG);
+            sumGX = TOps.Sum(aGX);
+            return i;
+        }
+
+        // dx += (g·w − mean(g·w) − x̂·mean(g·w·x̂))·rstd over whole vectors from i; returns where it stopped.
+        private static int AddDx<TOps, TV>(float* xr, float* gr, float* w, float* dr, float mu, float rs, float mG, float mGX, int i, int n)
+            where TOps : IVectorOps<TV> where TV : struct
+        {
+            int c = TOps.Count;
+            var vmu = TOps.Broadcast(mu);
+            var vrs = TOps.Broadcast(rs);
+            var vmG = TOps.Broadcast(mG);
+            var vmGX = TOps.Broadcast(mGX);
+            for (; i + c <= n; i += c)
+            {
+                var xh = TOps.Multiply(TOps.Subtract(TOps.Load(xr + i), vmu), vrs);
+                var gh = w == null ? TOps.Load(gr + i) : TOps.Multiply(TOps.Load(gr + i), TOps.Load(w + i));
+                var v = TOps.Multiply(TOps.Subtract(TOps.Subtract(gh, vmG), TOps.Multiply(xh, vmGX)), vrs);
+                TOps.Store(TOps.Add(TOps.Load(dr + i), v), dr + i);
+            }
+            return i;
+        }
     }
 
     // Σ (a − shift)·(b − shift) over n floats, or Σ a when b is null; vector lanes first, then the tail.
-    private static unsafe float Sum(float* a, float* b, float shift, int n, GemmSimd simd)
+    private static unsafe float Sum(float* a, float* b, float shift, int n, SimdLevel simd)
     {
-        int i = 0;
         float s = 0;
-        if (simd == GemmSimd.V512 && n >= 16)
+        int i = simd switch
         {
-            var acc = Vector512<float>.Zero;
-            var sh = Vector512.Create(shift);
-            for (; i + 16 <= n; i += 16)
-            {
-                var d = Vector512.Load(a + i) - sh;
-                acc = b == null ? acc + d : Vector512.FusedMultiplyAdd(d, d, acc);
-            }
-            s = Vector512.Sum(acc);
-        }
-        else if (simd != GemmSimd.Scalar && n >= 8)
-        {
-            var acc = Vector256<float>.Zero;
-            var sh = Vector256.Create(shift);
-            for (; i + 8 <= n; i += 8)
-            {
-                var d = Vector256.Load(a + i) - sh;
-                acc = b == null ? acc + d : Vector256.FusedMultiplyAdd(d, d, acc);
-            }
-            s = Vector256.Sum(acc);
-        }
+            SimdLevel.V512 when n >= 16 => Sum<Ops512, Vector512<float>>(a, b, shift, n, out s),
+            >= SimdLevel.V256 when n >= 8 => Sum<Ops256, Vector256<float>>(a, b, shift, n, out s),
+            SimdLevel.V128 when n >= 4 => Sum<Ops128, Vector128<float>>(a, b, shift, n, out s),
+            _ => 0,
+        };
         for (; i < n; i++)
         {
             float d = a[i] - shift;
             s = b == null ? s + d : MathF.FusedMultiplyAdd(d, d, s);
         }
         return s;
+    }
+
+    private static unsafe int Sum<TOps, TV>(float* a, float* b, float shift, int n, out float s) where TOps : IVectorOps<TV> where TV : struct
+    {
+        int c = TOps.Count, i = 0;
+        var acc = default(TV);
+        var sh = TOps.Broadcast(shift);
+        for (; i + c <= n; i += c)
+        {
+            var d = TOps.Subtract(TOps.Load(a + i), sh);
+            acc = b == null ? TOps.Add(acc, d) : TOps.MultiplyAdd(d, d, acc);
+        }
+        s = TOps.Sum(acc);
+        return i;
     }
 
     /// <summary>y = x · rrms · w per row, rrms = 1/√(mean(x²) + eps); w may be empty. Saves rrms per row.</summary>

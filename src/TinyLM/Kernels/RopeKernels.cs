@@ -26,10 +26,10 @@ public static class RopeKernels
     /// </summary>
     public static void Rotate(ReadOnlySpan<float> x, Span<float> y, int vectors, int time, int heads, int headDim, int startPosition,
         ReadOnlySpan<float> cos2, ReadOnlySpan<float> sin2, bool accumulate) =>
-        Rotate(x, y, vectors, time, heads, headDim, startPosition, cos2, sin2, accumulate, GemmOptions.Default.ResolvedSimd);
+        Rotate(x, y, vectors, time, heads, headDim, startPosition, cos2, sin2, accumulate, Simd.Level);
 
     internal static unsafe void Rotate(ReadOnlySpan<float> x, Span<float> y, int vectors, int time, int heads, int headDim, int startPosition,
-        ReadOnlySpan<float> cos2, ReadOnlySpan<float> sin2, bool accumulate, GemmSimd simd)
+        ReadOnlySpan<float> cos2, ReadOnlySpan<float> sin2, bool accumulate, SimdLevel simd)
     {
         if (headDim <= 0 || headDim % 2 != 0 || time <= 0 || heads <= 0 || vectors < 0)
             throw new ArgumentOutOfRangeException(nameof(headDim), $"RopeKernels.Rotate: bad layout: {vectors} vectors, time {time}, heads {heads}, head dimension {headDim}.");
@@ -56,7 +56,7 @@ public static class RopeKernels
     }
 
     private readonly record struct Layout(nint X, nint Y, nint Cos2, nint Sin2, int Time, int Heads, int HeadDim, int StartPosition,
-        bool Accumulate, GemmSimd Simd)
+        bool Accumulate, SimdLevel Simd)
     {
         public unsafe void Run(int first, int count)
         {
@@ -80,10 +80,10 @@ public static class RopeKernels
         }
     }
 
-    private static unsafe void Vector(float* x, float* y, float* c, float* s, int n, bool accumulate, GemmSimd simd)
+    private static unsafe void Vector(float* x, float* y, float* c, float* s, int n, bool accumulate, SimdLevel simd)
     {
         int i = 0;
-        if (simd != GemmSimd.Scalar && Avx.IsSupported)
+        if (simd >= SimdLevel.V256 && Avx.IsSupported)
             for (; i + 8 <= n; i += 8)
             {
                 var v = Vector256.Load(x + i);

@@ -1,4 +1,5 @@
 using System.Runtime.Intrinsics;
+using TinyLM.Kernels;
 using TinyLM.Tensors;
 
 namespace TinyLM.Nn;
@@ -83,7 +84,7 @@ public class Adam : Optimizer
         var m = _m[index].AsSpan(offset, p.Length);
         var v = _v[index].AsSpan(offset, p.Length);
         int j = 0;
-        if (Vector256.IsHardwareAccelerated)
+        if (Simd.Level >= SimdLevel.V256)
         {
             var vb1 = Vector256.Create(b1); var vb2 = Vector256.Create(b2); var vc1 = Vector256.Create(c1); var vc2 = Vector256.Create(c2);
             var vstep = Vector256.Create(stepSize); var vinv = Vector256.Create(invSqrtBc2); var veps = Vector256.Create(eps);

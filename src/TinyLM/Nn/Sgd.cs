@@ -1,4 +1,5 @@
 using System.Runtime.Intrinsics;
+using TinyLM.Kernels;
 using TinyLM.Tensors;
 
 namespace TinyLM.Nn;
@@ -64,7 +65,7 @@ public sealed class Sgd : Optimizer
         // PyTorch starts the buffer at the first gradient; with dampening 0 that equals μ·0 + g.
         float keep = StepCount == 1 ? 0f : mu;
         int j = 0;
-        if (Vector256.IsHardwareAccelerated)
+        if (Simd.Level >= SimdLevel.V256)
         {
             var vlr = Vector256.Create(lr); var vwd = Vector256.Create(wd); var vmu = Vector256.Create(mu); var vkeep = Vector256.Create(keep);
             for (; j + 8 <= p.Length; j += 8)

@@ -4,18 +4,18 @@ namespace TinyLM.Tests.Kernels;
 
 public unsafe class GemmTests
 {
-    // Paths travel as names: the enums are internal, and xunit theories must be public.
-    public static TheoryData<string, string> Paths()
+    // Algorithms travel as names: the enum is internal, and xunit theories must be public.
+    public static TheoryData<SimdLevel, string> Paths()
     {
-        var data = new TheoryData<string, string>();
-        foreach (string simd in new[] { "Scalar", "V256", "V512" })
+        var data = new TheoryData<SimdLevel, string>();
+        foreach (var simd in Enum.GetValues<SimdLevel>())
             foreach (string algorithm in new[] { "Direct", "Packed", "Auto" })
                 data.Add(simd, algorithm);
         return data;
     }
 
-    private static GemmOptions Options(string simd, string algorithm, int threads) =>
-        new(Enum.Parse<GemmSimd>(simd), Enum.Parse<GemmAlgorithm>(algorithm), threads);
+    private static GemmOptions Options(SimdLevel simd, string algorithm, int threads) =>
+        new(simd, Enum.Parse<GemmAlgorithm>(algorithm), threads);
 
     // (m, n, k): zero sizes, vectors, K = 1, odd sizes, sizes around the 6×16 / 8×32 / 4×4 tiles,
     // and sizes that cross the KC (256), MC (144) and NC (2048) block edges.
@@ -49,24 +49,23 @@ public unsafe class GemmTests
             m, n, k, c, ldc, before, expected);
     }
 
-    [Theory]
+    [SimdTheory]
     [MemberData(nameof(Paths))]
-    public void Matches_float64_reference_for_every_transpose_and_shape(string simd, string algorithm)
+    public void Matches_float64_reference_for_every_transpose_and_shape(SimdLevel simd, string algorithm)
     {
         var options = Options(simd, algorithm, 1);
         int seed = 1;
         foreach (var (m, n, k) in _shapes)
         {
-            if (simd == "V512" && (long)m * n * k > 50_000) continue;   // emulated here: keep it quick
             foreach (bool transA in new[] { false, true })
                 foreach (bool transB in new[] { false, true })
                     Check(options, transA, transB, m, n, k, 1f, 0f, seed++);
         }
     }
 
-    [Theory]
+    [SimdTheory]
     [MemberData(nameof(Paths))]
-    public void Matches_reference_on_random_shapes(string simd, string algorithm)
+    public void Matches_reference_on_random_shapes(SimdLevel simd, string algorithm)
     {
         var options = Options(simd, algorithm, 1);
         var rng = new Random(42);
@@ -77,9 +76,9 @@ public unsafe class GemmTests
         }
     }
 
-    [Theory]
+    [SimdTheory]
     [MemberData(nameof(Paths))]
-    public void Applies_alpha_and_beta_as_blas_does(string simd, string algorithm)
+    public void Applies_alpha_and_beta_as_blas_does(SimdLevel simd, string algorithm)
     {
         var options = Options(simd, algorithm, 1);
         (float Alpha, float Beta)[] cases = [(1, 1), (0.5f, -1.5f), (2, 0), (0, 2), (0, 0), (-1, 1), (1.25f, 0.75f)];
@@ -91,9 +90,9 @@ public unsafe class GemmTests
                         Check(options, transA, transB, m, n, k, alpha, beta, seed++);
     }
 
-    [Theory]
+    [SimdTheory]
     [MemberData(nameof(Paths))]
-    public void Beta_zero_ignores_nan_in_c(string simd, string algorithm)
+    public void Beta_zero_ignores_nan_in_c(SimdLevel simd, string algorithm)
     {
         var options = Options(simd, algorithm, 1);
         foreach (var (m, n, k) in new[] { (7, 17, 9), (13, 33, 300), (4, 4, 0) })
@@ -103,16 +102,11 @@ public unsafe class GemmTests
         }
     }
 
-    [Theory]
-    [InlineData("Scalar")]
-    [InlineData("V256")]
-    [InlineData("V512")]
-    public void Threaded_results_are_bit_identical_to_serial(string simdName)
+    [SimdTheory]
+    [MemberData(nameof(SimdPaths.Levels), MemberType = typeof(SimdPaths))]
+    public void Threaded_results_are_bit_identical_to_serial(SimdLevel simd)
     {
-        var simd = Enum.Parse<GemmSimd>(simdName);
-        var shapes = simd == GemmSimd.V512
-            ? new[] { (70, 90, 50), (13, 200, 40) }
-            : new[] { (70, 90, 50), (13, 200, 40), (200, 13, 40), (131, 67, 300), (300, 300, 64) };
+        var shapes = new[] { (70, 90, 50), (13, 200, 40), (200, 13, 40), (131, 67, 300), (300, 300, 64) };
         int seed = 7;
         foreach (var (m, n, k) in shapes)
             foreach (var algorithm in new[] { GemmAlgorithm.Direct, GemmAlgorithm.Packed })
@@ -139,14 +133,15 @@ public unsafe class GemmTests
                     }
     }
 
-    [Theory]
-    [InlineData("Scalar", 1)]
-    [InlineData("V256", 1)]
-    [InlineData("V256", 2)]
-    [InlineData("V512", 2)]
-    public void Batched_matches_reference_per_item(string simdName, int threads)
+    [SimdTheory]
+    [InlineData(SimdLevel.Scalar, 1)]
+    [InlineData(SimdLevel.V128, 1)]
+    [InlineData(SimdLevel.V128, 2)]
+    [InlineData(SimdLevel.V256, 1)]
+    [InlineData(SimdLevel.V256, 2)]
+    [InlineData(SimdLevel.V512, 2)]
+    public void Batched_matches_reference_per_item(SimdLevel simd, int threads)
     {
-        var simd = Enum.Parse<GemmSimd>(simdName);
         var rng = new Random(11);
         foreach (var (batch, m, n, k) in new[] { (1, 7, 9, 5), (3, 13, 17, 11), (5, 6, 16, 33), (2, 70, 90, 50) })
             foreach (bool transA in new[] { false, true })
@@ -200,7 +195,7 @@ public unsafe class GemmTests
             fixed (float* pb = b)
             fixed (float* pc = c)
                 Gemm.MultiplyBatched(false, true, batch, m, n, k, 1f, pa, k, m * k, pb, k, k * n, 0f, pc, n, m * n,
-                    new GemmOptions(GemmSimd.Auto, GemmAlgorithm.Auto, threads));
+                    new GemmOptions(Simd.Level, GemmAlgorithm.Auto, threads));
             if (serial is null) serial = c;
             else Assert.True(BitIdentical(serial, c), $"{threads} threads differ from 1");
         }

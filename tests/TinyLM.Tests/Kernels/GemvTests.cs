@@ -8,14 +8,14 @@ public unsafe class GemvTests
 {
     public static TheoryData<string, int> Paths => new()
     {
-        { "Scalar", 1 }, { "V256", 1 }, { "V512", 1 }, { "V256", 2 }, { "V512", 3 },
+        { "Scalar", 1 }, { "V128", 1 }, { "V256", 1 }, { "V512", 1 }, { "V128", 2 }, { "V256", 2 }, { "V512", 3 },
     };
 
-    [Theory]
+    [SimdTheory]
     [MemberData(nameof(Paths))]
     public void MatchesFloat64Reference(string path, int threads)
     {
-        var simd = Enum.Parse<GemmSimd>(path);
+        var simd = Enum.Parse<SimdLevel>(path);
         var rng = new Rng(17);
         foreach (int rows in new[] { 0, 1, 3, 4, 5, 13, 64, 257 })
             foreach (int cols in new[] { 0, 1, 7, 8, 15, 16, 17, 31, 32, 33, 100, 288 })
@@ -56,7 +56,7 @@ public unsafe class GemvTests
         {
             var y = new float[340];
             fixed (float* p1 = w1, p2 = w2, px = x, py = y)
-                Gemv.MultiplyMany([new Gemv.Product(p1, px, py, null, 300, 96), new Gemv.Product(p2, px, py + 300, null, 40, 96)], GemmOptions.Default.ResolvedSimd, threads);
+                Gemv.MultiplyMany([new Gemv.Product(p1, px, py, null, 300, 96), new Gemv.Product(p2, px, py + 300, null, 40, 96)], Simd.Level, threads);
             return y;
         }
         var one = Run(1);

@@ -24,13 +24,14 @@ public class RopeKernelsTests
         return (cos2, sin2, angles);
     }
 
-    [Theory]
+    [SimdTheory]
     [InlineData("Scalar")]
+    [InlineData("V128")]
     [InlineData("V256")]
     [InlineData("V512")]
     public void MatchesFloat64ReferenceAndTheScalarBits(string path)
     {
-        var simd = Enum.Parse<GemmSimd>(path);
+        var simd = Enum.Parse<SimdLevel>(path);
         var rng = new Rng(31);
         foreach (int d in new[] { 2, 6, 8, 32, 48 })
             foreach (var (rows, time, heads, start) in new[] { (1, 1, 1, 0), (3, 5, 2, 0), (2, 7, 3, 4), (12, 64, 4, 0), (1, 9, 5, 100) })
@@ -45,7 +46,7 @@ public class RopeKernelsTests
                     var y = (float[])y0.Clone();
                     RopeKernels.Rotate(x, y, vectors, time, heads, d, start, cos2, sin2, accumulate, simd);
                     var scalar = (float[])y0.Clone();
-                    RopeKernels.Rotate(x, scalar, vectors, time, heads, d, start, cos2, sin2, accumulate, GemmSimd.Scalar);
+                    RopeKernels.Rotate(x, scalar, vectors, time, heads, d, start, cos2, sin2, accumulate, SimdLevel.Scalar);
                     Assert.Equal(scalar, y);
                     for (int v = 0; v < vectors; v++)
                     {

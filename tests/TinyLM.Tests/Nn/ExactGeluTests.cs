@@ -1,19 +1,21 @@
 using TinyLM.Kernels;
 using TinyLM.Nn;
 using TinyLM.Tensors;
+using TinyLM.Tests.Kernels;
 using TinyLM.Tests.Tensors;
 
 namespace TinyLM.Tests.Nn;
 
 public class ExactGeluTests
 {
-    [Theory]
+    [SimdTheory]
     [InlineData("Scalar")]
+    [InlineData("V128")]
     [InlineData("V256")]
     [InlineData("V512")]
     public void Kernel_matches_float64_erf(string path)
     {
-        var simd = Enum.Parse<GemmSimd>(path);
+        var simd = Enum.Parse<SimdLevel>(path);
         var x = new float[1001];
         for (int i = 0; i < x.Length; i++) x[i] = -10f + 0.02f * i;
         x[^1] = 0.3f;
@@ -48,9 +50,9 @@ public class ExactGeluTests
         var d1 = new float[x.Length];
         var d2 = new float[x.Length];
         GeluKernels.Forward(x, y1);
-        GeluKernels.Forward(x, y2, GemmOptions.Default.ResolvedSimd);
+        GeluKernels.Forward(x, y2, Simd.Level);
         GeluKernels.Backward(x, g, d1, accumulate: false);
-        GeluKernels.Backward(x, g, d2, accumulate: false, GemmOptions.Default.ResolvedSimd);
+        GeluKernels.Backward(x, g, d2, accumulate: false, Simd.Level);
         Assert.Equal(y2, y1);
         Assert.Equal(d2, d1);
     }

@@ -1,6 +1,7 @@
 using TinyLM.Kernels;
 using TinyLM.Nn;
 using TinyLM.Tensors;
+using TinyLM.Tests.Kernels;
 using TinyLM.Tests.Tensors;
 
 namespace TinyLM.Tests.Nn;
@@ -9,18 +10,18 @@ public class FusedAttentionTests
 {
     public static TheoryData<string, int> Paths => new()
     {
-        { "Scalar", 1 }, { "V256", 1 }, { "V512", 1 }, { "V256", 2 }, { "V512", 3 },
+        { "Scalar", 1 }, { "V128", 1 }, { "V256", 1 }, { "V512", 1 }, { "V256", 2 }, { "V512", 3 },
     };
 
     // (B, T, H, Hkv, D): odd lengths and widths that are not multiples of any vector width, GQA, T past 16.
     private static readonly (int B, int T, int H, int Hkv, int D)[] Shapes =
         [(1, 1, 1, 1, 1), (2, 5, 2, 1, 3), (3, 17, 4, 2, 8), (2, 37, 3, 3, 20), (1, 33, 4, 1, 32)];
 
-    [Theory]
+    [SimdTheory]
     [MemberData(nameof(Paths))]
     public void Kernels_match_float64_reference(string path, int threads)
     {
-        var simd = Enum.Parse<GemmSimd>(path);
+        var simd = Enum.Parse<SimdLevel>(path);
         var rng = new Rng(5);
         foreach (var (b, t, h, hkv, d) in Shapes)
         {
@@ -67,8 +68,8 @@ public class FusedAttentionTests
             var dq = new float[q.Length];
             var dk = new float[k.Length];
             var dv = new float[v.Length];
-            AttentionKernels.CausalForward(q, k, v, o, p, b, t, h, hkv, d, 0.3f, GemmOptions.Default.ResolvedSimd, threads);
-            AttentionKernels.CausalBackward(q, k, v, p, dOut, dq, dk, dv, b, t, h, hkv, d, 0.3f, GemmOptions.Default.ResolvedSimd, threads);
+            AttentionKernels.CausalForward(q, k, v, o, p, b, t, h, hkv, d, 0.3f, Simd.Level, threads);
+            AttentionKernels.CausalBackward(q, k, v, p, dOut, dq, dk, dv, b, t, h, hkv, d, 0.3f, Simd.Level, threads);
             return (o, dq, dk, dv);
         }
         var one = Run(1);

@@ -38,9 +38,9 @@ public sealed unsafe class BlockActivations
     }
 
     /// <summary>Quantizes x (m, cols) row by row; cols must be a multiple of 32 and every value finite.</summary>
-    public void Quantize(int m, ReadOnlySpan<float> x, int cols) => Quantize(m, x, cols, QuantPaths.Current);
+    public void Quantize(int m, ReadOnlySpan<float> x, int cols) => Quantize(m, x, cols, Simd.Level);
 
-    internal void Quantize(int m, ReadOnlySpan<float> x, int cols, QuantSimd simd)
+    internal void Quantize(int m, ReadOnlySpan<float> x, int cols, SimdLevel simd)
     {
         if (m < 0 || cols < 0 || cols % BlockQuant.BlockSize != 0 || x.Length < (long)m * cols)
             throw new ArgumentException($"BlockActivations.Quantize: {x.Length} values for ({m}, {cols}); cols must be a multiple of {BlockQuant.BlockSize}.");
@@ -54,7 +54,7 @@ public sealed unsafe class BlockActivations
         Rows = m;
         Cols = cols;
         if (count == 0) return;
-        bool vector = BlockQuant.ResolveBlockPath(simd) != QuantSimd.Scalar;
+        simd = BlockQuant.BlockLevel(simd);
         int blocks = (int)(count / BlockQuant.BlockSize);
         fixed (float* px = x)
         fixed (sbyte* pq = _values)
@@ -71,11 +71,16 @@ public sealed unsafe class BlockActivations
                 float id = d != 0f ? 1f / d : 0f;
                 ps[b] = (float)(Half)d;
                 sbyte* q = pq + (long)b * BlockQuant.BlockSize;
-                pn[b] = vector ? QuantizeVector(xb, id, q) : QuantizeScalar(xb, id, q);
+                pn[b] = simd switch
+                {
+                    SimdLevel.V256 => QuantizeV256(xb, id, q),
+                    SimdLevel.V128 => QuantizeV128(xb, id, q),
+                    _ => QuantizeScalar(xb, id, q),
+                };
             }
     }
 
-    // Both paths round half to even (vroundps' default mode; MathF.Round's default), so they give the same bytes.
+    // Every path rounds half to even (vroundps' default mode, frintn, MathF.Round's default), so all give the same bytes.
     private static int QuantizeScalar(float* x, float id, sbyte* q)
     {
         int sum = 0;
@@ -88,7 +93,7 @@ public sealed unsafe class BlockActivations
         return sum;
     }
 
-    private static int QuantizeVector(float* x, float id, sbyte* q)
+    private static int QuantizeV256(float* x, float id, sbyte* q)
     {
         var scale = Vector256.Create(id);
         var q0 = Vector256.ConvertToInt32(Vector256.Round(Vector256.Load(x) * scale));
@@ -97,5 +102,21 @@ public sealed unsafe class BlockActivations
         var q3 = Vector256.ConvertToInt32(Vector256.Round(Vector256.Load(x + 24) * scale));
         Vector256.Narrow(Vector256.Narrow(q0, q1), Vector256.Narrow(q2, q3)).Store(q);
         return Vector256.Sum(q0 + q1 + q2 + q3);
+    }
+
+    private static int QuantizeV128(float* x, float id, sbyte* q)
+    {
+        var scale = Vector128.Create(id);
+        var sum = Vector128<int>.Zero;
+        for (int h = 0; h < BlockQuant.BlockSize; h += 16)
+        {
+            var q0 = Vector128.ConvertToInt32(Vector128.Round(Vector128.Load(x + h) * scale));
+            var q1 = Vector128.ConvertToInt32(Vector128.Round(Vector128.Load(x + h + 4) * scale));
+            var q2 = Vector128.ConvertToInt32(Vector128.Round(Vector128.Load(x + h + 8) * scale));
+            var q3 = Vector128.ConvertToInt32(Vector128.Round(Vector128.Load(x + h + 12) * scale));
+            Vector128.Narrow(Vector128.Narrow(q0, q1), Vector128.Narrow(q2, q3)).Store(q + h);
+            sum += (q0 + q1) + (q2 + q3);
+        }
+        return Vector128.Sum(sum);
     }
 }

@@ -22,9 +22,9 @@ public static unsafe class BlockGemv
 
     /// <summary>Runs every product on <paramref name="x"/>; callers keep y and bias pinned. Every W needs x.Cols columns.</summary>
     public static void MultiplyMany(BlockActivations x, ReadOnlySpan<BlockProduct> products) =>
-        MultiplyMany(x, products, QuantPaths.Current, Threading.MaxThreads);
+        MultiplyMany(x, products, Simd.Level, Threading.MaxThreads);
 
-    internal static void MultiplyMany(BlockActivations x, ReadOnlySpan<BlockProduct> products, QuantSimd simd, int threads)
+    internal static void MultiplyMany(BlockActivations x, ReadOnlySpan<BlockProduct> products, SimdLevel simd, int threads)
     {
         ArgumentNullException.ThrowIfNull(x);
         if (products.Length > MaxProducts) throw new ArgumentException($"BlockGemv.MultiplyMany: at most {MaxProducts} products per call, got {products.Length}.");
@@ -53,7 +53,7 @@ public static unsafe class BlockGemv
         }
         job.Count = products.Length;
         job.X = x;
-        job.Simd = BlockQuant.ResolveBlockPath(simd);
+        job.Level = BlockQuant.BlockLevel(simd);
         try
         {
             Threading.For(total, job, threads);
@@ -72,7 +72,7 @@ public static unsafe class BlockGemv
         public readonly int[] FirstBlock = new int[MaxProducts];
         public int Count;
         public BlockActivations? X;
-        public QuantSimd Simd;
+        public SimdLevel Level;
 
         public override void Run(int index)
         {
@@ -91,12 +91,12 @@ public static unsafe class BlockGemv
                 float* y = p.Y + (long)t * w.Rows;
                 if (w.Format == BlockFormat.Q4_0)
                 {
-                    Q4Dot.Rows(Simd, r1 - r0, blocks, w.RowOf(r0), w.RowBytes, w.ScalesOf(r0), a, sa, p.Bias == null ? null : p.Bias + r0, y + r0);
+                    Q4Dot.Rows(Level, r1 - r0, blocks, w.RowOf(r0), w.RowBytes, w.ScalesOf(r0), a, sa, p.Bias == null ? null : p.Bias + r0, y + r0);
                     continue;
                 }
                 for (int r = r0; r < r1; r++)
                 {
-                    float value = BlockDot.Row(w.Format, blocks, w.RowOf(r), w.ScalesOf(r), w.MinsOf(r), a, sa, sums, Simd);
+                    float value = BlockDot.Row(w.Format, blocks, w.RowOf(r), w.ScalesOf(r), w.MinsOf(r), a, sa, sums, Level);
                     y[r] = p.Bias == null ? value : value + p.Bias[r];
                 }
             }

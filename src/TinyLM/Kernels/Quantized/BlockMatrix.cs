@@ -73,9 +73,9 @@ public sealed unsafe class BlockMatrix : IWeightMatrix
     }
 
     public void Multiply(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> bias, Span<float> y) =>
-        Multiply(m, x, bias, y, QuantPaths.Current, Threading.MaxThreads);
+        Multiply(m, x, bias, y, Simd.Level, Threading.MaxThreads);
 
-    internal void Multiply(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> bias, Span<float> y, QuantSimd simd, int threads)
+    internal void Multiply(int m, ReadOnlySpan<float> x, ReadOnlySpan<float> bias, Span<float> y, SimdLevel simd, int threads)
     {
         WeightMatrixChecks.Check("BlockMatrix.Multiply", m, Rows, Cols, x.Length, bias.Length, y.Length);
         if (m == 0 || Rows == 0) return;

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Runtime.Intrinsics.X86;
 
 namespace TinyLM.Kernels;
 
@@ -117,9 +116,9 @@ public static unsafe class BlockQuant
 
     /// <summary>Σ w·a over <paramref name="count"/> values: <paramref name="w"/> in <paramref name="format"/>, <paramref name="a"/> in Q8_0.</summary>
     public static float Dot(BlockFormat format, int count, ReadOnlySpan<byte> w, ReadOnlySpan<byte> a) =>
-        Dot(format, count, w, a, QuantPaths.Current);
+        Dot(format, count, w, a, Simd.Level);
 
-    internal static float Dot(BlockFormat format, int count, ReadOnlySpan<byte> w, ReadOnlySpan<byte> a, QuantSimd simd)
+    internal static float Dot(BlockFormat format, int count, ReadOnlySpan<byte> w, ReadOnlySpan<byte> a, SimdLevel simd)
     {
         int wBytes = RowBytes(format, count), aBytes = RowBytes(BlockFormat.Q8_0, count);
         if (w.Length < wBytes || a.Length < aBytes)
@@ -147,12 +146,11 @@ public static unsafe class BlockQuant
         fixed (sbyte* pa = values)
         fixed (float* ps = scales, pws = weightScales, pwm = weightMins)
         fixed (int* pn = sums)
-            return BlockDot.Row(format, blocks, pw, pws, pwm, pa, ps, pn, ResolveBlockPath(simd));
+            return BlockDot.Row(format, blocks, pw, pws, pwm, pa, ps, pn, BlockLevel(simd));
     }
 
-    /// <summary>Block dots have a scalar and an AVX2 (+FMA) path; wider requests run the AVX2 one.</summary>
-    internal static QuantSimd ResolveBlockPath(QuantSimd simd) =>
-        QuantPaths.Resolve(simd) == QuantSimd.Scalar || !Avx2.IsSupported || !Fma.IsSupported ? QuantSimd.Scalar : QuantSimd.V256;
+    /// <summary>Block dots have scalar, Vector128 and Vector256 paths; V512 requests run the Vector256 one.</summary>
+    internal static SimdLevel BlockLevel(SimdLevel simd) => (SimdLevel)Math.Min((int)Simd.Clamp(simd), (int)SimdLevel.V256);
 
     /// <summary>The float scale of the block starting at <paramref name="block"/>.</summary>
     internal static float Scale(ReadOnlySpan<byte> block) => (float)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(block));

@@ -8,8 +8,8 @@ namespace TinyLM.Kernels;
 /// <summary>
 /// y = x · Wᵀ + bias with W in <see cref="Int8Matrix"/> form and x quantized per row on the fly (dynamic
 /// symmetric int8). Each output is an exact int32 dot product times scale_x[i] · scale_w[j], so the Scalar,
-/// V256 (AVX2 pmaddwd), V512 (AVX-512BW pmaddwd) and VNNI (AVX-VNNI vpdpwssd) paths give identical bits.
-/// The vector paths hold a panel of 8 or 16 outputs per accumulator, for up to 4 rows of x at once, and
+/// V128 (SSE2 pmaddwd or AdvSimd widening multiplies), V256 (AVX2 pmaddwd), V512 (AVX-512BW pmaddwd) and VNNI
+/// (AVX-VNNI vpdpwssd) paths give identical bits. The vector paths hold a panel of 4, 8 or 16 outputs per accumulator, for up to 4 rows of x at once, and
 /// broadcast one activation pair per step (int8 values widened to int16; products of two int8 never
 /// overflow the pairwise int16 sums). Work is split over panels of outputs, so threaded results equal serial ones.
 /// </summary>
@@ -21,28 +21,31 @@ public static unsafe class Int8Gemm
 
     /// <summary>y (m, w.Rows) = x (m, w.Cols) · Wᵀ + bias (w.Rows, or empty).</summary>
     public static void Multiply(int m, ReadOnlySpan<float> x, Int8Matrix w, ReadOnlySpan<float> bias, Span<float> y) =>
-        Multiply(m, x, w, bias, y, QuantPaths.Current, Threading.MaxThreads);
+        Multiply(m, x, w, bias, y, Simd.Level, Threading.MaxThreads, Simd.Vnni);
 
-    internal static void Multiply(int m, ReadOnlySpan<float> x, Int8Matrix w, ReadOnlySpan<float> bias, Span<float> y, QuantSimd simd, int threads)
+    /// <summary>With an explicit level; <paramref name="vnni"/> picks AVX-VNNI at V256 where the CPU has it.</summary>
+    internal static void Multiply(int m, ReadOnlySpan<float> x, Int8Matrix w, ReadOnlySpan<float> bias, Span<float> y, SimdLevel simd, int threads,
+        bool vnni = false)
     {
         ArgumentNullException.ThrowIfNull(w);
         WeightMatrixChecks.Check("Int8Gemm.Multiply", m, w.Rows, w.Cols, x.Length, bias.Length, y.Length);
         if (m == 0 || w.Rows == 0) return;
-        simd = QuantPaths.Resolve(simd);
-        int stride = w.Stride, width = simd == QuantSimd.V512 ? 16 : 8;
+        simd = Simd.Clamp(simd);
+        vnni = vnni && simd == SimdLevel.V256 && AvxVnni.IsSupported;
+        int stride = w.Stride, width = simd switch { SimdLevel.V512 => 16, SimdLevel.V256 => 8, _ => 4 };
         var q = ArrayPool<sbyte>.Shared.Rent(m * stride);
-        var q16 = simd == QuantSimd.Scalar ? null : ArrayPool<short>.Shared.Rent(m * stride);
+        var q16 = simd == SimdLevel.Scalar ? null : ArrayPool<short>.Shared.Rent(m * stride);
         var scales = ArrayPool<float>.Shared.Rent(m);
         try
         {
             Int8Quantizer.QuantizeRows(m, w.Cols, x, w.Cols, q, stride, scales);
             if (q16 is not null)
                 for (int i = 0; i < m * stride; i++) q16[i] = q[i];
-            var panels = simd == QuantSimd.Scalar ? null : w.Panels(width);
-            int count = simd == QuantSimd.Scalar ? (w.Rows + 15) / 16 : (w.Rows + width - 1) / width;
+            var panels = simd == SimdLevel.Scalar ? null : w.Panels(width);
+            int count = simd == SimdLevel.Scalar ? (w.Rows + 15) / 16 : (w.Rows + width - 1) / width;
             fixed (float* py = y, pb = bias)
             {
-                var job = new PanelJob(m, q, q16, scales, w, panels, width, pb, py, simd);
+                var job = new PanelJob(m, q, q16, scales, w, panels, width, pb, py, simd, vnni);
                 if ((long)m * w.Rows * w.Cols < ParallelVolume || threads <= 1)
                     for (int p = 0; p < count; p++) job.Run(p);
                 else
@@ -58,11 +61,11 @@ public static unsafe class Int8Gemm
     }
 
     private sealed class PanelJob(int m, sbyte[] q, short[]? q16, float[] xScales, Int8Matrix w, short[]? panels, int width,
-        float* bias, float* y, QuantSimd simd) : ParallelJob
+        float* bias, float* y, SimdLevel simd, bool vnni) : ParallelJob
     {
         public override void Run(int index)
         {
-            if (simd == QuantSimd.Scalar)
+            if (simd == SimdLevel.Scalar)
             {
                 RunScalar(index);
                 return;
@@ -78,8 +81,9 @@ public static unsafe class Int8Gemm
                     short* a = pq + (long)i0 * w.Stride;
                     fixed (int* pd = dots)
                     {
-                        if (simd == QuantSimd.V512) Panel16(a, w.Stride, rows, panel, pairs, pd);
-                        else Panel8(a, w.Stride, rows, panel, pairs, pd, simd == QuantSimd.Vnni);
+                        if (simd == SimdLevel.V512) Panel16(a, w.Stride, rows, panel, pairs, pd);
+                        else if (simd == SimdLevel.V256) Panel8(a, w.Stride, rows, panel, pairs, pd, vnni);
+                        else Panel4(a, w.Stride, rows, panel, pairs, pd);
                     }
                     for (int r = 0; r < rows; r++)
                         Store(i0 + r, j0, valid, dots.Slice(r * 16, valid));
@@ -168,6 +172,25 @@ public static unsafe class Int8Gemm
                 if (last > 2) s2 += Avx2.MultiplyAddAdjacent(wv, Vector256.Create(a2[kk]).AsInt16());
                 if (last > 3) s3 += Avx2.MultiplyAddAdjacent(wv, Vector256.Create(a3[kk]).AsInt16());
             }
+        }
+        s0.Store(dots);
+        s1.Store(dots + 16);
+        s2.Store(dots + 32);
+        s3.Store(dots + 48);
+    }
+
+    private static void Panel4(short* a, int stride, int rows, short* panel, int pairs, int* dots)
+    {
+        Vector128<int> s0 = default, s1 = default, s2 = default, s3 = default;
+        int* a0 = (int*)a, a1 = (int*)(a + stride), a2 = (int*)(a + 2 * stride), a3 = (int*)(a + 3 * stride);
+        int last = Math.Min(rows, RowBlock);
+        for (int kk = 0; kk < pairs; kk++)
+        {
+            var wv = Vector128.Load(panel + (long)kk * 8);
+            s0 += Int8Vector128.MultiplyAddAdjacent(wv, Vector128.Create(a0[kk]).AsInt16());
+            if (last > 1) s1 += Int8Vector128.MultiplyAddAdjacent(wv, Vector128.Create(a1[kk]).AsInt16());
+            if (last > 2) s2 += Int8Vector128.MultiplyAddAdjacent(wv, Vector128.Create(a2[kk]).AsInt16());
+            if (last > 3) s3 += Int8Vector128.MultiplyAddAdjacent(wv, Vector128.Create(a3[kk]).AsInt16());
         }
         s0.Store(dots);
         s1.Store(dots + 16);

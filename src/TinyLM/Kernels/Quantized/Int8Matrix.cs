@@ -21,6 +21,7 @@ public sealed class Int8Matrix : IWeightMatrix
         Scales = scales;
     }
 
+    private short[]? _panels4;
     private short[]? _panels8;
     private short[]? _panels16;
 
@@ -32,10 +33,10 @@ public sealed class Int8Matrix : IWeightMatrix
     public sbyte[] Data { get; }
     /// <summary>(Rows) dequantization scale per row.</summary>
     public float[] Scales { get; }
-    /// <summary>The int16 panels of <paramref name="width"/> (8 or 16) rows; rows past <see cref="Rows"/> are zero.</summary>
+    /// <summary>The int16 panels of <paramref name="width"/> (4, 8 or 16) rows; rows past <see cref="Rows"/> are zero.</summary>
     internal short[] Panels(int width)
     {
-        ref short[]? cache = ref width == 8 ? ref _panels8 : ref _panels16;
+        ref short[]? cache = ref width == 4 ? ref _panels4 : ref width == 8 ? ref _panels8 : ref _panels16;
         if (cache is not null) return cache;
         int panels = (Rows + width - 1) / width, pairs = Stride / 2;
         var packed = new short[(long)panels * pairs * width * 2];

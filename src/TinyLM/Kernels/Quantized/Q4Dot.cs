@@ -25,18 +25,20 @@ internal static unsafe class Q4Dot
     /// y[r] = row r of w · a (+ bias[r]) for r in [0, rows); row r's blocks start at w + r·rowBytes, its float scales at
     /// ws + r·blocks. <paramref name="bias"/> may be null.
     /// </summary>
-    public static void Rows(QuantSimd simd, int rows, int blocks, byte* w, int rowBytes, float* ws, sbyte* a, float* sa, float* bias, float* y)
+    public static void Rows(SimdLevel simd, int rows, int blocks, byte* w, int rowBytes, float* ws, sbyte* a, float* sa, float* bias, float* y)
     {
-        if (simd == QuantSimd.Scalar)
+        if (simd >= SimdLevel.V256)
         {
-            for (int r = 0; r < rows; r++)
-            {
-                float value = RowScalar(blocks, w + (long)r * rowBytes, ws + (long)r * blocks, a, sa);
-                y[r] = bias == null ? value : value + bias[r];
-            }
+            RowsV256(rows, blocks, w, rowBytes, ws, a, sa, bias, y);
             return;
         }
-        RowsV256(rows, blocks, w, rowBytes, ws, a, sa, bias, y);
+        for (int r = 0; r < rows; r++)
+        {
+            byte* wr = w + (long)r * rowBytes;
+            float* sr = ws + (long)r * blocks;
+            float value = simd == SimdLevel.V128 ? RowV128(blocks, wr, sr, a, sa) : RowScalar(blocks, wr, sr, a, sa);
+            y[r] = bias == null ? value : value + bias[r];
+        }
     }
 
     public static float RowScalar(int blocks, byte* w, float* ws, sbyte* a, float* sa)
@@ -57,6 +59,27 @@ internal static unsafe class Q4Dot
             }
         }
         return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    }
+
+    // One row in two Vector128 halves (values 0..15 from the low nibbles, 16..31 from the high ones), (q − 8) taken as a
+    // signed byte so one exact int8 dot serves both; lanes are added in the scalar path's order.
+    private static float RowV128(int blocks, byte* w, float* ws, sbyte* a, float* sa)
+    {
+        var mask = Vector128.Create((byte)0x0F);
+        var eights = Vector128.Create((sbyte)8);
+        Vector128<float> low = default, high = default;
+        for (int b = 0; b < blocks; b++)
+        {
+            var packed = Vector128.Load(w + (long)b * BlockBytes + 2);
+            var d = Vector128.Create(ws[b] * sa[b]);
+            sbyte* ab = a + (long)b * Block;
+            var ql = (packed & mask).AsSByte() - eights;
+            var qh = (Vector128.ShiftRightLogical(packed, 4) & mask).AsSByte() - eights;
+            low = Vector128.FusedMultiplyAdd(Vector128.ConvertToSingle(Int8Vector128.Dot4(ql, Vector128.Load(ab))), d, low);
+            high = Vector128.FusedMultiplyAdd(Vector128.ConvertToSingle(Int8Vector128.Dot4(qh, Vector128.Load(ab + 16))), d, high);
+        }
+        return ((low.GetElement(0) + low.GetElement(1)) + (low.GetElement(2) + low.GetElement(3)))
+            + ((high.GetElement(0) + high.GetElement(1)) + (high.GetElement(2) + high.GetElement(3)));
     }
 
     private static void RowsV256(int rows, int blocks, byte* w, int rowBytes, float* ws, sbyte* a, float* sa, float* bias, float* y)

@@ -41,6 +41,39 @@ internal static unsafe class Q4KDot
         return BlockDot.SumLanes(acc0 + acc1) - correction;
     }
 
+    /// <summary>The Vector256 loop in two halves: values 0..15 of each sub-block in the low lanes, 16..31 in the high ones.</summary>
+    public static float RowV128(int blocks, byte* w, float* ws, float* wm, sbyte* a, float* sa, int* asum)
+    {
+        var mask = Vector128.Create((byte)0x0F);
+        Vector128<float> low0 = default, high0 = default, low1 = default, high1 = default;
+        float correction = 0f;
+        for (int s = 0; s < blocks / Q4KQuant.SubBlocks; s++)
+        {
+            byte* qs = w + (long)s * Bytes + Q4KQuant.QsOffset;
+            for (int g = 0; g < Q4KQuant.SubBlocks / 2; g++)
+            {
+                int b = s * Q4KQuant.SubBlocks + 2 * g;
+                var p0 = Vector128.Load(qs + g * Sub);
+                var p1 = Vector128.Load(qs + g * Sub + 16);
+                var d0 = Vector128.Create(ws[b] * sa[b]);
+                var d1 = Vector128.Create(ws[b + 1] * sa[b + 1]);
+                sbyte* a0 = a + (long)b * Sub, a1 = a0 + Sub;
+                low0 = Vector128.FusedMultiplyAdd(Lanes4(p0 & mask, a0), d0, low0);
+                high0 = Vector128.FusedMultiplyAdd(Lanes4(p1 & mask, a0 + 16), d0, high0);
+                low1 = Vector128.FusedMultiplyAdd(Lanes4(Vector128.ShiftRightLogical(p0, 4) & mask, a1), d1, low1);
+                high1 = Vector128.FusedMultiplyAdd(Lanes4(Vector128.ShiftRightLogical(p1, 4) & mask, a1 + 16), d1, high1);
+                correction = MathF.FusedMultiplyAdd(wm[b] * sa[b], asum[b], correction);
+                correction = MathF.FusedMultiplyAdd(wm[b + 1] * sa[b + 1], asum[b + 1], correction);
+            }
+        }
+        return BlockDot.SumLanes(low0 + low1, high0 + high1) - correction;
+    }
+
+    // Nibbles (0..15) fit a signed byte, so the exact int8 dot serves.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Lanes4(Vector128<byte> q, sbyte* a) =>
+        Vector128.ConvertToSingle(Int8Vector128.Dot4(q.AsSByte(), Vector128.Load(a)));
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Lanes4(Vector256<byte> q, sbyte* a, Vector256<short> ones) =>
         Vector256.ConvertToSingle(Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(q, Vector256.Load(a)), ones));

@@ -11,11 +11,10 @@ namespace TinyLM.Kernels;
 internal static class RecurrentMath
 {
     /// <summary>
-    /// Whether the pointwise kernels take the Vector256 path. Defaults to the hardware capability;
-    /// <c>TINYLM_SIMD=scalar</c> forces the scalar path (tests also flip it directly).
+    /// Whether the pointwise kernels take the Vector256 path: at <see cref="SimdLevel.V256"/> and above. Below it they run
+    /// the scalar form, which gives the same bits.
     /// </summary>
-    internal static bool UseVector256 { get; set; } = Vector256.IsHardwareAccelerated
-        && !string.Equals(Environment.GetEnvironmentVariable("TINYLM_SIMD"), "scalar", StringComparison.OrdinalIgnoreCase);
+    internal static bool UseVector256 => Simd.Level >= SimdLevel.V256;
 
     // Clamping keeps 2^n a normal float: n = round(x·log2 e) stays within [-126, 127].
     private const float ExpMin = -87f;

@@ -4,23 +4,23 @@ namespace TinyLM.Tests.Kernels.Quantized;
 
 public class BlockGemvTests
 {
-    public static TheoryData<string> Paths() => QuantTolerances.Paths();
+    public static TheoryData<string> Paths() => SimdPaths.QuantPaths();
 
     // Odd block counts (1, 3, 9: the 15M shape's 288 columns), odd row counts, one and several activation rows.
     private static readonly (int M, int Rows, int Cols)[] Shapes = [(1, 1, 32), (1, 7, 96), (1, 37, 288), (3, 33, 160), (5, 65, 64), (2, 300, 288)];
 
-    [Theory]
+    [SimdTheory]
     [MemberData(nameof(Paths))]
     public void Activations_quantize_to_the_same_bytes_on_every_path_and_match_the_q8_0_block_quantizer_up_to_ties(string path)
     {
-        var simd = Enum.Parse<QuantSimd>(path);
+        var simd = SimdPaths.Quant(path).Level;
         var rng = new Random(5);
         var x = QuantTolerances.Random(rng, 3 * 96, 3f);
         x[7] = 0f;
         var fast = new BlockActivations();
         var scalar = new BlockActivations();
         fast.Quantize(3, x, 96, simd);
-        scalar.Quantize(3, x, 96, QuantSimd.Scalar);
+        scalar.Quantize(3, x, 96, SimdLevel.Scalar);
         var blocks = new byte[BlockQuant.RowBytes(BlockFormat.Q8_0, 96)];
         unsafe
         {
@@ -48,11 +48,11 @@ public class BlockGemvTests
         Assert.Throws<ArgumentException>(() => fast.Quantize(1, [.. new float[31], float.NaN], 32));
     }
 
-    [Theory]
+    [SimdTheory]
     [MemberData(nameof(Paths))]
     public void Products_match_float64_of_dequantized_weights_and_quantized_activations_and_the_scalar_bits(string path)
     {
-        var simd = Enum.Parse<QuantSimd>(path);
+        var simd = SimdPaths.Quant(path).Level;
         var rng = new Random(41);
         foreach (var format in new[] { BlockFormat.Q8_0, BlockFormat.Q4_0 })
             foreach (var (m, rows, cols) in Shapes)
@@ -63,12 +63,12 @@ public class BlockGemvTests
                 var y = new float[m * rows];
                 var reference = new float[m * rows];
                 w.Multiply(m, x, bias, y, simd, threads: 2);
-                w.Multiply(m, x, bias, reference, QuantSimd.Scalar, threads: 1);
+                w.Multiply(m, x, bias, reference, SimdLevel.Scalar, threads: 1);
                 Assert.Equal(reference, y);
 
                 var deq = w.Dequantize();
                 var a = new BlockActivations();
-                a.Quantize(m, x, cols, QuantSimd.Scalar);
+                a.Quantize(m, x, cols, SimdLevel.Scalar);
                 for (int i = 0; i < m; i++)
                     for (int j = 0; j < rows; j++)
                     {
@@ -91,12 +91,12 @@ public class BlockGemvTests
             }
     }
 
-    [Theory]
+    [SimdTheory]
     [MemberData(nameof(Paths))]
     public unsafe void Q4_0_rows_in_fours_with_every_tail_and_no_bias_match_the_scalar_bits_and_float64(string path)
     {
         // The vector kernel runs four rows at a time; 1..9 rows cover every tail length, with and without a bias.
-        var simd = Enum.Parse<QuantSimd>(path);
+        var simd = SimdPaths.Quant(path).Level;
         var rng = new Random(17);
         foreach (int cols in new[] { 32, 96 })
             for (int rows = 1; rows <= 9; rows++)
@@ -108,10 +108,10 @@ public class BlockGemvTests
                     var y = new float[rows];
                     var scalar = new float[rows];
                     w.Multiply(1, x, bias, y, simd, threads: 1);
-                    w.Multiply(1, x, bias, scalar, QuantSimd.Scalar, threads: 1);
+                    w.Multiply(1, x, bias, scalar, SimdLevel.Scalar, threads: 1);
                     Assert.Equal(scalar, y);
                     var a = new BlockActivations();
-                    a.Quantize(1, x, cols, QuantSimd.Scalar);
+                    a.Quantize(1, x, cols, SimdLevel.Scalar);
                     var deq = w.Dequantize();
                     for (int j = 0; j < rows; j++)
                     {
@@ -150,7 +150,7 @@ public class BlockGemvTests
             fixed (float* y0 = outs[0], y1 = outs[1], y2 = outs[2], pb = bias)
             {
                 BlockProduct[] products = [new(mats[0], null, y0), new(mats[1], null, y1), new(mats[2], pb, y2)];
-                BlockGemv.MultiplyMany(a, products, QuantPaths.Current, threads);
+                BlockGemv.MultiplyMany(a, products, Simd.Level, threads);
             }
             for (int i = 0; i < 3; i++) Assert.Equal(single[i], outs[i]);
         }

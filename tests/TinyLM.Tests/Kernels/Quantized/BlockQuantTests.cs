@@ -4,7 +4,7 @@ namespace TinyLM.Tests.Kernels.Quantized;
 
 public class BlockQuantTests
 {
-    public static TheoryData<string> Paths() => QuantTolerances.Paths();
+    public static TheoryData<string> Paths() => SimdPaths.QuantPaths();
 
     [Fact]
     public void Q4_0_layout_is_ggml_s_low_nibble_first_half_high_nibble_second_half()
@@ -65,11 +65,11 @@ public class BlockQuantTests
         Assert.Throws<ArgumentException>(() => BlockQuant.Quantize(format, [.. new float[31], float.PositiveInfinity], new byte[100]));
     }
 
-    [Theory]
+    [SimdTheory]
     [MemberData(nameof(Paths))]
     public void Dots_match_float64_of_the_dequantized_blocks_and_the_scalar_bits(string path)
     {
-        var simd = Enum.Parse<QuantSimd>(path);
+        var simd = SimdPaths.Quant(path).Level;
         var rng = new Random(23);
         foreach (var format in new[] { BlockFormat.Q8_0, BlockFormat.Q4_0 })
             foreach (int count in new[] { 0, 32, 96, 256, 1024 })
@@ -90,7 +90,7 @@ public class BlockQuantTests
                 }
                 float actual = BlockQuant.Dot(format, count, w, a, simd);
                 QuantTolerances.Close($"{format} {path} n={count}", expected, actual, 0, QuantTolerances.BlockDotPerBlock * (count / 32 + 1) * magnitude + 1e-6);
-                Assert.Equal(BlockQuant.Dot(format, count, w, a, QuantSimd.Scalar), actual);
+                Assert.Equal(BlockQuant.Dot(format, count, w, a, SimdLevel.Scalar), actual);
             }
     }
 
@@ -108,8 +108,8 @@ public class BlockQuantTests
             var w = BlockMatrix.Quantize(format, wf, n, k);
             var serial = new float[m * n];
             var threaded = new float[m * n];
-            w.Multiply(m, x, bias, serial, QuantSimd.Scalar, threads: 1);
-            w.Multiply(m, x, bias, threaded, QuantSimd.V512, threads: 4);
+            w.Multiply(m, x, bias, serial, SimdLevel.Scalar, threads: 1);
+            w.Multiply(m, x, bias, threaded, SimdLevel.V512, threads: 4);
             Assert.Equal(serial, threaded);
             var a = new byte[BlockQuant.RowBytes(BlockFormat.Q8_0, k)];
             var deq = w.Dequantize();
@@ -118,7 +118,7 @@ public class BlockQuantTests
                 BlockQuant.Quantize(BlockFormat.Q8_0, x.AsSpan(i * k, k), a);
                 for (int j = 0; j < n; j++)
                 {
-                    Assert.Equal(BlockQuant.Dot(format, k, w.Data.AsSpan(j * w.RowBytes, w.RowBytes), a, QuantSimd.Scalar) + bias[j], serial[i * n + j]);
+                    Assert.Equal(BlockQuant.Dot(format, k, w.Data.AsSpan(j * w.RowBytes, w.RowBytes), a, SimdLevel.Scalar) + bias[j], serial[i * n + j]);
                     double exact = bias[j], magnitude = 0;
                     for (int p = 0; p < k; p++)
                     {

@@ -4,7 +4,7 @@ namespace TinyLM.Tests.Kernels.Quantized;
 
 public class Int8GemmTests
 {
-    public static TheoryData<string> Paths() => QuantTolerances.Paths();
+    public static TheoryData<string> Paths() => SimdPaths.QuantPaths();
 
     private static readonly (int M, int N, int K)[] _shapes =
     [
@@ -12,11 +12,11 @@ public class Int8GemmTests
         (7, 19, 127), (5, 64, 128), (9, 31, 200), (64, 40, 257), (300, 70, 96),
     ];
 
-    [Theory]
+    [SimdTheory]
     [MemberData(nameof(Paths))]
     public void Matches_float64_reference_of_the_dequantized_product(string path)
     {
-        var simd = Enum.Parse<QuantSimd>(path);
+        var (simd, vnni) = SimdPaths.Quant(path);
         var rng = new Random(17);
         foreach (var (m, n, k) in _shapes)
         {
@@ -25,7 +25,7 @@ public class Int8GemmTests
             var bias = QuantTolerances.Random(rng, n);
             var w = Int8Matrix.Quantize(wf, n, k);
             var y = new float[m * n];
-            Int8Gemm.Multiply(m, x, w, bias, y, simd, threads: 1);
+            Int8Gemm.Multiply(m, x, w, bias, y, simd, threads: 1, vnni);
 
             // Reference: quantize x the same way, then everything in float64.
             var xq = new sbyte[Math.Max(1, m * k)];
@@ -51,11 +51,11 @@ public class Int8GemmTests
         }
     }
 
-    [Theory]
+    [SimdTheory]
     [MemberData(nameof(Paths))]
     public void Every_path_and_thread_count_gives_the_scalar_bits(string path)
     {
-        var simd = Enum.Parse<QuantSimd>(path);
+        var (simd, vnni) = SimdPaths.Quant(path);
         var rng = new Random(5);
         foreach (var (m, n, k) in _shapes)
         {
@@ -63,8 +63,8 @@ public class Int8GemmTests
             var w = Int8Matrix.Quantize(QuantTolerances.Random(rng, n * k), n, k);
             var scalar = new float[m * n];
             var threaded = new float[m * n];
-            Int8Gemm.Multiply(m, x, w, default, scalar, QuantSimd.Scalar, threads: 1);
-            Int8Gemm.Multiply(m, x, w, default, threaded, simd, threads: 4);
+            Int8Gemm.Multiply(m, x, w, default, scalar, SimdLevel.Scalar, threads: 1);
+            Int8Gemm.Multiply(m, x, w, default, threaded, simd, threads: 4, vnni);
             Assert.Equal(scalar, threaded);
         }
     }

@@ -5,7 +5,7 @@ namespace TinyLM.Tests.Kernels.Quantized;
 /// <summary>llama.cpp's Q4_K super-blocks: byte layout, quantization error, dot kernels vs float64.</summary>
 public class Q4KTests
 {
-    public static TheoryData<string> Paths() => QuantTolerances.Paths();
+    public static TheoryData<string> Paths() => SimdPaths.QuantPaths();
 
     private static float[] Gaussian(Random rng, int count, double std)
     {
@@ -130,11 +130,11 @@ public class Q4KTests
         return Math.Sqrt(s / Math.Max(1, a.Length));
     }
 
-    [Theory]
+    [SimdTheory]
     [MemberData(nameof(Paths))]
     public void Dot_matches_float64_of_the_dequantized_blocks_and_the_scalar_bits(string path)
     {
-        var simd = Enum.Parse<QuantSimd>(path);
+        var simd = SimdPaths.Quant(path).Level;
         var rng = new Random(29);
         foreach (int count in new[] { 0, 256, 512, 1280 })
             foreach (float shift in new[] { 0f, 0.3f })
@@ -161,7 +161,7 @@ public class Q4KTests
                 for (int i = 0; i < count; i++) minTerms += Math.Abs(af[i]);
                 QuantTolerances.Close($"q4_k {path} n={count}", expected, actual, 0,
                     QuantTolerances.BlockDotPerBlock * (count / 32 + 1) * (magnitude + 2 * minTerms) + 1e-6);
-                Assert.Equal(BlockQuant.Dot(BlockFormat.Q4_K, count, w, a, QuantSimd.Scalar), actual);
+                Assert.Equal(BlockQuant.Dot(BlockFormat.Q4_K, count, w, a, SimdLevel.Scalar), actual);
             }
     }
 
@@ -179,9 +179,9 @@ public class Q4KTests
             var serial = new float[m * n];
             var threaded = new float[m * n];
             var vector = new float[m * n];
-            w.Multiply(m, x, bias, serial, QuantSimd.Scalar, threads: 1);
-            w.Multiply(m, x, bias, threaded, QuantSimd.V512, threads: 4);
-            w.Multiply(m, x, bias, vector, QuantSimd.V256, threads: 1);
+            w.Multiply(m, x, bias, serial, SimdLevel.Scalar, threads: 1);
+            w.Multiply(m, x, bias, threaded, SimdLevel.V512, threads: 4);
+            w.Multiply(m, x, bias, vector, SimdLevel.V256, threads: 1);
             Assert.Equal(serial, threaded);
             Assert.Equal(serial, vector);
             var a = new byte[BlockQuant.RowBytes(BlockFormat.Q8_0, k)];
@@ -193,7 +193,7 @@ public class Q4KTests
                 BlockQuant.Quantize(BlockFormat.Q8_0, x.AsSpan(i * k, k), a);
                 for (int j = 0; j < n; j++)
                 {
-                    Assert.Equal(BlockQuant.Dot(BlockFormat.Q4_K, k, w.Data.AsSpan(j * w.RowBytes, w.RowBytes), a, QuantSimd.Scalar) + bias[j], serial[i * n + j]);
+                    Assert.Equal(BlockQuant.Dot(BlockFormat.Q4_K, k, w.Data.AsSpan(j * w.RowBytes, w.RowBytes), a, SimdLevel.Scalar) + bias[j], serial[i * n + j]);
                     double exact = bias[j], magnitude = 0;
                     for (int p = 0; p < k; p++)
                     {

@@ -32,13 +32,4 @@ internal static class QuantTolerances
         for (int i = 0; i < count; i++) a[i] = (float)(rng.NextDouble() * 2 - 1) * scale;
         return a;
     }
-
-    /// <summary>Paths that this CPU can actually run (a path it lacks falls back, so testing it would prove nothing).</summary>
-    public static TheoryData<string> Paths()
-    {
-        var data = new TheoryData<string>();
-        foreach (var simd in new[] { QuantSimd.Scalar, QuantSimd.V256, QuantSimd.V512, QuantSimd.Vnni })
-            if (QuantPaths.IsSupported(simd)) data.Add(simd.ToString());
-        return data;
-    }
 }

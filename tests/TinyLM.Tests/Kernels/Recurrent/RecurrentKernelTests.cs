@@ -118,25 +118,25 @@ public class RecurrentKernelTests
     {
         bool lstm = cell == Cell.Lstm;
         var prob = RecurrentProblem.Create(41, new RecurrentShape(3, 7, 6, 21, true), lstm ? 4 : 3, [7, 2, 5]);
-        var first = RecurrentRunner.Run(prob, lstm);
-        var second = RecurrentRunner.Run(prob, lstm);
-        bool saved = RecurrentMath.UseVector256;
-        RecurrentRun scalar;
-        try
-        {
-            RecurrentMath.UseVector256 = false;
-            scalar = RecurrentRunner.Run(prob, lstm);
-        }
-        finally
-        {
-            RecurrentMath.UseVector256 = saved;
-        }
-        foreach (var other in new[] { second, scalar })
+        var pairs = new List<(RecurrentRun, RecurrentRun)> { (RecurrentRunner.Run(prob, lstm), RecurrentRunner.Run(prob, lstm)) };
+        // The cell math is vectorised from V256 up and scalar below. V128's GEMM runs each element's FMA chain in the
+        // same order as V256's (only the tile width differs), so where both run with FMA the whole results must agree
+        // bit for bit: that compares the vector cell math against the scalar one. The switch is process-wide; this
+        // class's collection runs alone, so no other test sees the forced level.
+        if (Simd.IsSupported(SimdLevel.V256) && System.Runtime.Intrinsics.X86.Fma.IsSupported)
+            pairs.Add((Run(SimdLevel.V256), Run(SimdLevel.V128)));
+        foreach (var (first, other) in pairs)
         {
             Assert.Equal(first.Y, other.Y);
             Assert.Equal(first.HN, other.HN);
             Assert.Equal(first.CN, other.CN);
             for (int k = 0; k < first.Grads.Length; k++) Assert.Equal(first.Grads[k], other.Grads[k]);
+        }
+
+        RecurrentRun Run(SimdLevel level)
+        {
+            using (Simd.Force(level))
+                return RecurrentRunner.Run(prob, lstm);
         }
     }
 
