@@ -46,6 +46,9 @@ public static class TrainTranslateCommand
         Training<int>("--max-len", "Training pairs longer than this (tokens) are left out", (o, v) => o with { MaxTrainLength = v }),
     ];
 
+    private static readonly Option<string?> CheckpointOption = new("--checkpoint") { Description = "Checkpoint file written every --checkpoint-every steps" };
+    private static readonly Option<int> CheckpointEveryOption = new("--checkpoint-every") { Description = "Steps between checkpoints", DefaultValueFactory = _ => 200 };
+    private static readonly Option<string?> ResumeOption = new("--resume") { Description = "Continue from a checkpoint file (same data and options; exact without --minutes)" };
     private static readonly Option<int> BeamOption = new("--beam") { Description = "Beam width for the validation BLEU", DefaultValueFactory = _ => 1 };
     private static readonly Option<ulong> SeedOption = SharedOptions.Seed(1);
 
@@ -61,7 +64,7 @@ public static class TrainTranslateCommand
         command.AddOptions([SrcOption, TgtOption, ValidSrcOption, ValidTgtOption, OutOption, ArchOption, InputFeedingOption, SeparateVocabOption]);
         command.AddOptions(ConfigOverrides.Options());
         command.AddOptions(TrainingOverrides.Options());
-        command.AddOptions([BeamOption, SeedOption, SharedOptions.Threads, SharedOptions.DataDir, SharedOptions.Json]);
+        command.AddOptions([CheckpointOption, CheckpointEveryOption, ResumeOption, BeamOption, SeedOption, SharedOptions.Threads, SharedOptions.DataDir, SharedOptions.Json]);
         command.SetRunner(Run);
         return command;
     }
@@ -77,19 +80,33 @@ public static class TrainTranslateCommand
         {
             InputFeeding = parse.GetValue(InputFeedingOption), SharedVocab = !parse.GetValue(SeparateVocabOption), Seed = seed,
         };
-        var options = TrainingOverrides.Apply(parse, new Seq2SeqTrainOptions()) with { Seed = seed };
+        string? checkpointPath = parse.GetValue(CheckpointOption);
+        var options = TrainingOverrides.Apply(parse, new Seq2SeqTrainOptions()) with
+        {
+            Seed = seed, CheckpointEvery = checkpointPath is null ? 0 : parse.GetValue(CheckpointEveryOption),
+        };
         int beam = parse.GetValue(BeamOption);
         CliError.Check(config.Validate);
         CliError.Check(options.Validate);
         CliError.Check(new SearchOptions { Beam = beam }.Validate);
 
         var (train, valid) = ReadCorpora(parse, dataDir);
-        var model = Seq2SeqModel.Create(config, train);
+        TrainCheckpoint? resume = null;
+        Seq2SeqModel model;
+        // A resumed run takes the model, its tokenizers and its config from the checkpoint.
+        if (parse.GetValue(ResumeOption) is string resumePath)
+            (model, resume) = Seq2SeqCheckpointFile.Load(resumePath);
+        else
+            model = Seq2SeqModel.Create(config, train);
         Console.Error.WriteLine($"{train.Count} training pairs, vocabulary {model.SourceTokenizer.VocabSize}/{model.TargetTokenizer.VocabSize}" +
                                 $"{(config.SharedVocab ? " (shared)" : "")}, {model.ParameterCount():N0} parameters, arch {arch.ToString().ToLowerInvariant()}, {Threading.MaxThreads} threads");
         var process = Process.GetCurrentProcess();
         var cpuStart = process.TotalProcessorTime;
-        var result = TrainingView.Run("train", progress => new Seq2SeqTrainer(model, options) { Progress = progress }.Fit(train, valid));
+        var result = TrainingView.Run("train", progress => new Seq2SeqTrainer(model, options)
+        {
+            Progress = progress, ResumeFrom = resume,
+            Checkpoint = checkpointPath is null ? null : c => Seq2SeqCheckpointFile.Save(model, c, checkpointPath),
+        }.Fit(train, valid));
         process.Refresh();
         double trainCpuSeconds = (process.TotalProcessorTime - cpuStart).TotalSeconds; // less than threads × wall on a shared machine
         if (result.Filtered > 0) Console.Error.WriteLine($"left out {result.Filtered} training pairs longer than {options.MaxTrainLength} tokens");

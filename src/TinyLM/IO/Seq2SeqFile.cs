@@ -15,10 +15,12 @@ public static class Seq2SeqFile
     public const string TargetTokenizerKey = "seq2seq.target_tokenizer";
 
     /// <summary>Writes the model to <paramref name="path"/> (temporary file, then rename).</summary>
-    public static void Save(this Seq2SeqModel model, string path)
+    public static void Save(this Seq2SeqModel model, string path) => ModelFile.Save(path, ToContents(model, []));
+
+    /// <summary>The model as file contents, with <paramref name="metadata"/> added (e.g. a checkpoint's).</summary>
+    internal static ModelFileContents ToContents(Seq2SeqModel model, Dictionary<string, string> metadata)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var metadata = new Dictionary<string, string>();
         if (!model.Config.SharedVocab) metadata[TargetTokenizerKey] = model.TargetTokenizer.ToJson();
         var contents = new ModelFileContents
         {
@@ -28,13 +30,15 @@ public static class Seq2SeqFile
             Metadata = metadata,
         };
         ModelFileParts.AddWeights(contents, model);
-        ModelFile.Save(path, contents);
+        return contents;
     }
 
     /// <summary>Reads a translation model; a truncated, foreign or mismatched file fails with a message naming it.</summary>
-    public static Seq2SeqModel Load(string path)
+    public static Seq2SeqModel Load(string path) => FromContents(ModelFile.Load(path), path);
+
+    /// <summary>The model held by file contents read from <paramref name="path"/>.</summary>
+    internal static Seq2SeqModel FromContents(ModelFileContents contents, string path)
     {
-        var contents = ModelFile.Load(path);
         ModelFileParts.RequireKind(contents, path, ModelKind.Seq2Seq, "a translation (seq2seq) model");
         var config = ModelFileParts.ReadConfig(contents, path, Seq2SeqJsonContext.Default.Seq2SeqConfig, c => c.Validate(), "seq2seq");
         var source = ByteBpeTokenizer.FromJson(contents.TokenizerJson, path);

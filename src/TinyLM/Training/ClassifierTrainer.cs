@@ -67,6 +67,7 @@ public sealed class ClassifierTrainer(TextClassifier model, TrainOptions options
         var outcome = new Trainer<int[]>(task, new TrainerSettings(model, optimizer, Optimizers.CreateSchedule(options, task.TotalSteps))
         {
             ClipNorm = options.ClipNorm,
+            DropoutSeed = options.Seed,
             Average = options.AverageDecay > 0 ? new WeightAverage([.. model.Parameters()], options.AverageDecay) : null,
             Patience = options.Patience,
             RestoreBest = options.RestoreBestWeights,

@@ -41,7 +41,7 @@ internal sealed class ClassifierTrainingTask(TextClassifier model, TrainOptions 
         return Batching.LengthBucketed(_lengths, options.BatchSize, options.Seed + (ulong)round * 7919UL);
     }
 
-    public void BeginStep(int[] batch, long step) => model.ReseedForStep(options.Seed, (int)step);
+    public void BeginStep(int[] batch, long step) { }
 
     public Tensor Loss(int[] batch, int micro)
     {

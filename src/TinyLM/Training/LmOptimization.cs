@@ -37,5 +37,5 @@ public sealed class LmOptimization
     public WarmupDecayLr Schedule { get; }
 
     /// <summary>The settings of the one <see cref="Trainer{TBatch}"/> loop for this optimizer, schedule and clip.</summary>
-    public TrainerSettings Settings() => new(_model, Optimizer, Schedule) { ClipNorm = _options.ClipNorm };
+    public TrainerSettings Settings() => new(_model, Optimizer, Schedule) { ClipNorm = _options.ClipNorm, DropoutSeed = _options.Seed };
 }

@@ -37,7 +37,7 @@ public sealed class Seq2SeqTrainer(Seq2SeqModel model, Seq2SeqTrainOptions optio
         var schedule = new Seq2SeqLr(options.LearningRate, options.WarmupSteps, task.TotalSteps, options.Minutes * 60.0);
         var outcome = new Trainer<int[]>(task, new TrainerSettings(model, optimizer, schedule)
         {
-            ClipNorm = options.ClipNorm, BudgetSeconds = options.Minutes * 60.0,
+            ClipNorm = options.ClipNorm, DropoutSeed = options.Seed, BudgetSeconds = options.Minutes * 60.0,
             CheckpointEvery = options.CheckpointEvery, Checkpoint = Checkpoint, ResumeFrom = ResumeFrom,
         }).Fit(cancel);
         model.Eval();

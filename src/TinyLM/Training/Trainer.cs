@@ -33,6 +33,12 @@ public sealed record TrainerSettings(Module Model, Optimizer Optimizer, LrSchedu
     /// <summary>A checkpoint to continue from (same model shape, settings and data).</summary>
     public TrainCheckpoint? ResumeFrom { get; init; }
 
+    /// <summary>
+    /// Dropout masks of step s come from (this seed, s) — reseeded before every step — so a resumed run draws the masks
+    /// the uninterrupted one drew. Null leaves the model's dropout streams running on (not resumable exactly).
+    /// </summary>
+    public ulong? DropoutSeed { get; init; }
+
     /// <summary>Called after every optimizer step with its 0-based index (e.g. pruning re-applies its masks).</summary>
     public Action<long>? AfterStep { get; init; }
 }
@@ -136,6 +142,7 @@ public sealed class Trainer<TBatch>(ITrainingTask<TBatch> task, TrainerSettings 
 
     private void RunStep(TBatch batch, long step, int round, Optimizer optimizer, WeightAverage? average)
     {
+        if (settings.DropoutSeed is { } seed) settings.Model.ReseedForStep(seed, step);
         task.BeginStep(batch, step);
         int micros = task.MicroBatches;
         for (int micro = 0; micro < micros; micro++)
