@@ -10,18 +10,10 @@ namespace TinyLM.IO;
 public static class ClassifierCheckpointFile
 {
     /// <summary>Writes <paramref name="checkpoint"/> of <paramref name="model"/> to <paramref name="path"/>.</summary>
-    public static void Save(TextClassifier model, TrainCheckpoint checkpoint, string path)
-    {
-        var contents = TextClassifierFile.ToContents(model, TrainCheckpointParts.Metadata(checkpoint));
-        TrainCheckpointParts.AddOptimizer(contents, checkpoint);
-        ModelFile.Save(path, contents);
-    }
+    public static void Save(TextClassifier model, TrainCheckpoint checkpoint, string path) =>
+        TrainCheckpointParts.Save(path, model, checkpoint, TextClassifierFile.ToContents);
 
     /// <summary>Reads a checkpoint: the model (weights restored) and the state to resume from.</summary>
-    public static (TextClassifier Model, TrainCheckpoint Checkpoint) Load(string path)
-    {
-        var contents = ModelFile.Load(path);
-        var model = TextClassifierFile.FromContents(contents, path);
-        return (model, TrainCheckpointParts.Read(contents, path, model));
-    }
+    public static (TextClassifier Model, TrainCheckpoint Checkpoint) Load(string path) =>
+        TrainCheckpointParts.Load(path, TextClassifierFile.FromContents, m => m);
 }

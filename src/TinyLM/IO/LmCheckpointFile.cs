@@ -11,19 +11,10 @@ namespace TinyLM.IO;
 public static class LmCheckpointFile
 {
     /// <summary>Writes <paramref name="checkpoint"/> of <paramref name="lm"/> to <paramref name="path"/>.</summary>
-    public static void Save(LanguageModel lm, TrainCheckpoint checkpoint, string path)
-    {
-        ArgumentNullException.ThrowIfNull(lm);
-        var contents = CausalLMFile.ToContents(lm, TrainCheckpointParts.Metadata(checkpoint));
-        TrainCheckpointParts.AddOptimizer(contents, checkpoint);
-        ModelFile.Save(path, contents);
-    }
+    public static void Save(LanguageModel lm, TrainCheckpoint checkpoint, string path) =>
+        TrainCheckpointParts.Save(path, lm, checkpoint, CausalLMFile.ToContents);
 
     /// <summary>Reads a checkpoint: the model (weights restored) and the state to resume from.</summary>
-    public static (LanguageModel Model, TrainCheckpoint Checkpoint) Load(string path)
-    {
-        var contents = ModelFile.Load(path);
-        var lm = CausalLMFile.FromContents(contents, path);
-        return (lm, TrainCheckpointParts.Read(contents, path, lm.Model));
-    }
+    public static (LanguageModel Model, TrainCheckpoint Checkpoint) Load(string path) =>
+        TrainCheckpointParts.Load(path, CausalLMFile.FromContents, lm => lm.Model);
 }

@@ -10,19 +10,18 @@ namespace TinyLM.IO;
 public static class Seq2SeqCheckpointFile
 {
     /// <summary>Writes <paramref name="checkpoint"/> of <paramref name="model"/> to <paramref name="path"/>.</summary>
-    public static void Save(Seq2SeqModel model, TrainCheckpoint checkpoint, string path)
-    {
-        var contents = Seq2SeqFile.ToContents(model, TrainCheckpointParts.Metadata(checkpoint));
-        TrainCheckpointParts.AddOptimizer(contents, checkpoint);
-        ModelFile.Save(path, contents);
-    }
+    public static void Save(Seq2SeqModel model, TrainCheckpoint checkpoint, string path) =>
+        TrainCheckpointParts.Save(path, model, checkpoint, Seq2SeqFile.ToContents);
 
-    /// <summary>Reads a checkpoint: the model (weights and tokenizers restored) and the state to resume from.</summary>
-    public static (Seq2SeqModel Model, TrainCheckpoint Checkpoint) Load(string path)
+    /// <summary>Reads a checkpoint: the model (weights and tokenizers restored, in training mode) and the state to resume from.</summary>
+    public static (Seq2SeqModel Model, TrainCheckpoint Checkpoint) Load(string path) =>
+        TrainCheckpointParts.Load(path, FromContentsForTraining, m => m);
+
+    // Seq2SeqFile loads models for inference (evaluation mode); a resumed run trains.
+    private static Seq2SeqModel FromContentsForTraining(ModelFileContents contents, string path)
     {
-        var contents = ModelFile.Load(path);
         var model = Seq2SeqFile.FromContents(contents, path);
         model.Train();
-        return (model, TrainCheckpointParts.Read(contents, path, model));
+        return model;
     }
 }

@@ -17,6 +17,30 @@ public static class TrainCheckpointParts
     private const string AverageUpdatesKey = "checkpoint.average_updates";
     private const string AveragePrefix = "average.";
 
+    /// <summary>
+    /// Writes a checkpoint file atomically: <paramref name="model"/>'s complete file contents, made by
+    /// <paramref name="toContents"/> with the checkpoint's metadata, plus the optimizer state.
+    /// </summary>
+    public static void Save<TModel>(string path, TModel model, TrainCheckpoint checkpoint,
+        Func<TModel, Dictionary<string, string>, ModelFileContents> toContents)
+    {
+        ArgumentNullException.ThrowIfNull(toContents);
+        var contents = toContents(model, Metadata(checkpoint));
+        AddOptimizer(contents, checkpoint);
+        ModelFile.Save(path, contents);
+    }
+
+    /// <summary>Reads a checkpoint file: the model (by <paramref name="fromContents"/>, weights restored) and the state to resume from.</summary>
+    public static (TModel Model, TrainCheckpoint Checkpoint) Load<TModel>(string path, Func<ModelFileContents, string, TModel> fromContents,
+        Func<TModel, Module> module)
+    {
+        ArgumentNullException.ThrowIfNull(fromContents);
+        ArgumentNullException.ThrowIfNull(module);
+        var contents = ModelFile.Load(path);
+        var model = fromContents(contents, path);
+        return (model, Read(contents, path, module(model)));
+    }
+
     /// <summary>The metadata keys that mark a file as a checkpoint.</summary>
     public static Dictionary<string, string> Metadata(TrainCheckpoint checkpoint)
     {
