@@ -13,15 +13,7 @@ public static class Seq2SeqCheckpointFile
     public static void Save(Seq2SeqModel model, TrainCheckpoint checkpoint, string path) =>
         TrainCheckpointParts.Save(path, model, checkpoint, Seq2SeqFile.ToContents);
 
-    /// <summary>Reads a checkpoint: the model (weights and tokenizers restored, in training mode) and the state to resume from.</summary>
+    /// <summary>Reads a checkpoint: the model (weights and tokenizers restored; the trainer puts it in training mode) and the state to resume from.</summary>
     public static (Seq2SeqModel Model, TrainCheckpoint Checkpoint) Load(string path) =>
-        TrainCheckpointParts.Load(path, FromContentsForTraining, m => m);
-
-    // Seq2SeqFile loads models for inference (evaluation mode); a resumed run trains.
-    private static Seq2SeqModel FromContentsForTraining(ModelFileContents contents, string path)
-    {
-        var model = Seq2SeqFile.FromContents(contents, path);
-        model.Train();
-        return model;
-    }
+        TrainCheckpointParts.Load(path, Seq2SeqFile.FromContents, m => m);
 }

@@ -90,12 +90,13 @@ public sealed class Trainer<TBatch>(ITrainingTask<TBatch> task, TrainerSettings 
         for (int round = 0; round < task.Rounds && !stoppedEarly && !outOfTime; round++)
         {
             var batches = task.BeginRound(round);
-            // Rounds finished before the checkpoint are skipped whole; the one it fell in resumes mid-way.
+            // Rounds finished before the checkpoint are skipped whole; the one it fell in resumes mid-way (skip ≥ 0:
+            // rounds run in order, so the step count never trails the round's start).
             long skip = step - roundStart;
             roundStart += batches.Count;
             if (skip >= batches.Count) continue;
             int ran = 0;
-            for (int bi = (int)Math.Max(0, skip); bi < batches.Count; bi++)
+            for (int bi = (int)skip; bi < batches.Count; bi++)
             {
                 cancel.ThrowIfCancellationRequested();
                 if (settings.BudgetSeconds > 0 && clock.Elapsed.TotalSeconds >= settings.BudgetSeconds)
@@ -108,10 +109,11 @@ public sealed class Trainer<TBatch>(ITrainingTask<TBatch> task, TrainerSettings 
                 RunStep(batches[bi], step, round, optimizer, average);
                 step++;
                 ran++;
+                // The task's step ends before the checkpoint is written, so writing it is not counted as training time.
+                task.EndStep(batches[bi], step, lr, clock);
                 if (settings.Checkpoint is not null
                     && ((settings.CheckpointEvery > 0 && step % settings.CheckpointEvery == 0) || (settings.CheckpointAtEnd && step == task.TotalSteps)))
                     settings.Checkpoint(TrainCheckpoint.Capture(model, optimizer, (int)step, average));
-                task.EndStep(batches[bi], step, lr, clock);
             }
             if (ran == 0) break;
             roundsRun++;
