@@ -27,7 +27,7 @@ public static class Program
         root.Subcommands.Add(Classify.PredictCommand.Create());
         root.Subcommands.Add(Classify.DemoCommand.Create());
         root.Subcommands.Add(Bench.BenchCommand.Create());
-        root.Subcommands.Add(Lm.GenerateCommand.Create());
+        root.Subcommands.Add(Generate.GenerateCommand.Create());
         root.Subcommands.Add(Export.ExportCommand.Create());
         root.Subcommands.Add(Compress.QuantizeCommand.Create());
         root.Subcommands.Add(Compress.PruneCommand.Create());

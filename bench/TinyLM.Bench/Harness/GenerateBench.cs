@@ -136,8 +136,8 @@ public static class GenerateBench
             }
             if (!QuantizationTypeExtensions.TryParse(type, out var q) || q.Block() is null)
                 throw new ArgumentException($"bench generate: --type must list f32, q8_0, q4_0 or q4_k, got \"{type}\".");
-            var lm = new LanguageModel(model, SyntheticTokenizer(model.Config.VocabSize));
-            result.Add((type, CausalLMQuantizer.Quantize(lm, new LmQuantizationOptions { Type = q, MaxLayerError = double.PositiveInfinity }).Model.Model));
+            var lm = new TokenizedCausalLM(model, SyntheticTokenizer(model.Config.VocabSize));
+            result.Add((type, CausalLMQuantizer.Quantize(lm, new CausalLMQuantizationOptions { Type = q, MaxLayerError = double.PositiveInfinity }).Model.Model));
         }
         return result;
     }

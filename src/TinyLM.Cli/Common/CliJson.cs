@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 using TinyLM.Cli.Classify;
 using TinyLM.Cli.Compress;
 using TinyLM.Cli.Export;
-using TinyLM.Cli.Lm;
+using TinyLM.Cli.Generate;
 using TinyLM.Cli.Translate;
 
 namespace TinyLM.Cli.Common;
@@ -15,7 +15,7 @@ namespace TinyLM.Cli.Common;
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(TrainClassifyOutput))]
 [JsonSerializable(typeof(PredictOutput))]
-[JsonSerializable(typeof(TrainLmOutput))]
+[JsonSerializable(typeof(TrainCausalLMOutput))]
 [JsonSerializable(typeof(GenerateOutput))]
 [JsonSerializable(typeof(TrainTranslateOutput))]
 [JsonSerializable(typeof(TranslationOutput))]

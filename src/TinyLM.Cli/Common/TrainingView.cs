@@ -17,7 +17,7 @@ public static class TrainingView
             p => p.EpochEnd ? EpochLine(p) : null);
 
     /// <summary>A language-model run: one line per train/validation loss estimate.</summary>
-    public static T Run<T>(string title, Func<IProgress<LmTrainProgress>, T> train) =>
+    public static T Run<T>(string title, Func<IProgress<CausalLMTrainProgress>, T> train) =>
         Run(title, train,
             p => (p.Step, p.TotalSteps, $"{title} step {p.Step}/{p.TotalSteps} loss {p.Loss:F4} {p.TokensPerSecond / 1000:F1}k tok/s"),
             p => p.ValidationLoss is null ? null : EvalLine(p));
@@ -59,7 +59,7 @@ public static class TrainingView
         return line;
     }
 
-    private static string EvalLine(LmTrainProgress p) =>
+    private static string EvalLine(CausalLMTrainProgress p) =>
         $"step {p.Step}/{p.TotalSteps}  train_loss {p.TrainLoss:F4}  val_loss {p.ValidationLoss:F4}  lr {p.LearningRate:G3}  " +
         $"{p.TokensPerSecond / 1000:F1}k tok/s  {p.Elapsed.TotalSeconds:F1}s";
 }

@@ -23,7 +23,7 @@ internal static class ComparisonTables
     }
 
     /// <summary>A language model before and after quantization (same windows, same run).</summary>
-    public static void Print(LmMeasurement before, LmMeasurement after)
+    public static void Print(CausalLMMeasurement before, CausalLMMeasurement after)
     {
         var table = new Table().Title("Before / after (same windows, same run)");
         table.AddColumns("", "float32", "quantized", "ratio");
@@ -54,7 +54,7 @@ internal static class ComparisonTables
     }
 
     /// <summary>Language-model distillation: teacher, distilled student, the same student without teacher.</summary>
-    public static void Print(LmMeasurement teacher, LmMeasurement student, LmMeasurement? baseline)
+    public static void Print(CausalLMMeasurement teacher, CausalLMMeasurement student, CausalLMMeasurement? baseline)
     {
         var table = Distillation("same tokens", (teacher.Bytes, teacher.Parameters), (student.Bytes, student.Parameters),
             baseline is null ? null : (baseline.Bytes, baseline.Parameters));

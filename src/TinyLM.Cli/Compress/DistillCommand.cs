@@ -10,7 +10,7 @@ namespace TinyLM.Cli.Compress;
 
 /// <summary>
 /// <c>tinylm distill --teacher MODEL --data FILE [--unlabeled FILE] [--student-encoder …] --temperature T --alpha A --out MODEL</c>
-/// (a language-model teacher goes to <see cref="DistillLm"/>):
+/// (a language-model teacher goes to <see cref="DistillCausalLM"/>):
 /// trains a small classifier on a large one's soft targets (cached teacher logits) mixed with the hard labels, and
 /// reports teacher, student and the same student trained without the teacher, measured on the same file in the same run.
 /// </summary>
@@ -25,7 +25,7 @@ public static class DistillCommand
     private static readonly Option<string?> StudentOption = new("--student") { Description = "Start from this .tlm student (same labels and vocabulary as the teacher) instead of --student-* settings" };
     private static readonly Option<EncoderKind?> EncoderOption = new("--student-encoder") { Description = "bag | cnn | bilstm | bigru | transformer (default bag)" };
 
-    // The student's shape. A classifier student takes them all; a language-model student the ones in LmShape.
+    // The student's shape. A classifier student takes them all; a language-model student the ones in CausalLMShape.
     private static readonly Override<TextClassifierConfig, int> Embed = new("--student-embed", "Student embedding width (the embedding table dominates the parameter count)", (c, v) => c with { EmbedDim = v });
     private static readonly Override<TextClassifierConfig, int> Hidden = new("--student-hidden", "Student hidden width / filters / model width", (c, v) => c with { Hidden = v });
     private static readonly Override<TextClassifierConfig, int> Layers = new("--student-layers", "Student stacked layers", (c, v) => c with { Layers = v });
@@ -50,7 +50,7 @@ public static class DistillCommand
 
     // A language-model student: the same flags, set on its config. A new width drops the teacher's MLP width (4 × the
     // width unless --student-hidden), new heads its key/value heads (plain attention), so the shape stays consistent.
-    private static readonly Override<CausalLMConfig>[] LmShape =
+    private static readonly Override<CausalLMConfig>[] CausalLMShape =
     [
         new Override<CausalLMConfig, int>(Layers.Flag, (c, v) => c with { Layers = v }),
         new Override<CausalLMConfig, int>(HeadsOption, (c, v) => c with { Heads = v, KvHeads = 0 }),
@@ -59,11 +59,11 @@ public static class DistillCommand
         new Override<CausalLMConfig, float>(Dropout.Flag, (c, v) => c with { Dropout = v }),
     ];
 
-    private static readonly Override<LmTrainOptions>[] LmTraining =
+    private static readonly Override<CausalLMTrainOptions>[] CausalLMTraining =
     [
-        new Override<LmTrainOptions, int>(StepsOption, (o, v) => o with { Steps = v }),
-        new Override<LmTrainOptions, int>(Batch.Flag, (o, v) => o with { BatchSize = v }),
-        new Override<LmTrainOptions, float>(Lr.Flag, (o, v) => o with { LearningRate = v, MinLearningRate = v / 10 }),
+        new Override<CausalLMTrainOptions, int>(StepsOption, (o, v) => o with { Steps = v }),
+        new Override<CausalLMTrainOptions, int>(Batch.Flag, (o, v) => o with { BatchSize = v }),
+        new Override<CausalLMTrainOptions, float>(Lr.Flag, (o, v) => o with { LearningRate = v, MinLearningRate = v / 10 }),
     ];
 
     public static Command Create()
@@ -93,7 +93,7 @@ public static class DistillCommand
                 throw new CliError($"--out {output} is an input model; write the student to another file (inputs are never modified).", ExitCodes.Usage);
 
         var contents = ModelFile.Load(teacherPath);
-        if (contents.Kind == ModelKind.CausalLm) return DistillLm.Run(CausalLMFile.FromContents(contents, teacherPath), LmSettings(parse, teacherPath, output));
+        if (contents.Kind == ModelKind.CausalLM) return DistillCausalLM.Run(CausalLMFile.FromContents(contents, teacherPath), CausalLMSettings(parse, teacherPath, output));
         if (new Option[] { HeadsOption, StepsOption, TopKOption }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } lmOnly)
             throw new CliError($"{lmOnly.Name} applies to language-model teachers; {teacherPath} is a text classifier.", ExitCodes.Usage);
         var teacher = TextClassifierFile.FromContents(contents, teacherPath);
@@ -169,20 +169,20 @@ public static class DistillCommand
         return ExitCodes.Ok;
     }
 
-    private static DistillLm.Settings LmSettings(ParseResult parse, string teacherPath, string output)
+    private static DistillCausalLM.Settings CausalLMSettings(ParseResult parse, string teacherPath, string output)
     {
         if (new Option[] { UnlabeledOption, AugmentOption, AugmentDropOption, EncoderOption, MaxLen.Option, Vocab.Option, Pooling.Option, Epochs.Option, SharedOptions.SkipBad }
                 .FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } classifierOnly)
             throw new CliError($"{classifierOnly.Name} applies to classifier teachers; {teacherPath} is a language model (use --steps and --student-layers/-heads/-embed/-hidden).", ExitCodes.Usage);
-        if (parse.GetValue(StudentOption) is { } studentPath && LmShape.FirstOrDefault(o => parse.GetResult(o.Option) is not null) is { } clash)
+        if (parse.GetValue(StudentOption) is { } studentPath && CausalLMShape.FirstOrDefault(o => parse.GetResult(o.Option) is not null) is { } clash)
             throw new CliError($"--student {studentPath} fixes the student's architecture; drop {clash.Option.Name}.", ExitCodes.Usage);
         ulong seed = parse.GetValue(SeedOption);
-        return new DistillLm.Settings
+        return new DistillCausalLM.Settings
         {
             TeacherPath = teacherPath, Output = output, StudentPath = parse.GetValue(StudentOption), Data = parse.GetValue(DataOption)!,
             Eval = parse.GetValue(EvalOption), DataDir = parse.GetValue(SharedOptions.DataDir),
-            Shape = teacher => LmShape.Apply(parse, teacher) with { Seed = seed },
-            Training = LmTraining.Apply(parse, new LmTrainOptions()) with { Seed = seed },
+            Shape = teacher => CausalLMShape.Apply(parse, teacher) with { Seed = seed },
+            Training = CausalLMTraining.Apply(parse, new CausalLMTrainOptions()) with { Seed = seed },
             Temperature = parse.GetValue(TemperatureOption), Alpha = parse.GetValue(AlphaOption), TopK = parse.GetValue(TopKOption),
             NoBaseline = parse.GetValue(NoBaselineOption), Json = parse.GetValue(SharedOptions.Json),
         };

@@ -23,7 +23,7 @@ public sealed record MeasurementOutput(
         return new(m.Bytes, m.Parameters, Round(m.Accuracy), null, null, Round(m.LatencyMsBatch1), Round(m.ThroughputBatch64));
     }
 
-    public static MeasurementOutput From(LmMeasurement m)
+    public static MeasurementOutput From(CausalLMMeasurement m)
     {
         ArgumentNullException.ThrowIfNull(m);
         return new(m.Bytes, m.Parameters, null, Round(m.ValLoss), Math.Round(m.DecodeTokensPerSecond, 3), Round(m.LatencyMsBatch1),

@@ -20,7 +20,7 @@ public static class QuantizeCommand
     private static readonly Option<string?> CalibrateOption = new("--calibrate") { Description = "Sample texts (TSV dataset or one per line) to measure each layer's error on" };
     private static readonly Option<double?> MaxErrorOption = new("--max-error") { Description = "A layer whose error exceeds this stays float32 (default 0.05 logit error calibrated, 0.15 weight error otherwise)" };
     private static readonly Option<string?> EvalOption = new("--eval") { Description = "Data to compare before/after on: a file or a dataset name (classifier: its test.tsv; language model: raw text, all of it)" };
-    private static readonly Option<string?> LmDataOption = new("--data") { Description = "Language model: its training text (file or dataset name); before/after are compared on its validation split (the last 10%)" };
+    private static readonly Option<string?> CausalLMDataOption = new("--data") { Description = "Language model: its training text (file or dataset name); before/after are compared on its validation split (the last 10%)" };
     private static readonly Option<bool> EmbeddingsOption = new("--quantize-embeddings") { Description = "Language model: also quantize an untied token embedding table" };
     private static readonly Option<string> SvmScalesOption = new("--svm-scales") { Description = "Classifier with a linear SVM head: its int8 weight takes one scale per class (default, smaller file) or per row (closer to float32)", DefaultValueFactory = _ => "class" };
 
@@ -28,7 +28,7 @@ public static class QuantizeCommand
     {
         var command = new Command("quantize", "Quantize a classifier (int8 / q8_0 / q4_0) or a language model (q8_0 / q4_0 / q4_k) and report what it costs and saves.");
         command.Arguments.Add(ModelArgument);
-        command.AddOptions([OutOption, TypeOption, CalibrateOption, MaxErrorOption, EvalOption, LmDataOption, EmbeddingsOption, SvmScalesOption,
+        command.AddOptions([OutOption, TypeOption, CalibrateOption, MaxErrorOption, EvalOption, CausalLMDataOption, EmbeddingsOption, SvmScalesOption,
             SharedOptions.DataDir, SharedOptions.SkipBad, SharedOptions.Threads, SharedOptions.Json]);
         command.SetRunner(Run);
         return command;
@@ -47,13 +47,13 @@ public static class QuantizeCommand
         if (maxError is < 0 or double.NaN) throw new CliError($"--max-error must be ≥ 0, got {maxError}.", ExitCodes.Usage);
 
         var contents = ModelFile.Load(input);
-        if (contents.Kind == ModelKind.CausalLm && parse.GetValue(CalibrateOption) is { } calibrate)
+        if (contents.Kind == ModelKind.CausalLM && parse.GetValue(CalibrateOption) is { } calibrate)
             throw new CliError($"--calibrate {calibrate}: language models are judged by weight error (--max-error); calibration texts apply to classifiers.", ExitCodes.Usage);
-        if (contents.Kind == ModelKind.CausalLm && parse.GetValue(SharedOptions.SkipBad))
+        if (contents.Kind == ModelKind.CausalLM && parse.GetValue(SharedOptions.SkipBad))
             throw new CliError("--skip-bad applies to labelled data (classifiers); a language model's evaluation text has no lines to skip.", ExitCodes.Usage);
-        if (contents.Kind == ModelKind.CausalLm)
-            return QuantizeLm.Run(CausalLMFile.FromContents(contents, input), input, output, type, new QuantizeLm.Settings(
-                maxError, parse.GetValue(EvalOption), parse.GetValue(LmDataOption), parse.GetValue(SharedOptions.DataDir),
+        if (contents.Kind == ModelKind.CausalLM)
+            return QuantizeCausalLM.Run(CausalLMFile.FromContents(contents, input), input, output, type, new QuantizeCausalLM.Settings(
+                maxError, parse.GetValue(EvalOption), parse.GetValue(CausalLMDataOption), parse.GetValue(SharedOptions.DataDir),
                 parse.GetValue(EmbeddingsOption), parse.GetValue(SharedOptions.Json)));
         if (type == QuantizationType.Q4_K)
             throw new CliError($"--type q4_k: {input} is a classifier; q4_k (256-value super-blocks) is for language models. Use int8, q8_0 or q4_0.", ExitCodes.Usage);

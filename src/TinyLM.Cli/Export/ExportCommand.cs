@@ -41,7 +41,7 @@ public static class ExportCommand
             "q4_k" => GgmlType.Q4_K,
             _ => throw new CliError($"export gguf: --type must be f32, f16, q8_0, q4_0 or q4_k, got \"{requested}\".", ExitCodes.Usage),
         };
-        LanguageModel lm = CausalLMLoader.Load(modelPath, tokenizerPath);
+        TokenizedCausalLM lm = CausalLMLoader.Load(modelPath, tokenizerPath);
         GgmlType type = asked ?? GgmlType.F32;
         if (lm.Model.InferenceMatrices is { Count: > 0 } matrices)
         {
@@ -59,7 +59,7 @@ public static class ExportCommand
         else if (type == GgmlType.Q4_K)
         {
             // Per-matrix formats (q4_k or its fallback) come from the quantizer; the blocks then go out verbatim.
-            lm = Compression.CausalLMQuantizer.Quantize(lm, new Compression.LmQuantizationOptions
+            lm = Compression.CausalLMQuantizer.Quantize(lm, new Compression.CausalLMQuantizationOptions
             {
                 Type = Compression.QuantizationType.Q4_K, MaxLayerError = double.PositiveInfinity,
             }).Model;

@@ -8,9 +8,9 @@ public static class TrainCommand
 {
     public static Command Create()
     {
-        var command = new Command("train", "Train a model: classify (text classification).");
+        var command = new Command("train", "Train a model: classify (text classification), lm (causal language model) or translate (sequence to sequence).");
         command.Subcommands.Add(TrainClassifyCommand.Create());
-        command.Subcommands.Add(Lm.TrainLmCommand.Create());
+        command.Subcommands.Add(Generate.TrainCausalLMCommand.Create());
         command.Subcommands.Add(Translate.TrainTranslateCommand.Create());
         return command;
     }

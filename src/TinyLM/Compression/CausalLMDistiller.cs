@@ -7,7 +7,7 @@ using TinyLM.Training;
 namespace TinyLM.Compression;
 
 /// <summary>Settings of a language-model distillation: the soft-target mix, the teacher cache and the student's training.</summary>
-public sealed record LmDistillOptions
+public sealed record CausalLMDistillOptions
 {
     /// <summary>Softmax temperature T of teacher and student in the soft term (&gt; 0).</summary>
     public float Temperature { get; init; } = 2f;
@@ -18,20 +18,20 @@ public sealed record LmDistillOptions
     /// <summary>Windows per teacher forward pass while building the cache.</summary>
     public int TeacherBatch { get; init; } = 16;
     /// <summary>How the student is trained (steps, batch, learning rate, schedule, seed, evaluation).</summary>
-    public LmTrainOptions Training { get; init; } = new();
+    public CausalLMTrainOptions Training { get; init; } = new();
 
     /// <summary>Checks every field and says which one is wrong.</summary>
     public void Validate()
     {
         DistillationLoss.Validate(Temperature, Alpha);
-        if (TopK < 0) throw new ArgumentException($"LmDistillOptions: top-k must be ≥ 0 (0 = automatic), got {TopK}.");
-        if (TeacherBatch < 1) throw new ArgumentException($"LmDistillOptions: teacher batch must be ≥ 1, got {TeacherBatch}.");
+        if (TopK < 0) throw new ArgumentException($"CausalLMDistillOptions: top-k must be ≥ 0 (0 = automatic), got {TopK}.");
+        if (TeacherBatch < 1) throw new ArgumentException($"CausalLMDistillOptions: teacher batch must be ≥ 1, got {TeacherBatch}.");
         Training.Validate();
     }
 }
 
 /// <summary>What a language-model distillation (or its hard-label baseline) did.</summary>
-public sealed record LmDistillResult
+public sealed record CausalLMDistillResult
 {
     public int Steps { get; init; }
     /// <summary>Mean next-token cross-entropy over fixed validation batches at the end.</summary>
@@ -52,35 +52,35 @@ public sealed record LmDistillResult
 
 /// <summary>
 /// Knowledge distillation of a causal language model: the teacher's next-token distributions on the training
-/// text are computed once (<see cref="LmTransferSet"/>), then a smaller student sharing its tokenizer is trained on
+/// text are computed once (<see cref="CausalLMTransferSet"/>), then a smaller student sharing its tokenizer is trained on
 /// random batches of those windows with <see cref="DistillationLoss"/>:
 /// α·T²·KL(teacher_T ‖ student_T) + (1 − α)·CE(next token). The same trainer with α = 0 and no teacher is the
 /// hard-label baseline, so both see the same windows in the same order. Batches of step s come from an RNG
 /// seeded by (seed, s), and every kernel is deterministic, so a seed gives the same student at any thread count.
 /// <code>
 /// var student = CausalLMDistiller.CreateStudent(teacher, teacher.Model.Config with { Layers = 2, EmbedDim = 64, Heads = 4 });
-/// var data = new LmData(teacher.Tokenizer.Encode(text), student.Model.Config.ContextLength);
-/// var set = LmTransferSet.Build(teacher.Model, data.Train, student.Model.Config.ContextLength, temperature: 2);
-/// CausalLMDistiller.Fit(student.Model, set, data.Valid, new LmDistillOptions { Temperature = 2, Alpha = 0.5f });
+/// var data = new CausalLMData(teacher.Tokenizer.Encode(text), student.Model.Config.ContextLength);
+/// var set = CausalLMTransferSet.Build(teacher.Model, data.Train, student.Model.Config.ContextLength, temperature: 2);
+/// CausalLMDistiller.Fit(student.Model, set, data.Valid, new CausalLMDistillOptions { Temperature = 2, Alpha = 0.5f });
 /// </code>
 /// </summary>
 public static class CausalLMDistiller
 {
     /// <summary>A fresh student with <paramref name="config"/>'s architecture and the teacher's tokenizer.</summary>
-    public static LanguageModel CreateStudent(LanguageModel teacher, CausalLMConfig config)
+    public static TokenizedCausalLM CreateStudent(TokenizedCausalLM teacher, CausalLMConfig config)
     {
         ArgumentNullException.ThrowIfNull(teacher);
         ArgumentNullException.ThrowIfNull(config);
         if (config.VocabSize != teacher.Model.Config.VocabSize)
             throw new ArgumentException($"distill: the student's vocabulary size {config.VocabSize} differs from the teacher's {teacher.Model.Config.VocabSize}; " +
                                         "the student reuses the teacher's tokenizer.");
-        var student = new LanguageModel(new CausalLM(config), teacher.Tokenizer) { BosId = teacher.BosId, EosId = teacher.EosId };
+        var student = new TokenizedCausalLM(new CausalLM(config), teacher.Tokenizer) { BosId = teacher.BosId, EosId = teacher.EosId };
         CheckCompatible(teacher, student);
         return student;
     }
 
     /// <summary>Throws unless teacher and student share vocabulary and tokenizer and the student's context fits the teacher's.</summary>
-    public static void CheckCompatible(LanguageModel teacher, LanguageModel student)
+    public static void CheckCompatible(TokenizedCausalLM teacher, TokenizedCausalLM student)
     {
         ArgumentNullException.ThrowIfNull(teacher);
         ArgumentNullException.ThrowIfNull(student);
@@ -97,14 +97,14 @@ public static class CausalLMDistiller
     }
 
     /// <summary>Builds the teacher cache over <paramref name="trainIds"/> and trains the student on it.</summary>
-    public static LmDistillResult Distill(LanguageModel teacher, LanguageModel student, int[] trainIds, int[] validIds, LmDistillOptions options,
-        IProgress<LmTrainProgress>? progress = null, CancellationToken cancel = default)
+    public static CausalLMDistillResult Distill(TokenizedCausalLM teacher, TokenizedCausalLM student, int[] trainIds, int[] validIds, CausalLMDistillOptions options,
+        IProgress<CausalLMTrainProgress>? progress = null, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         CheckCompatible(teacher, student);
         var clock = Stopwatch.StartNew();
-        var set = LmTransferSet.Build(teacher.Model, trainIds, student.Model.Config.ContextLength, options.Temperature, options.TopK, options.TeacherBatch);
+        var set = CausalLMTransferSet.Build(teacher.Model, trainIds, student.Model.Config.ContextLength, options.Temperature, options.TopK, options.TeacherBatch);
         double teacherSeconds = clock.Elapsed.TotalSeconds;
         return Fit(student.Model, set, validIds, options, progress, cancel) with { TeacherSeconds = teacherSeconds };
     }
@@ -113,8 +113,8 @@ public static class CausalLMDistiller
     /// Trains <paramref name="student"/> on random batches of <paramref name="set"/>'s windows: the distillation loss
     /// when the set holds teacher targets, else (α must then be 0) plain next-token cross-entropy.
     /// </summary>
-    public static LmDistillResult Fit(CausalLM student, LmTransferSet set, int[] validIds, LmDistillOptions options,
-        IProgress<LmTrainProgress>? progress = null, CancellationToken cancel = default)
+    public static CausalLMDistillResult Fit(CausalLM student, CausalLMTransferSet set, int[] validIds, CausalLMDistillOptions options,
+        IProgress<CausalLMTrainProgress>? progress = null, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(student);
         ArgumentNullException.ThrowIfNull(set);
@@ -150,8 +150,8 @@ public static class CausalLMDistiller
             var logits = student.Forward(x).Reshape(b * t, v);                           // (B·T, V)
             return DistillationLoss.Compute(logits, targets, y.Data, options.Temperature, options.Alpha);
         }, trainEval, validEval, progress, "distill");
-        new Trainer<int>(task, new LmOptimization(student, training).Settings()).Fit(cancel);
-        return new LmDistillResult
+        new Trainer<int>(task, new CausalLMOptimization(student, training).Settings()).Fit(cancel);
+        return new CausalLMDistillResult
         {
             Steps = training.Steps, TrainLoss = task.TrainLoss, ValidationLoss = task.ValidationLoss, TrainSeconds = task.TrainingTime.TotalSeconds,
             Windows = set.Windows, TopK = set.HasTeacher ? set.K : 0, CacheBytes = set.CacheBytes,
@@ -171,7 +171,7 @@ public static class CausalLMDistiller
         return (new IntTensor(x, b, t), new IntTensor(y, b, t));
     }
 
-    private static int[] RandomWindows(LmTransferSet set, int count, Rng rng)
+    private static int[] RandomWindows(CausalLMTransferSet set, int count, Rng rng)
     {
         var windows = new int[count];
         for (int i = 0; i < count; i++) windows[i] = rng.NextInt(set.Windows);

@@ -4,7 +4,7 @@ using TinyLM.Models;
 namespace TinyLM.Compression;
 
 /// <summary>What <see cref="CausalLMQuantizer.Quantize"/> does.</summary>
-public sealed record LmQuantizationOptions
+public sealed record CausalLMQuantizationOptions
 {
     /// <summary>Block format of the matrices: q8_0, q4_0 or q4_k (llama.cpp layouts, so GGUF export carries them unchanged).</summary>
     public QuantizationType Type { get; init; } = QuantizationType.Q8_0;
@@ -20,7 +20,7 @@ public sealed record LmQuantizationOptions
 }
 
 /// <summary>The quantized language model (a new object; the input is untouched) and the per-matrix report.</summary>
-public sealed record LmQuantizationResult(LanguageModel Model, IReadOnlyList<LayerReport> Layers);
+public sealed record CausalLMQuantizationResult(TokenizedCausalLM Model, IReadOnlyList<LayerReport> Layers);
 
 /// <summary>
 /// Post-training block quantization of a <see cref="CausalLM"/>: attention, MLP and output matrices in Q8_0, Q4_0
@@ -31,7 +31,7 @@ public sealed record LmQuantizationResult(LanguageModel Model, IReadOnlyList<Lay
 /// </summary>
 public static class CausalLMQuantizer
 {
-    public static LmQuantizationResult Quantize(LanguageModel lm, LmQuantizationOptions options)
+    public static CausalLMQuantizationResult Quantize(TokenizedCausalLM lm, CausalLMQuantizationOptions options)
     {
         ArgumentNullException.ThrowIfNull(lm);
         ArgumentNullException.ThrowIfNull(options);
@@ -83,8 +83,8 @@ public static class CausalLMQuantizer
         }
         copy.InferenceMatrices = matrices;
         copy.Eval();
-        var result = new LanguageModel(copy, lm.Tokenizer) { BosId = lm.BosId, EosId = lm.EosId };
-        return new LmQuantizationResult(result, reports);
+        var result = new TokenizedCausalLM(copy, lm.Tokenizer) { BosId = lm.BosId, EosId = lm.EosId };
+        return new CausalLMQuantizationResult(result, reports);
     }
 
     /// <summary>

@@ -23,13 +23,13 @@ public static class CausalLMFile
     }
 
     /// <summary>Writes model and tokenizer to <paramref name="path"/> (temporary file, then rename).</summary>
-    public static void Save(this LanguageModel lm, string path) => ModelFile.Save(path, ToContents(lm));
+    public static void Save(this TokenizedCausalLM lm, string path) => ModelFile.Save(path, ToContents(lm));
 
     /// <summary>Reads a language model; a truncated, foreign or mismatched file fails with a message naming it.</summary>
-    public static LanguageModel Load(string path) => FromContents(ModelFile.Load(path), path);
+    public static TokenizedCausalLM Load(string path) => FromContents(ModelFile.Load(path), path);
 
     /// <summary>The file contents for <paramref name="lm"/>: config, tokenizer, BOS/EOS ids and every weight.</summary>
-    public static ModelFileContents ToContents(LanguageModel lm, IReadOnlyDictionary<string, string>? metadata = null)
+    public static ModelFileContents ToContents(TokenizedCausalLM lm, IReadOnlyDictionary<string, string>? metadata = null)
     {
         ArgumentNullException.ThrowIfNull(lm);
         var meta = new Dictionary<string, string>(metadata ?? new Dictionary<string, string>());
@@ -37,7 +37,7 @@ public static class CausalLMFile
         if (lm.EosId is int eos) meta[EosKey] = eos.ToString(CultureInfo.InvariantCulture);
         var contents = new ModelFileContents
         {
-            Kind = ModelKind.CausalLm,
+            Kind = ModelKind.CausalLM,
             ConfigJson = JsonSerializer.Serialize(lm.Model.Config, CausalLMJsonContext.Default.CausalLMConfig),
             TokenizerJson = lm.Tokenizer.ToJson(),
             Metadata = meta,
@@ -70,10 +70,10 @@ public static class CausalLMFile
     }
 
     /// <summary>Builds the model that <paramref name="contents"/> (read from <paramref name="path"/>) describes.</summary>
-    public static LanguageModel FromContents(ModelFileContents contents, string path)
+    public static TokenizedCausalLM FromContents(ModelFileContents contents, string path)
     {
         ArgumentNullException.ThrowIfNull(contents);
-        ModelFileParts.RequireKind(contents, path, ModelKind.CausalLm, "a causal language model");
+        ModelFileParts.RequireKind(contents, path, ModelKind.CausalLM, "a causal language model");
         var config = ModelFileParts.ReadConfig(contents, path, CausalLMJsonContext.Default.CausalLMConfig, c => c.Validate(), "causal-lm");
         var tokenizer = Tokenizers.FromJson(contents.TokenizerJson, path);
         var model = new CausalLM(config);
@@ -81,7 +81,7 @@ public static class CausalLMFile
         else ModelFileParts.LoadWeights(contents, path, model);
         try
         {
-            return new LanguageModel(model, tokenizer, path) { BosId = OptionalId(contents, BosKey, path), EosId = OptionalId(contents, EosKey, path) };
+            return new TokenizedCausalLM(model, tokenizer, path) { BosId = OptionalId(contents, BosKey, path), EosId = OptionalId(contents, EosKey, path) };
         }
         catch (ArgumentException e)
         {

@@ -5,7 +5,7 @@ namespace TinyLM.IO;
 /// <summary>
 /// Opens any language-model file the CLI can generate from, choosing the reader by file type: a TinyLM
 /// <c>.tlm</c> (tokenizer inside). Other formats (llama2.c <c>.bin</c> + <c>tokenizer.bin</c>, …) plug in here:
-/// add a branch that returns a <see cref="LanguageModel"/>.
+/// add a branch that returns a <see cref="TokenizedCausalLM"/>.
 /// </summary>
 public static class CausalLMLoader
 {
@@ -13,7 +13,7 @@ public static class CausalLMLoader
     /// Loads <paramref name="path"/>; <paramref name="tokenizerPath"/> names a separate tokenizer file for formats
     /// that do not carry one (a .tlm ignores it only when null; otherwise it is an error to give one).
     /// </summary>
-    public static LanguageModel Load(string path, string? tokenizerPath = null)
+    public static TokenizedCausalLM Load(string path, string? tokenizerPath = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such model file.", path);

@@ -7,7 +7,7 @@ public enum ModelKind
     Classifier,
 
     /// <summary>Decoder-only generative model (GPT/llama style).</summary>
-    CausalLm,
+    CausalLM,
 
     /// <summary>Encoder-decoder model (translation).</summary>
     Seq2Seq,
@@ -19,7 +19,7 @@ public static class ModelKindExtensions
     public static string ToFileName(this ModelKind kind) => kind switch
     {
         ModelKind.Classifier => "classifier",
-        ModelKind.CausalLm => "causal-lm",
+        ModelKind.CausalLM => "causal-lm",
         ModelKind.Seq2Seq => "seq2seq",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown model kind"),
     };
@@ -29,7 +29,7 @@ public static class ModelKindExtensions
         switch (name)
         {
             case "classifier": kind = ModelKind.Classifier; return true;
-            case "causal-lm": kind = ModelKind.CausalLm; return true;
+            case "causal-lm": kind = ModelKind.CausalLM; return true;
             case "seq2seq": kind = ModelKind.Seq2Seq; return true;
             default: kind = default; return false;
         }

@@ -10,9 +10,9 @@ namespace TinyLM.Training;
 /// re-run step sees the same windows — and a round is the steps between two loss estimates on fixed train and
 /// validation batches. The micro-batch loss is the caller's (cross-entropy, or the distillation loss).
 /// </summary>
-internal sealed class CausalLMTrainingTask(CausalLM model, LmTrainOptions options, long tokensPerStep, Func<Rng, Tensor> microLoss,
+internal sealed class CausalLMTrainingTask(CausalLM model, CausalLMTrainOptions options, long tokensPerStep, Func<Rng, Tensor> microLoss,
     IReadOnlyList<(IntTensor X, IntTensor Y)> trainEval, IReadOnlyList<(IntTensor X, IntTensor Y)> validEval,
-    IProgress<LmTrainProgress>? progress, string name) : ITrainingTask<int>
+    IProgress<CausalLMTrainProgress>? progress, string name) : ITrainingTask<int>
 {
     private readonly Stopwatch _training = new();
     private Rng _rng = new(0);
@@ -65,14 +65,14 @@ internal sealed class CausalLMTrainingTask(CausalLM model, LmTrainOptions option
     /// <summary>Loss estimates on the fixed batches.</summary>
     public void Estimate()
     {
-        TrainLoss = LmTrainer.MeanLoss(model, trainEval);
-        ValidationLoss = LmTrainer.MeanLoss(model, validEval);
+        TrainLoss = CausalLMTrainer.MeanLoss(model, trainEval);
+        ValidationLoss = CausalLMTrainer.MeanLoss(model, validEval);
     }
 
     private void Report(long steps, float learningRate, TrainerClock clock, bool evaluated)
     {
         if (progress is null) return;
-        progress.Report(new LmTrainProgress
+        progress.Report(new CausalLMTrainProgress
         {
             Step = (int)steps, TotalSteps = options.Steps, Loss = _stepLoss / options.GradientAccumulation, LearningRate = learningRate,
             TokensPerSecond = _training.Elapsed.TotalSeconds > 0 ? Tokens / _training.Elapsed.TotalSeconds : 0,

@@ -110,7 +110,7 @@ public sealed class JsonSchemaTests(JsonSchemaModels models) : IClassFixture<Jso
     [Fact]
     public void Train_lm_and_generate_print_the_documented_objects()
     {
-        var train = DocumentedJson.Of("train lm").Check(Last(models.TrainLmOutput));
+        var train = DocumentedJson.Of("train lm").Check(Last(models.TrainCausalLMOutput));
         Assert.Equal(models.Lm, train.GetProperty("model").GetString());
         Assert.Equal(6, train.GetProperty("steps").GetInt32());
 
@@ -208,7 +208,7 @@ public sealed class JsonSchemaModels : IDisposable
         var lm = CliRunner.Run("train", "lm", "--data", Text, "--out", Lm, "--arch", "llama", "--layers", "1", "--embed", "16", "--heads", "2",
             "--context", "16", "--steps", "6", "--batch", "4", "--warmup", "2", "--eval-every", "0", "--eval-batches", "2", "--json");
         Assert.True(lm.Exit == 0, lm.Err);
-        TrainLmOutput = lm.Out;
+        TrainCausalLMOutput = lm.Out;
     }
 
     public string PathOf(string name) => Path.Combine(_dir, name);
@@ -219,7 +219,7 @@ public sealed class JsonSchemaModels : IDisposable
     public string Text => PathOf("text.txt");
     public string Lm => PathOf("lm.tlm");
     public string TrainClassifyOutput { get; }
-    public string TrainLmOutput { get; }
+    public string TrainCausalLMOutput { get; }
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 }

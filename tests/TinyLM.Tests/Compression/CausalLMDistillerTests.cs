@@ -44,22 +44,22 @@ public class CausalLMDistillerTests
         VocabSize = vocab, ContextLength = 16, Layers = layers, Heads = heads, EmbedDim = embed, Seed = seed,
     };
 
-    private static (LanguageModel Teacher, LmData Data) TrainedTeacher()
+    private static (TokenizedCausalLM Teacher, CausalLMData Data) TrainedTeacher()
     {
         var text = MarkovText(12_000, seed: 7);
         var tok = CharTokenizer.Fit(Alphabet);
         var ids = tok.Encode(text);
-        var teacher = new LanguageModel(new CausalLM(Shape(tok.VocabSize, 2, 32, 2, seed: 1)), tok);
-        var data = new LmData(ids, 16);
-        new LmTrainer(teacher.Model, new LmTrainOptions { Steps = 150, BatchSize = 16, LearningRate = 3e-3f, WarmupSteps = 10, EvalEvery = 0, EvalBatches = 2 })
+        var teacher = new TokenizedCausalLM(new CausalLM(Shape(tok.VocabSize, 2, 32, 2, seed: 1)), tok);
+        var data = new CausalLMData(ids, 16);
+        new CausalLMTrainer(teacher.Model, new CausalLMTrainOptions { Steps = 150, BatchSize = 16, LearningRate = 3e-3f, WarmupSteps = 10, EvalEvery = 0, EvalBatches = 2 })
             .Fit(data);
         return (teacher, data);
     }
 
-    private static LmDistillOptions Options(int steps, float alpha, float temperature = 1f, int topK = 0, int batch = 8, float lr = 3e-3f) => new()
+    private static CausalLMDistillOptions Options(int steps, float alpha, float temperature = 1f, int topK = 0, int batch = 8, float lr = 3e-3f) => new()
     {
         Temperature = temperature, Alpha = alpha, TopK = topK,
-        Training = new LmTrainOptions
+        Training = new CausalLMTrainOptions
         {
             Steps = steps, BatchSize = batch, LearningRate = lr, MinLearningRate = lr / 10, WarmupSteps = 5, EvalEvery = 0, EvalBatches = 2, Seed = 3,
         },
@@ -99,7 +99,7 @@ public class CausalLMDistillerTests
         var tok = CharTokenizer.Fit(Alphabet);
         var teacher = new CausalLM(Shape(tok.VocabSize, 1, 16, 2, seed: 5));
         var ids = tok.Encode(MarkovText(200, seed: 1));
-        var set = LmTransferSet.Build(teacher, ids, context: 8, temperature: 2f, topK: 0, batchSize: 3);
+        var set = CausalLMTransferSet.Build(teacher, ids, context: 8, temperature: 2f, topK: 0, batchSize: 3);
         Assert.True(set.IsFull);
         Assert.Equal((ids.Length - 1) / 8, set.Windows);
         Assert.Equal((long)set.Windows * 8 * tok.VocabSize * 2, set.CacheBytes);
@@ -125,7 +125,7 @@ public class CausalLMDistillerTests
         var ids = tok.Encode(MarkovText(120, seed: 2));
         const int k = 3;
         int v = tok.VocabSize;
-        var set = LmTransferSet.Build(teacher, ids, context: 8, temperature: 1.5f, topK: k);
+        var set = CausalLMTransferSet.Build(teacher, ids, context: 8, temperature: 1.5f, topK: k);
         Assert.False(set.IsFull);
         Assert.Equal(k, set.K);
         int[] windows = [1, 2];
@@ -155,22 +155,22 @@ public class CausalLMDistillerTests
     public void Teacher_and_student_with_different_vocabularies_are_rejected()
     {
         var tok = CharTokenizer.Fit(Alphabet);
-        var teacher = new LanguageModel(new CausalLM(Shape(tok.VocabSize, 1, 16, 2, seed: 1)), tok);
+        var teacher = new TokenizedCausalLM(new CausalLM(Shape(tok.VocabSize, 1, 16, 2, seed: 1)), tok);
         var wider = Assert.Throws<ArgumentException>(() => CausalLMDistiller.CreateStudent(teacher, Shape(tok.VocabSize + 4, 1, 8, 2, seed: 1)));
         Assert.Contains("vocabulary size", wider.Message);
 
         // Same size, different symbols: the same id would mean another character.
         var other = CharTokenizer.Fit("klmnopqrstu");
         Assert.Equal(tok.VocabSize, other.VocabSize);
-        var student = new LanguageModel(new CausalLM(Shape(other.VocabSize, 1, 8, 2, seed: 1)), other);
+        var student = new TokenizedCausalLM(new CausalLM(Shape(other.VocabSize, 1, 8, 2, seed: 1)), other);
         var e = Assert.Throws<ArgumentException>(() => CausalLMDistiller.CheckCompatible(teacher, student));
         Assert.Contains("tokenizers differ", e.Message);
 
-        var longer = new LanguageModel(new CausalLM(Shape(tok.VocabSize, 1, 8, 2, seed: 1) with { ContextLength = 32 }), tok);
+        var longer = new TokenizedCausalLM(new CausalLM(Shape(tok.VocabSize, 1, 8, 2, seed: 1) with { ContextLength = 32 }), tok);
         Assert.Contains("context length", Assert.Throws<ArgumentException>(() => CausalLMDistiller.CheckCompatible(teacher, longer)).Message);
 
         var ids = tok.Encode(MarkovText(400, seed: 3));
-        var hard = LmTransferSet.HardOnly(ids, 16, tok.VocabSize);
+        var hard = CausalLMTransferSet.HardOnly(ids, 16, tok.VocabSize);
         Assert.Contains("alpha", Assert.Throws<ArgumentException>(() =>
             CausalLMDistiller.Fit(new CausalLM(Shape(tok.VocabSize, 1, 8, 2, seed: 1)), hard, ids, Options(2, alpha: 0.5f))).Message);
     }
@@ -179,10 +179,10 @@ public class CausalLMDistillerTests
     public void Same_seed_gives_the_same_student_at_any_thread_count_and_it_saves_and_loads()
     {
         var tok = CharTokenizer.Fit(Alphabet);
-        var teacher = new LanguageModel(new CausalLM(Shape(tok.VocabSize, 2, 16, 2, seed: 2)), tok);
-        var data = new LmData(tok.Encode(MarkovText(3_000, seed: 4)), 16);
+        var teacher = new TokenizedCausalLM(new CausalLM(Shape(tok.VocabSize, 2, 16, 2, seed: 2)), tok);
+        var data = new CausalLMData(tok.Encode(MarkovText(3_000, seed: 4)), 16);
         float[][] weights = new float[2][];
-        LanguageModel? last = null;
+        TokenizedCausalLM? last = null;
         int saved = Threading.MaxThreads;
         try
         {
@@ -226,15 +226,15 @@ public class CausalLMDistillerTests
         var evalBatches = new List<(IntTensor, IntTensor)>();
         var rng = new Rng(5);
         for (int i = 0; i < 10; i++) evalBatches.Add(data.Batch(data.Valid, 16, rng));
-        double teacherLoss = LmTrainer.MeanLoss(teacher.Model, evalBatches);
+        double teacherLoss = CausalLMTrainer.MeanLoss(teacher.Model, evalBatches);
 
         var config = Shape(teacher.Model.Config.VocabSize, 1, 16, 2, seed: 4);
         var distilled = CausalLMDistiller.CreateStudent(teacher, config);
         var result = CausalLMDistiller.Distill(teacher, distilled, data.Train, data.Valid, Options(60, alpha: 0.9f, batch: 4, lr: 1e-2f));
         var alone = CausalLMDistiller.CreateStudent(teacher, config);
-        CausalLMDistiller.Fit(alone.Model, LmTransferSet.HardOnly(data.Train, 16, config.VocabSize), data.Valid, Options(60, alpha: 0f, batch: 4, lr: 1e-2f));
+        CausalLMDistiller.Fit(alone.Model, CausalLMTransferSet.HardOnly(data.Train, 16, config.VocabSize), data.Valid, Options(60, alpha: 0f, batch: 4, lr: 1e-2f));
 
-        double withTeacher = LmTrainer.MeanLoss(distilled.Model, evalBatches), without = LmTrainer.MeanLoss(alone.Model, evalBatches);
+        double withTeacher = CausalLMTrainer.MeanLoss(distilled.Model, evalBatches), without = CausalLMTrainer.MeanLoss(alone.Model, evalBatches);
         Assert.True(result.TeacherSeconds > 0 && result.Windows == (data.Train.Length - 1) / 16);
         // Seeded: 1.2501 against 1.4750 nats (teacher ≈ 1.04, the chain's entropy ≈ 0.99).
         Assert.True(withTeacher < without - 0.1, $"teacher {teacherLoss:F4}, distilled {withTeacher:F4}, without teacher {without:F4}");

@@ -25,7 +25,7 @@ public class CausalLMQ4KTests(ITestOutputHelper output)
 
     // dim 256 (attention and gate/up rows fit Q4_K's 256-value super-blocks), hidden 480 (ffn_down rows do not:
     // q8_0), 4 heads over 2 kv heads, tied output; trained a few steps so its next-token choices are peaked.
-    private static LanguageModel Model(out LlamaTokenizer tok)
+    private static TokenizedCausalLM Model(out LlamaTokenizer tok)
     {
         tok = LlamaFixtures.Tokenizer();
         var config = LlamaConversion.ToConfig(new LlamaShape(256, 480, 2, 4, 2, tok.VocabSize, 128, true)) with { Seed = 11 };
@@ -40,7 +40,7 @@ public class CausalLMQ4KTests(ITestOutputHelper output)
             model.Loss(input, target).Backward();
             opt.Step();
         }
-        return new LanguageModel(model, tok) { BosId = 1 };
+        return new TokenizedCausalLM(model, tok) { BosId = 1 };
     }
 
     private static double RelativeDifference(ReadOnlySpan<float> a, ReadOnlySpan<float> b) => LlamaCppPeer.RelativeDifference(a, b);
@@ -49,7 +49,7 @@ public class CausalLMQ4KTests(ITestOutputHelper output)
     public void Q4_k_quantizes_fitting_matrices_falls_back_to_q8_0_for_the_others_and_tracks_the_float_model()
     {
         var lm = Model(out var tok);
-        var result = CausalLMQuantizer.Quantize(lm, new LmQuantizationOptions { Type = QuantizationType.Q4_K });
+        var result = CausalLMQuantizer.Quantize(lm, new CausalLMQuantizationOptions { Type = QuantizationType.Q4_K });
         Assert.Equal(2 * 7 + 1, result.Layers.Count);
         foreach (var layer in result.Layers)
         {
@@ -77,10 +77,10 @@ public class CausalLMQ4KTests(ITestOutputHelper output)
         }
 
         // A model too narrow for any super-block is all fallback; a fallback that is itself 256-wide is refused.
-        var narrow = CausalLMQuantizer.Quantize(new LanguageModel(LlamaFixtures.Trained(tok, layers: 1, steps: 1).Model, tok),
-            new LmQuantizationOptions { Type = QuantizationType.Q4_K, Fallback = QuantizationType.Q4_0 });
+        var narrow = CausalLMQuantizer.Quantize(new TokenizedCausalLM(LlamaFixtures.Trained(tok, layers: 1, steps: 1).Model, tok),
+            new CausalLMQuantizationOptions { Type = QuantizationType.Q4_K, Fallback = QuantizationType.Q4_0 });
         Assert.All(narrow.Layers, l => Assert.Equal("q4_0", l.Format));
-        Assert.Throws<ArgumentException>(() => CausalLMQuantizer.Quantize(lm, new LmQuantizationOptions { Type = QuantizationType.Q4_K, Fallback = QuantizationType.Q4_K }));
+        Assert.Throws<ArgumentException>(() => CausalLMQuantizer.Quantize(lm, new CausalLMQuantizationOptions { Type = QuantizationType.Q4_K, Fallback = QuantizationType.Q4_K }));
     }
 
     [Fact]
@@ -88,7 +88,7 @@ public class CausalLMQ4KTests(ITestOutputHelper output)
     {
         using var dir = new ScratchDir();
         var lm = Model(out var tok);
-        var q = CausalLMQuantizer.Quantize(lm, new LmQuantizationOptions { Type = QuantizationType.Q4_K }).Model;
+        var q = CausalLMQuantizer.Quantize(lm, new CausalLMQuantizationOptions { Type = QuantizationType.Q4_K }).Model;
         string floatPath = dir.File("f.tlm"), path = dir.File("q.tlm"), gguf = dir.File("q.gguf"), direct = dir.File("direct.gguf");
         lm.Save(floatPath);
         q.Save(path);
@@ -129,7 +129,7 @@ public class CausalLMQ4KTests(ITestOutputHelper output)
         if (!LlamaCppPeer.ShouldRun()) return;
         using var dir = new ScratchDir();
         var lm = Model(out var tok);
-        var q = CausalLMQuantizer.Quantize(lm, new LmQuantizationOptions { Type = QuantizationType.Q4_K }).Model;
+        var q = CausalLMQuantizer.Quantize(lm, new CausalLMQuantizationOptions { Type = QuantizationType.Q4_K }).Model;
         string gguf = dir.File("q.gguf");
         LlamaModelFiles.ExportGguf(q, gguf, GgmlType.Q4_K);
         using var peer = new LlamaCppSession(gguf, q.Model.Config.ContextLength, threads: 1);

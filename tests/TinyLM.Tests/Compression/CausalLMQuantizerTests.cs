@@ -15,19 +15,19 @@ public class CausalLMQuantizerTests
 {
     private const string Prompt = "the cat sat on the mat and one cat";
 
-    private static LanguageModel TrainedLlama(out LlamaTokenizer tok)
+    private static TokenizedCausalLM TrainedLlama(out LlamaTokenizer tok)
     {
         tok = LlamaFixtures.Tokenizer();
-        return new LanguageModel(LlamaFixtures.Trained(tok, layers: 2, steps: 40).Model, tok) { BosId = 1 };
+        return new TokenizedCausalLM(LlamaFixtures.Trained(tok, layers: 2, steps: 40).Model, tok) { BosId = 1 };
     }
 
     // A GPT-family model (LayerNorm, learned positions, GELU MLP, biases, tied output) with random weights.
-    private static LanguageModel Gpt(int embed = 64)
+    private static TokenizedCausalLM Gpt(int embed = 64)
     {
         var text = "to be or not to be, that is the question: whether 'tis nobler in the mind to suffer";
         var tok = CharTokenizer.Fit(text);
         var config = CausalLMConfig.NanoGptShakespeareCpu with { VocabSize = tok.VocabSize, EmbedDim = embed, Layers = 2, Heads = 2, ContextLength = 32, Seed = 3 };
-        return new LanguageModel(new CausalLM(config), tok);
+        return new TokenizedCausalLM(new CausalLM(config), tok);
     }
 
     private static float RelativeDifference(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
@@ -47,7 +47,7 @@ public class CausalLMQuantizerTests
     public void Quantized_decode_tracks_the_float_model_and_its_own_weights(QuantizationType type, double tolerance)
     {
         var lm = TrainedLlama(out var tok);
-        var result = CausalLMQuantizer.Quantize(lm, new LmQuantizationOptions { Type = type });
+        var result = CausalLMQuantizer.Quantize(lm, new CausalLMQuantizationOptions { Type = type });
         var q = result.Model.Model;
         Assert.NotNull(q.InferenceMatrices);
         Assert.Null(lm.Model.InferenceMatrices); // the input is untouched
@@ -80,7 +80,7 @@ public class CausalLMQuantizerTests
     public void Q8_0_greedy_continuation_equals_float32_on_a_trained_model()
     {
         var lm = TrainedLlama(out var tok);
-        var q = CausalLMQuantizer.Quantize(lm, new LmQuantizationOptions { Type = QuantizationType.Q8_0 }).Model.Model;
+        var q = CausalLMQuantizer.Quantize(lm, new CausalLMQuantizationOptions { Type = QuantizationType.Q8_0 }).Model.Model;
         int[] prompt = tok.Encode(Prompt, addBos: true, addEos: false);
         // Equal token for token, except that at a near tie of the float model's top two logits (a margin within
         // Q8_0 noise) the quantized model may take the other one; the sequences part there.
@@ -122,17 +122,17 @@ public class CausalLMQuantizerTests
     public void Gpt_models_quantize_with_biases_and_learned_positions_and_narrow_layers_stay_float()
     {
         var lm = Gpt();
-        var q = CausalLMQuantizer.Quantize(lm, new LmQuantizationOptions { Type = QuantizationType.Q4_0 });
+        var q = CausalLMQuantizer.Quantize(lm, new CausalLMQuantizationOptions { Type = QuantizationType.Q4_0 });
         Assert.DoesNotContain(q.Layers, l => l.Name.Contains("pos_embeddings", StringComparison.Ordinal));
         var ids = lm.Tokenizer.Encode("to be or not to be");
         float[] a = q.Model.Model.CreateRunState().Prefill(ids).ToArray(), b = lm.Model.CreateRunState().Prefill(ids).ToArray();
         Assert.True(RelativeDifference(a, b) < 0.2);
 
-        var narrow = CausalLMQuantizer.Quantize(Gpt(embed: 48), new LmQuantizationOptions { Type = QuantizationType.Q8_0 });
+        var narrow = CausalLMQuantizer.Quantize(Gpt(embed: 48), new CausalLMQuantizationOptions { Type = QuantizationType.Q8_0 });
         var attention = narrow.Layers.First(l => l.Name == "layers.0.attention.wq.weight");
         Assert.Equal("f32", attention.Format);
         Assert.Contains("multiple of 32", attention.Reason, StringComparison.Ordinal);
-        var strict = CausalLMQuantizer.Quantize(Gpt(), new LmQuantizationOptions { Type = QuantizationType.Q4_0, MaxLayerError = 0.01 });
+        var strict = CausalLMQuantizer.Quantize(Gpt(), new CausalLMQuantizationOptions { Type = QuantizationType.Q4_0, MaxLayerError = 0.01 });
         Assert.All(strict.Layers, l => Assert.Contains("kept float32", l.Reason, StringComparison.Ordinal));
     }
 
@@ -140,9 +140,9 @@ public class CausalLMQuantizerTests
     public void Quantizing_twice_or_to_int8_is_refused()
     {
         var lm = TrainedLlama(out _);
-        var q = CausalLMQuantizer.Quantize(lm, new LmQuantizationOptions()).Model;
-        Assert.Throws<InvalidOperationException>(() => CausalLMQuantizer.Quantize(q, new LmQuantizationOptions()));
-        Assert.Throws<ArgumentException>(() => CausalLMQuantizer.Quantize(lm, new LmQuantizationOptions { Type = QuantizationType.Int8 }));
+        var q = CausalLMQuantizer.Quantize(lm, new CausalLMQuantizationOptions()).Model;
+        Assert.Throws<InvalidOperationException>(() => CausalLMQuantizer.Quantize(q, new CausalLMQuantizationOptions()));
+        Assert.Throws<ArgumentException>(() => CausalLMQuantizer.Quantize(lm, new CausalLMQuantizationOptions { Type = QuantizationType.Int8 }));
     }
 
     [Theory]
@@ -152,7 +152,7 @@ public class CausalLMQuantizerTests
     {
         using var dir = new ScratchDir();
         var lm = TrainedLlama(out var tok);
-        var q = CausalLMQuantizer.Quantize(lm, new LmQuantizationOptions { Type = type }).Model;
+        var q = CausalLMQuantizer.Quantize(lm, new CausalLMQuantizationOptions { Type = type }).Model;
         string floatPath = dir.File("f.tlm"), path = dir.File("q.tlm");
         lm.Save(floatPath);
         q.Save(path);
@@ -173,7 +173,7 @@ public class CausalLMQuantizerTests
     {
         using var dir = new ScratchDir();
         var lm = TrainedLlama(out _);
-        var q = CausalLMQuantizer.Quantize(lm, new LmQuantizationOptions { Type = type }).Model;
+        var q = CausalLMQuantizer.Quantize(lm, new CausalLMQuantizationOptions { Type = type }).Model;
         string tlm = dir.File("q.tlm"), gguf = dir.File("q.gguf");
         q.Save(tlm);
         Assert.Equal(0, CliRunner.Run("export", "gguf", tlm, "--out", gguf).Exit);

@@ -7,7 +7,7 @@ using TinyLM.Training;
 
 namespace TinyLM.Tests.Compression;
 
-/// <summary>The before/after figures of the compression verbs, measured by the library (ClassifierMeasurement, LmMeasurement).</summary>
+/// <summary>The before/after figures of the compression verbs, measured by the library (ClassifierMeasurement, CausalLMMeasurement).</summary>
 public sealed class MeasurementTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("tinylm-measure-").FullName;
@@ -43,11 +43,11 @@ public sealed class MeasurementTests : IDisposable
     {
         var tokenizer = CharTokenizer.Fit("abcdefgh \n");
         var config = CausalLMTests.Gpt2 with { VocabSize = tokenizer.VocabSize, ContextLength = 32 };
-        var lm = new LanguageModel(CausalLMTests.Randomised(config, 0.6f), tokenizer);
+        var lm = new TokenizedCausalLM(CausalLMTests.Randomised(config, 0.6f), tokenizer);
         string file = Path.Combine(_dir, "lm.tlm");
         lm.Save(file);
 
-        var bare = LmMeasurement.Measure(lm, file, null, trials: 1);
+        var bare = CausalLMMeasurement.Measure(lm, file, null, trials: 1);
         Assert.Equal(new FileInfo(file).Length, bare.Bytes);
         Assert.Null(bare.ValLoss);
         Assert.Null(bare.ThroughputBatch64);
@@ -56,7 +56,7 @@ public sealed class MeasurementTests : IDisposable
 
         // One window (no longer than the context + 1): the loss is that window's mean negative log-likelihood.
         int[] ids = tokenizer.Encode("abc defg hab cd efgh");
-        var measured = LmMeasurement.Measure(lm, file, ids, trials: 1);
+        var measured = CausalLMMeasurement.Measure(lm, file, ids, trials: 1);
         double expected = lm.Model.CreateRunState().NegativeLogLikelihood(ids) / (ids.Length - 1);
         Assert.Equal(expected, measured.ValLoss!.Value, 9);
     }

@@ -110,11 +110,11 @@ public class SamplingTests
         Assert.Throws<ArgumentException>(() => new Sampler(new SamplingOptions { TopP = 0f }, 4));
     }
 
-    private static LanguageModel TinyLm()
+    private static TokenizedCausalLM TinyCausalLM()
     {
         var tokenizer = CharTokenizer.Fit("abcdefgh \n");
         var config = CausalLMTests.Gpt2 with { VocabSize = tokenizer.VocabSize, ContextLength = 32 };
-        return new LanguageModel(CausalLMTests.Randomised(config, 0.6f), tokenizer);
+        return new TokenizedCausalLM(CausalLMTests.Randomised(config, 0.6f), tokenizer);
     }
 
     [Fact]
@@ -122,7 +122,7 @@ public class SamplingTests
     {
         // Temperature 0 on a fixed-seed tiny model: these tokens are the model's argmax chain. They change only when
         // the initialisation, the architecture or the arithmetic changes — then check and update deliberately.
-        var lm = TinyLm();
+        var lm = TinyCausalLM();
         var result = new Generator(lm).Generate("abc", SamplingOptions.Greedy with { MaxTokens = 12 });
         Assert.Equal(12, result.Tokens.Length);
         Assert.Equal(StopReason.MaxTokens, result.StopReason);
@@ -135,7 +135,7 @@ public class SamplingTests
     [Fact]
     public void StreamedTextEqualsResultAndStopsBeforeStopString()
     {
-        var lm = TinyLm();
+        var lm = TinyCausalLM();
         var full = new Generator(lm).Generate("abc", SamplingOptions.Greedy with { MaxTokens = 12 });
         var stop = full.Text.Substring(4, 2);
         var streamed = new System.Text.StringBuilder();
@@ -148,11 +148,11 @@ public class SamplingTests
     [Fact]
     public void BadPromptsFailClearly()
     {
-        var lm = TinyLm();
+        var lm = TinyCausalLM();
         var e = Assert.Throws<ArgumentException>(() => new Generator(lm).Generate(new string('a', 40), SamplingOptions.Greedy));
         Assert.Contains("context length", e.Message);
         var big = CharTokenizer.Fit("abcdefghijklmnopqrstuvwxyz");
-        var mismatch = Assert.Throws<ArgumentException>(() => new LanguageModel(lm.Model, big));
+        var mismatch = Assert.Throws<ArgumentException>(() => new TokenizedCausalLM(lm.Model, big));
         Assert.Contains("vocabulary mismatch", mismatch.Message);
     }
 }

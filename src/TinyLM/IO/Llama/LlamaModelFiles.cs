@@ -4,7 +4,7 @@ using TinyLM.Text;
 namespace TinyLM.IO;
 
 /// <summary>
-/// Opens and saves llama-family files as a <see cref="LanguageModel"/>: GGUF (tokenizer inside, or a llama2.c
+/// Opens and saves llama-family files as a <see cref="TokenizedCausalLM"/>: GGUF (tokenizer inside, or a llama2.c
 /// tokenizer.bin beside it) and llama2.c checkpoints (which need their tokenizer.bin).
 /// </summary>
 public static class LlamaModelFiles
@@ -21,7 +21,7 @@ public static class LlamaModelFiles
     /// Loads a GGUF or llama2.c model; null when <paramref name="path"/> is neither (so other readers can try).
     /// A llama2.c checkpoint is recognised by its <c>.bin</c> extension or by a given <paramref name="tokenizerPath"/>.
     /// </summary>
-    public static LanguageModel? TryLoad(string path, string? tokenizerPath)
+    public static TokenizedCausalLM? TryLoad(string path, string? tokenizerPath)
     {
         ArgumentNullException.ThrowIfNull(path);
         if (IsGguf(path))
@@ -39,13 +39,13 @@ public static class LlamaModelFiles
         return Pair(w, Llama2cTokenizerFile.Read(tokenizerPath, w.Shape.VocabSize), path);
     }
 
-    private static LanguageModel Pair(LlamaWeights weights, ITokenizer tokenizer, string source)
+    private static TokenizedCausalLM Pair(LlamaWeights weights, ITokenizer tokenizer, string source)
     {
         if (tokenizer.VocabSize != weights.Shape.VocabSize)
             throw new ModelFormatException(source, $"vocabulary mismatch: the tokenizer has {tokenizer.VocabSize} tokens, the model {weights.Shape.VocabSize}.");
         // llama models expect BOS before a prompt and stop at EOS (llama2.c's generate).
         var llama = tokenizer as LlamaTokenizer;
-        return new LanguageModel(LlamaConversion.ToModel(weights), tokenizer, source) { BosId = llama?.BosId, EosId = llama?.EosId };
+        return new TokenizedCausalLM(LlamaConversion.ToModel(weights), tokenizer, source) { BosId = llama?.BosId, EosId = llama?.EosId };
     }
 
     /// <summary>
@@ -64,7 +64,7 @@ public static class LlamaModelFiles
     }
 
     /// <summary>Exports <paramref name="lm"/> (llama architecture) to GGUF atomically.</summary>
-    public static void ExportGguf(LanguageModel lm, string path, GgmlType type = GgmlType.F32)
+    public static void ExportGguf(TokenizedCausalLM lm, string path, GgmlType type = GgmlType.F32)
     {
         ArgumentNullException.ThrowIfNull(lm);
         LlamaWeights weights = LlamaConversion.FromModel(lm.Model);

@@ -37,7 +37,7 @@ public sealed record GenerationResult
 }
 
 /// <summary>
-/// Streams text from a <see cref="LanguageModel"/>: prefill the prompt into a KV-cached run state, then sample one
+/// Streams text from a <see cref="TokenizedCausalLM"/>: prefill the prompt into a KV-cached run state, then sample one
 /// token per decode step. Text reaches the callback as soon as it is certain: a tail that could still become a stop
 /// string, or an incomplete UTF-8 sequence (shown as U+FFFD), is held back until resolved.
 /// <code>
@@ -46,11 +46,11 @@ public sealed record GenerationResult
 /// </summary>
 public sealed class Generator
 {
-    private readonly LanguageModel _lm;
+    private readonly TokenizedCausalLM _lm;
     private readonly CausalLMRunState _state;
 
     /// <summary>A generator with its own run state (reused across calls).</summary>
-    public Generator(LanguageModel lm)
+    public Generator(TokenizedCausalLM lm)
     {
         ArgumentNullException.ThrowIfNull(lm);
         _lm = lm;

@@ -176,17 +176,17 @@ public class GgufTests
         (CausalLM model, float first, float last) = LlamaFixtures.Trained(tok);
         Assert.True(last < first * 0.5f, $"training did not reduce the loss: {first} → {last}");
 
-        var lm = new LanguageModel(model, tok);
+        var lm = new TokenizedCausalLM(model, tok);
         string path = dir.File("trained.gguf");
         LlamaModelFiles.ExportGguf(lm, path);
-        LanguageModel back = CausalLMLoader.Load(path);
+        TokenizedCausalLM back = CausalLMLoader.Load(path);
         int[] prompt = tok.Encode("the cat");
         Assert.Equal(Greedy(model, prompt, 24), Greedy(back.Model, back.Tokenizer.Encode("the cat"), 24));
 
         string bin = dir.File("trained.bin"), tokBin = dir.File("tokenizer.bin");
         Llama2cCheckpoint.Write(bin, LlamaConversion.FromModel(model));
         Llama2cTokenizerFile.Write(tokBin, tok);
-        LanguageModel fromBin = CausalLMLoader.Load(bin, tokBin);
+        TokenizedCausalLM fromBin = CausalLMLoader.Load(bin, tokBin);
         Assert.Equal(Greedy(model, prompt, 24), Greedy(fromBin.Model, prompt, 24));
     }
 

@@ -109,7 +109,7 @@ public class Llama2cCheckpointTests
         string model = dir.File("model.bin"), tokPath = dir.File("tokenizer.bin");
         Llama2cCheckpoint.Write(model, LlamaFixtures.TinyWeights(tok.VocabSize));
         Llama2cTokenizerFile.Write(tokPath, tok);
-        LanguageModel lm = CausalLMLoader.Load(model, tokPath);
+        TokenizedCausalLM lm = CausalLMLoader.Load(model, tokPath);
         Assert.Equal(tok.VocabSize, lm.Model.Config.VocabSize);
         Assert.Equal(tok.Encode("the cat"), lm.Tokenizer.Encode("the cat"));
 

@@ -66,7 +66,7 @@ public class LlamaCppParityTests(ITestOutputHelper output)
         // Ours runs the dequantized weights in float; llama.cpp also rounds every matmul's input to q8_0. Our q8_0 decoder
         // on the same blocks rounds as llama.cpp does and so measures, step by step, the tolerance (see AssertGreedyWalk).
         CausalLM ours = LlamaConversion.ToModel(LlamaGguf.Read(path).Weights);
-        var oursQ8 = CausalLMQuantizer.Quantize(new LanguageModel(ours, tok) { BosId = 1 }, new LmQuantizationOptions { Type = QuantizationType.Q8_0 }).Model;
+        var oursQ8 = CausalLMQuantizer.Quantize(new TokenizedCausalLM(ours, tok) { BosId = 1 }, new CausalLMQuantizationOptions { Type = QuantizationType.Q8_0 }).Model;
         using var peer = new LlamaCppSession(path, w.Shape.ContextLength, threads: 1);
         int[] prompt = tok.Encode(Prompt, addBos: true, addEos: false);
         var walk = LlamaCppPeer.AssertGreedyWalk(ours.CreateRunState(), peer, prompt, GreedyTokens, "q8_0", otherRounding: oursQ8.Model.CreateRunState());
@@ -88,7 +88,7 @@ public class LlamaCppParityTests(ITestOutputHelper output)
         LlamaWeights read = LlamaGguf.Read(scaled).Weights;
         for (int i = 0; i < read.FinalNorm.Length; i++) read.FinalNorm[i] /= 1.2f;
         CausalLM ours = LlamaConversion.ToModel(read);
-        var oursQ8 = CausalLMQuantizer.Quantize(new LanguageModel(ours, tok) { BosId = 1 }, new LmQuantizationOptions { Type = QuantizationType.Q8_0 }).Model;
+        var oursQ8 = CausalLMQuantizer.Quantize(new TokenizedCausalLM(ours, tok) { BosId = 1 }, new CausalLMQuantizationOptions { Type = QuantizationType.Q8_0 }).Model;
         using var peer = new LlamaCppSession(scaled, w.Shape.ContextLength, threads: 1);
         int[] prompt = tok.Encode(Prompt, addBos: true, addEos: false);
         var failure = Assert.ThrowsAny<Xunit.Sdk.XunitException>(() =>

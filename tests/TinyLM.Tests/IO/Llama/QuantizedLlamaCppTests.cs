@@ -26,10 +26,10 @@ public class QuantizedLlamaCppTests(ITestOutputHelper output)
         if (!LlamaCppPeer.ShouldRun()) return;
         using var dir = new ScratchDir();
         LlamaTokenizer tok = LlamaFixtures.Tokenizer();
-        var lm = new LanguageModel(LlamaFixtures.Trained(tok, layers: 2, steps: 40).Model, tok) { BosId = 1 };
+        var lm = new TokenizedCausalLM(LlamaFixtures.Trained(tok, layers: 2, steps: 40).Model, tok) { BosId = 1 };
         string tlm = dir.File("q.tlm"), gguf = dir.File("q.gguf");
-        CausalLMQuantizer.Quantize(lm, new LmQuantizationOptions { Type = type }).Model.Save(tlm);
-        LanguageModel ours = CausalLMFile.Load(tlm);
+        CausalLMQuantizer.Quantize(lm, new CausalLMQuantizationOptions { Type = type }).Model.Save(tlm);
+        TokenizedCausalLM ours = CausalLMFile.Load(tlm);
         LlamaModelFiles.ExportGguf(ours, gguf, type == QuantizationType.Q8_0 ? GgmlType.Q8_0 : GgmlType.Q4_0);
 
         using var peer = new LlamaCppSession(gguf, ours.Model.Config.ContextLength, threads: 1);

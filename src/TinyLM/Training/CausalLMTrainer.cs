@@ -8,27 +8,27 @@ namespace TinyLM.Training;
 /// <summary>
 /// Trains a <see cref="CausalLM"/> on the one <see cref="Trainer{TBatch}"/> loop (<see cref="CausalLMTrainingTask"/>) as nanoGPT does: random windows, AdamW (decay on matrices only),
 /// linear warmup then cosine decay, global-norm clipping, gradient accumulation, and loss estimates on fixed train
-/// and validation batches every <see cref="LmTrainOptions.EvalEvery"/> steps. Windows of step s come from an RNG
+/// and validation batches every <see cref="CausalLMTrainOptions.EvalEvery"/> steps. Windows of step s come from an RNG
 /// seeded by (seed, s), so a resumed run continues exactly as the uninterrupted one would.
 /// </summary>
-public sealed class LmTrainer(CausalLM model, LmTrainOptions options)
+public sealed class CausalLMTrainer(CausalLM model, CausalLMTrainOptions options)
 {
     /// <summary>Called after every step and after each evaluation.</summary>
-    public IProgress<LmTrainProgress>? Progress { get; init; }
+    public IProgress<CausalLMTrainProgress>? Progress { get; init; }
 
-    /// <summary>Called every <see cref="LmTrainOptions.CheckpointEvery"/> steps (and at the end) with the state to save.</summary>
+    /// <summary>Called every <see cref="CausalLMTrainOptions.CheckpointEvery"/> steps (and at the end) with the state to save.</summary>
     public Action<TrainCheckpoint>? Checkpoint { get; init; }
 
     /// <summary>A checkpoint to continue from (same model shape, options and data).</summary>
     public TrainCheckpoint? ResumeFrom { get; init; }
 
     /// <summary>Runs the remaining steps and returns the final loss estimates.</summary>
-    public LmTrainResult Fit(LmData data, CancellationToken cancel = default)
+    public CausalLMTrainResult Fit(CausalLMData data, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(data);
         options.Validate();
         if (data.Context > model.Config.ContextLength)
-            throw new ArgumentException($"LmTrainer: data windows of {data.Context} exceed the model's context length {model.Config.ContextLength}.");
+            throw new ArgumentException($"CausalLMTrainer: data windows of {data.Context} exceed the model's context length {model.Config.ContextLength}.");
         var evalRng = new Rng(options.Seed ^ 0xE7A1UL);
         var trainEval = FixedBatches(data, data.Train, evalRng);
         var validEval = FixedBatches(data, data.Valid, evalRng);
@@ -37,15 +37,15 @@ public sealed class LmTrainer(CausalLM model, LmTrainOptions options)
             {
                 var (x, y) = data.Batch(data.Train, options.BatchSize, rng);
                 return model.Loss(x, y);
-            }, trainEval, validEval, Progress, nameof(LmTrainer));
-        var settings = new LmOptimization(model, options).Settings() with
+            }, trainEval, validEval, Progress, nameof(CausalLMTrainer));
+        var settings = new CausalLMOptimization(model, options).Settings() with
         {
             CheckpointEvery = options.CheckpointEvery, CheckpointAtEnd = true, Checkpoint = Checkpoint, ResumeFrom = ResumeFrom,
         };
         var outcome = new Trainer<int>(task, settings).Fit(cancel);
         if (double.IsNaN(task.ValidationLoss)) task.Estimate(); // resumed at the end: no step ran, nothing estimated
         double? fullValidLoss = options.FullValidation ? WholeSplitLoss(model, data.Valid, data.Context, options.BatchSize) : null;
-        return new LmTrainResult
+        return new CausalLMTrainResult
         {
             Steps = (int)outcome.Steps, TrainLoss = task.TrainLoss, ValidationLoss = task.ValidationLoss, FullValidationLoss = fullValidLoss,
             TrainSeconds = task.TrainingTime.TotalSeconds, TotalSeconds = outcome.Seconds, Tokens = task.Tokens,
@@ -81,10 +81,10 @@ public sealed class LmTrainer(CausalLM model, LmTrainOptions options)
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(ids);
         if (context < 1 || batchSize < 1)
-            throw new ArgumentOutOfRangeException(nameof(context), $"LmTrainer.WholeSplitLoss: context {context} and batch size {batchSize} must be ≥ 1.");
+            throw new ArgumentOutOfRangeException(nameof(context), $"CausalLMTrainer.WholeSplitLoss: context {context} and batch size {batchSize} must be ≥ 1.");
         int windows = (ids.Length - 1) / context;
         if (windows < 1)
-            throw new ArgumentException($"LmTrainer.WholeSplitLoss: {ids.Length} tokens hold no window of {context} + 1.");
+            throw new ArgumentException($"CausalLMTrainer.WholeSplitLoss: {ids.Length} tokens hold no window of {context} + 1.");
         bool wasTraining = model.Training;
         model.Eval();
         double sum = 0;
@@ -104,7 +104,7 @@ public sealed class LmTrainer(CausalLM model, LmTrainOptions options)
         return sum / windows;
     }
 
-    private List<(IntTensor X, IntTensor Y)> FixedBatches(LmData data, int[] ids, Rng rng)
+    private List<(IntTensor X, IntTensor Y)> FixedBatches(CausalLMData data, int[] ids, Rng rng)
     {
         var list = new List<(IntTensor, IntTensor)>(options.EvalBatches);
         for (int i = 0; i < options.EvalBatches; i++) list.Add(data.Batch(ids, options.BatchSize, rng));

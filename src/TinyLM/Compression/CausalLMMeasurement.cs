@@ -13,7 +13,7 @@ namespace TinyLM.Compression;
 /// <param name="ValLoss">Mean next-token cross-entropy (nats) over the evaluation windows, or null without text.</param>
 /// <param name="LatencyMsBatch1">Milliseconds per greedily decoded token (one sequence, KV cache).</param>
 /// <param name="ThroughputBatch64">Tokens per second scored in chunks of 64 positions (every matrix product has 64 rows).</param>
-public sealed record LmMeasurement(long Bytes, long Parameters, double? ValLoss, double LatencyMsBatch1, double? ThroughputBatch64)
+public sealed record CausalLMMeasurement(long Bytes, long Parameters, double? ValLoss, double LatencyMsBatch1, double? ThroughputBatch64)
 {
     /// <summary>Predicted positions evaluated at most (the first windows of the text).</summary>
     public const int MaxEvalTokens = 65_536;
@@ -21,7 +21,7 @@ public sealed record LmMeasurement(long Bytes, long Parameters, double? ValLoss,
     /// <summary>Decode tokens/s (1000 / <see cref="LatencyMsBatch1"/>).</summary>
     public double DecodeTokensPerSecond => 1000 / LatencyMsBatch1;
 
-    public static LmMeasurement Measure(LanguageModel lm, string file, int[]? evalIds, int trials = 3)
+    public static CausalLMMeasurement Measure(TokenizedCausalLM lm, string file, int[]? evalIds, int trials = 3)
     {
         ArgumentNullException.ThrowIfNull(lm);
         var model = lm.Model;

@@ -7,19 +7,19 @@ using TinyLM.Training;
 
 namespace TinyLM.Tests.Training;
 
-public class LmTrainerTests
+public class CausalLMTrainerTests
 {
     private const string Corpus = "the cat sat on the mat. the dog sat on the log. ";
 
-    private static (LanguageModel Lm, LmData Data) Setup(string arch = "gpt")
+    private static (TokenizedCausalLM Lm, CausalLMData Data) Setup(string arch = "gpt")
     {
         var text = string.Concat(Enumerable.Repeat(Corpus, 40));
-        var (tokenizer, ids) = LmData.Tokenize(text, "char");
+        var (tokenizer, ids) = CausalLMData.Tokenize(text, "char");
         var config = (arch == "gpt" ? CausalLMTests.Gpt : CausalLMTests.Llama) with { VocabSize = tokenizer.VocabSize, ContextLength = 16, Seed = 2 };
-        return (new LanguageModel(new CausalLM(config), tokenizer), new LmData(ids, 16));
+        return (new TokenizedCausalLM(new CausalLM(config), tokenizer), new CausalLMData(ids, 16));
     }
 
-    private static LmTrainOptions Options => new() { BatchSize = 4, Steps = 60, LearningRate = 1e-2f, MinLearningRate = 1e-3f, WarmupSteps = 5, EvalEvery = 0, EvalBatches = 4 };
+    private static CausalLMTrainOptions Options => new() { BatchSize = 4, Steps = 60, LearningRate = 1e-2f, MinLearningRate = 1e-3f, WarmupSteps = 5, EvalEvery = 0, EvalBatches = 4 };
 
     [Theory]
     [InlineData("gpt")]
@@ -28,8 +28,8 @@ public class LmTrainerTests
     {
         var (lm, data) = Setup(arch);
         var batches = Enumerable.Range(0, 4).Select(_ => data.Batch(data.Valid, 4, new TinyLM.Tensors.Rng(9))).ToList();
-        double before = LmTrainer.MeanLoss(lm.Model, batches);
-        var result = new LmTrainer(lm.Model, Options).Fit(data);
+        double before = CausalLMTrainer.MeanLoss(lm.Model, batches);
+        var result = new CausalLMTrainer(lm.Model, Options).Fit(data);
         Assert.True(result.ValidationLoss < before - 1.0, $"val loss {result.ValidationLoss} vs {before} before training");
         Assert.Equal(60, result.Steps);
         Assert.Equal(60L * 4 * 16, result.Tokens);
@@ -47,21 +47,21 @@ public class LmTrainerTests
         {
             var x = new TinyLM.Tensors.IntTensor(data.Valid[(w * t)..(w * t + t)], 1, t);
             var y = new TinyLM.Tensors.IntTensor(data.Valid[(w * t + 1)..(w * t + t + 1)], 1, t);
-            sum += LmTrainer.MeanLoss(model, [(x, y)]);
+            sum += CausalLMTrainer.MeanLoss(model, [(x, y)]);
         }
         Assert.True(windows % 5 != 0, $"the test needs a ragged last batch ({windows} windows)");
-        Assert.Equal(sum / windows, LmTrainer.WholeSplitLoss(model, data.Valid, t, 5), 5);
-        Assert.Throws<ArgumentException>(() => LmTrainer.WholeSplitLoss(model, data.Valid[..t], t, 5));
+        Assert.Equal(sum / windows, CausalLMTrainer.WholeSplitLoss(model, data.Valid, t, 5), 5);
+        Assert.Throws<ArgumentException>(() => CausalLMTrainer.WholeSplitLoss(model, data.Valid[..t], t, 5));
     }
 
     [Fact]
     public void FullValidationIsReportedOnlyWhenAsked()
     {
         var (lm, data) = Setup();
-        var off = new LmTrainer(lm.Model, Options with { Steps = 3 }).Fit(data);
+        var off = new CausalLMTrainer(lm.Model, Options with { Steps = 3 }).Fit(data);
         Assert.Null(off.FullValidationLoss);
-        var on = new LmTrainer(lm.Model, Options with { Steps = 3, FullValidation = true }).Fit(data);
-        Assert.Equal(LmTrainer.WholeSplitLoss(lm.Model, data.Valid, data.Context, 4), on.FullValidationLoss!.Value, 6);
+        var on = new CausalLMTrainer(lm.Model, Options with { Steps = 3, FullValidation = true }).Fit(data);
+        Assert.Equal(CausalLMTrainer.WholeSplitLoss(lm.Model, data.Valid, data.Context, 4), on.FullValidationLoss!.Value, 6);
     }
 
     [Fact]
@@ -69,7 +69,7 @@ public class LmTrainerTests
     {
         var (lm, data) = Setup();
         var model = new CausalLM(lm.Model.Config with { TieWeights = false });
-        var decayed = model.NamedParameters().Where(kv => LmOptimization.DecayMatricesButEmbeddings(kv.Key, kv.Value)).Select(kv => kv.Key).ToHashSet();
+        var decayed = model.NamedParameters().Where(kv => CausalLMOptimization.DecayMatricesButEmbeddings(kv.Key, kv.Value)).Select(kv => kv.Key).ToHashSet();
         Assert.DoesNotContain("tok_embeddings.weight", decayed);
         Assert.DoesNotContain("pos_embeddings.weight", decayed);
         Assert.Contains("output.weight", decayed);
@@ -77,7 +77,7 @@ public class LmTrainerTests
         Assert.DoesNotContain("norm.weight", decayed);
         // With decay on and a zero gradient, AdamW only shrinks: embeddings stay put when excluded.
         var options = Options with { DecayEmbeddings = false, WeightDecay = 0.5f, WarmupSteps = 0 };
-        var opt = new LmOptimization(model, options);
+        var opt = new CausalLMOptimization(model, options);
         var before = model.TokenEmbeddings.Weight.ToArray();
         var wqBefore = model.Blocks[0].NamedParameters().First(kv => kv.Key == "attention.wq.weight").Value.ToArray();
         var (x, y) = data.Batch(data.Train, 2, new Rng(1));
@@ -92,7 +92,7 @@ public class LmTrainerTests
     public void Beta1AndDecayShapeReachTheOptimizer()
     {
         var (lm, _) = Setup();
-        var opt = new LmOptimization(lm.Model, Options with { Beta1 = 0.8f, Decay = TinyLM.Nn.DecayShape.Linear, MinLearningRate = 0f });
+        var opt = new CausalLMOptimization(lm.Model, Options with { Beta1 = 0.8f, Decay = TinyLM.Nn.DecayShape.Linear, MinLearningRate = 0f });
         Assert.Equal(0.8f, opt.Optimizer.Beta1);
         Assert.Equal(TinyLM.Nn.DecayShape.Linear, opt.Schedule.Shape);
         Assert.Equal(1e-2 * (1 - 27 / 55.0), opt.Schedule.LearningRate(5 + 27), 6);
@@ -107,21 +107,21 @@ public class LmTrainerTests
         var (lm, data) = Setup();
         var options = Options with { Steps = 12, CheckpointEvery = 6, GradientAccumulation = 2 };
         TrainCheckpoint? atSix = null;
-        new LmTrainer(lm.Model, options)
+        new CausalLMTrainer(lm.Model, options)
         {
             Checkpoint = c =>
             {
                 if (c.Step != 6) return;
-                LmCheckpointFile.Save(lm, c, path);
+                CausalLMCheckpointFile.Save(lm, c, path);
                 atSix = c;
             },
         }.Fit(data);
         Assert.NotNull(atSix);
         var straight = lm.Model.Parameters().Select(p => p.ToArray()).ToList();
 
-        var (resumed, checkpoint) = LmCheckpointFile.Load(path);
+        var (resumed, checkpoint) = CausalLMCheckpointFile.Load(path);
         Assert.Equal(6, checkpoint.Step);
-        new LmTrainer(resumed.Model, options) { ResumeFrom = checkpoint }.Fit(data);
+        new CausalLMTrainer(resumed.Model, options) { ResumeFrom = checkpoint }.Fit(data);
         var again = resumed.Model.Parameters().Select(p => p.ToArray()).ToList();
         for (int i = 0; i < straight.Count; i++) Assert.Equal(straight[i], again[i]);
     }
@@ -132,7 +132,7 @@ public class LmTrainerTests
         using var dir = new TempDir();
         string path = Path.Combine(dir.Path, "lm.tlm");
         var (lm, _) = Setup("llama");
-        var withIds = new LanguageModel(lm.Model, lm.Tokenizer) { BosId = 1, EosId = 2 };
+        var withIds = new TokenizedCausalLM(lm.Model, lm.Tokenizer) { BosId = 1, EosId = 2 };
         withIds.Save(path);
         var loaded = CausalLMLoader.Load(path);
         Assert.Equal(lm.Model.Config, loaded.Model.Config);
@@ -157,6 +157,6 @@ public class LmTrainerTests
         File.WriteAllBytes(truncated, bytes[..(bytes.Length / 2)]);
         var e = Assert.ThrowsAny<IOException>(() => CausalLMLoader.Load(truncated));
         Assert.Contains("t.tlm", e.Message);
-        Assert.Throws<ArgumentException>(() => new LmData(new int[20], 16));
+        Assert.Throws<ArgumentException>(() => new CausalLMData(new int[20], 16));
     }
 }

@@ -3,7 +3,7 @@ using TinyLM.Nn;
 namespace TinyLM.Training;
 
 /// <summary>Settings of a language-model training run; defaults are nanoGPT's shakespeare_char CPU recipe.</summary>
-public sealed record LmTrainOptions
+public sealed record CausalLMTrainOptions
 {
     /// <summary>Sequences per micro-batch.</summary>
     public int BatchSize { get; init; } = 12;
@@ -47,7 +47,7 @@ public sealed record LmTrainOptions
     {
         static void Require(bool ok, string message)
         {
-            if (!ok) throw new ArgumentException($"LmTrainOptions: {message}");
+            if (!ok) throw new ArgumentException($"CausalLMTrainOptions: {message}");
         }
         Require(BatchSize >= 1, $"batch size must be ≥ 1, got {BatchSize}.");
         Require(Steps >= 1, $"steps must be ≥ 1, got {Steps}.");
@@ -66,7 +66,7 @@ public sealed record LmTrainOptions
 }
 
 /// <summary>A snapshot of a running language-model training job.</summary>
-public sealed record LmTrainProgress
+public sealed record CausalLMTrainProgress
 {
     public int Step { get; init; }
     public int TotalSteps { get; init; }
@@ -84,14 +84,14 @@ public sealed record LmTrainProgress
 }
 
 /// <summary>What a finished language-model training run measured.</summary>
-public sealed record LmTrainResult
+public sealed record CausalLMTrainResult
 {
     public int Steps { get; init; }
     /// <summary>Final estimate over the fixed training batches.</summary>
     public double TrainLoss { get; init; }
     /// <summary>Final estimate over the fixed validation batches.</summary>
     public double ValidationLoss { get; init; }
-    /// <summary>Mean loss over every token of the validation split's non-overlapping windows (null unless <see cref="LmTrainOptions.FullValidation"/>).</summary>
+    /// <summary>Mean loss over every token of the validation split's non-overlapping windows (null unless <see cref="CausalLMTrainOptions.FullValidation"/>).</summary>
     public double? FullValidationLoss { get; init; }
     /// <summary>Wall seconds of the optimisation steps (evaluations excluded).</summary>
     public double TrainSeconds { get; init; }

@@ -8,13 +8,13 @@ namespace TinyLM.IO;
 /// plus the optimizer state (see <see cref="TrainCheckpointParts"/>). Written atomically; a checkpoint of another
 /// shape fails on resume naming the parameter.
 /// </summary>
-public static class LmCheckpointFile
+public static class CausalLMCheckpointFile
 {
     /// <summary>Writes <paramref name="checkpoint"/> of <paramref name="lm"/> to <paramref name="path"/>.</summary>
-    public static void Save(LanguageModel lm, TrainCheckpoint checkpoint, string path) =>
+    public static void Save(TokenizedCausalLM lm, TrainCheckpoint checkpoint, string path) =>
         TrainCheckpointParts.Save(path, lm, checkpoint, CausalLMFile.ToContents);
 
     /// <summary>Reads a checkpoint: the model (weights restored) and the state to resume from.</summary>
-    public static (LanguageModel Model, TrainCheckpoint Checkpoint) Load(string path) =>
+    public static (TokenizedCausalLM Model, TrainCheckpoint Checkpoint) Load(string path) =>
         TrainCheckpointParts.Load(path, CausalLMFile.FromContents, lm => lm.Model);
 }

@@ -7,10 +7,10 @@ namespace TinyLM.Training;
 /// A tokenized corpus for language modelling: the first part for training and the last part for validation (so the
 /// two never overlap), and random context windows drawn from either.
 /// </summary>
-public sealed class LmData
+public sealed class CausalLMData
 {
     /// <summary>Splits <paramref name="ids"/>: the last <paramref name="validFraction"/> is validation.</summary>
-    public LmData(int[] ids, int context, double validFraction = 0.1, string source = "corpus")
+    public CausalLMData(int[] ids, int context, double validFraction = 0.1, string source = "corpus")
     {
         ArgumentNullException.ThrowIfNull(ids);
         int split = (int)(ids.Length * (1 - validFraction));
@@ -37,7 +37,7 @@ public sealed class LmData
             "char" => CharTokenizer.Fit(text),
             // Trained on the training part only, so validation stays unseen; lines keep merges from crossing them.
             "bpe" => ByteBpeTokenizer.Train(text[..(int)(text.Length * (1 - validFraction))].Split('\n'), vocabSize),
-            _ => throw new ArgumentException($"LmData.Tokenize: unknown tokenizer '{tokenizer}' (expected char or bpe)."),
+            _ => throw new ArgumentException($"CausalLMData.Tokenize: unknown tokenizer '{tokenizer}' (expected char or bpe)."),
         };
         return (tok, tok.Encode(text));
     }

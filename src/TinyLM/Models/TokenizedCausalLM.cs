@@ -3,10 +3,10 @@ using TinyLM.Text;
 namespace TinyLM.Models;
 
 /// <summary>A <see cref="CausalLM"/> with the tokenizer that maps text to its ids, ready to generate.</summary>
-public sealed record LanguageModel
+public sealed record TokenizedCausalLM
 {
     /// <summary>Pairs a model with its tokenizer; the tokenizer's ids must fit the model's vocabulary.</summary>
-    public LanguageModel(CausalLM model, ITokenizer tokenizer, string source = "model")
+    public TokenizedCausalLM(CausalLM model, ITokenizer tokenizer, string source = "model")
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(tokenizer);

@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace TinyLM.Tests.Cli;
 
 [Collection("Serial")]
-public sealed class DistillLmCliTests : IDisposable
+public sealed class DistillCausalLMCliTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("tinylm-lmdistill-").FullName;
 

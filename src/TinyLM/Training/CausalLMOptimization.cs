@@ -6,14 +6,14 @@ namespace TinyLM.Training;
 
 /// <summary>
 /// The optimizer and schedule of nanoGPT-style language-model training (AdamW with decay on matrices only, linear
-/// warmup then cosine decay, global-norm clipping), shared by <see cref="LmTrainer"/> and LM distillation, which
+/// warmup then cosine decay, global-norm clipping), shared by <see cref="CausalLMTrainer"/> and LM distillation, which
 /// differ only in the loss of a micro-batch (see <see cref="CausalLMTrainingTask"/>).
 /// </summary>
-public sealed class LmOptimization
+public sealed class CausalLMOptimization
 {
     private readonly CausalLM _model;
-    private readonly LmTrainOptions _options;
-    public LmOptimization(CausalLM model, LmTrainOptions options)
+    private readonly CausalLMTrainOptions _options;
+    public CausalLMOptimization(CausalLM model, CausalLMTrainOptions options)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);

@@ -7,10 +7,10 @@ using TinyLM.Nn;
 using TinyLM.Text;
 using TinyLM.Training;
 
-namespace TinyLM.Cli.Lm;
+namespace TinyLM.Cli.Generate;
 
 /// <summary><c>tinylm train lm</c>: train a GPT- or llama-style language model on a raw text file (nanoGPT defaults).</summary>
-public static class TrainLmCommand
+public static class TrainCausalLMCommand
 {
     /// <summary>GEMM FLOP/s at 2 threads on the reference machine (OpenBLAS), the denominator of MFU.</summary>
     private const double ReferenceFlops = 180e9;
@@ -79,7 +79,7 @@ public static class TrainLmCommand
             "none" => DecayShape.None,
             var other => throw new CliError($"--decay must be cosine, linear or none, got '{other}'.", ExitCodes.Usage),
         };
-        var options = new LmTrainOptions
+        var options = new CausalLMTrainOptions
         {
             BatchSize = parse.GetValue(BatchOption), GradientAccumulation = parse.GetValue(AccumOption), Steps = parse.GetValue(StepsOption),
             LearningRate = parse.GetValue(LrOption), MinLearningRate = parse.GetValue(MinLrOption) ?? parse.GetValue(LrOption) / 10,
@@ -105,17 +105,17 @@ public static class TrainLmCommand
 
         string dataPath = DatasetArgument.Resolve(parse.GetValue(DataOption)!, "input.txt", parse.GetValue(SharedOptions.DataDir));
         string text = TextFile.ReadAllText(dataPath);
-        LanguageModel lm;
+        TokenizedCausalLM lm;
         TrainCheckpoint? resume = null;
         int[] ids;
         if (resumePath is not null)
         {
-            (lm, resume) = LmCheckpointFile.Load(resumePath);
+            (lm, resume) = CausalLMCheckpointFile.Load(resumePath);
             ids = lm.Tokenizer.Encode(text);
         }
         else
         {
-            (var tokenizer, ids) = LmData.Tokenize(text, tokenizerKind, parse.GetValue(VocabOption), options.ValidFraction);
+            (var tokenizer, ids) = CausalLMData.Tokenize(text, tokenizerKind, parse.GetValue(VocabOption), options.ValidFraction);
             var config = baseConfig with
             {
                 VocabSize = tokenizer.VocabSize, Layers = parse.GetValue(LayersOption), Heads = parse.GetValue(HeadsOption),
@@ -125,20 +125,20 @@ public static class TrainLmCommand
                 ZeroInitResidual = parse.GetValue(ZeroInitOption),
             };
             CliError.Check(config.Validate);
-            lm = new LanguageModel(new CausalLM(config), tokenizer);
+            lm = new TokenizedCausalLM(new CausalLM(config), tokenizer);
         }
         var model = lm.Model;
-        var data = new LmData(ids, model.Config.ContextLength, options.ValidFraction, dataPath);
+        var data = new CausalLMData(ids, model.Config.ContextLength, options.ValidFraction, dataPath);
         Console.Error.WriteLine($"{dataPath}: {ids.Length:N0} tokens ({data.Train.Length:N0} train, {data.Valid.Length:N0} valid), " +
                                 $"vocabulary {lm.Tokenizer.VocabSize}, {model.ParameterCount():N0} parameters, {Threading.MaxThreads} threads" +
                                 (resume is null ? "" : $", resuming at step {resume.Step}"));
 
-        var trainer = new Func<IProgress<LmTrainProgress>, LmTrainer>(progress => new LmTrainer(model, options)
+        var trainer = new Func<IProgress<CausalLMTrainProgress>, CausalLMTrainer>(progress => new CausalLMTrainer(model, options)
         {
             Progress = progress, ResumeFrom = resume,
-            Checkpoint = checkpointPath is null ? null : c => LmCheckpointFile.Save(lm, c, checkpointPath),
+            Checkpoint = checkpointPath is null ? null : c => CausalLMCheckpointFile.Save(lm, c, checkpointPath),
         });
-        var result = TrainingView.Run("train", (IProgress<LmTrainProgress> progress) => trainer(progress).Fit(data));
+        var result = TrainingView.Run("train", (IProgress<CausalLMTrainProgress> progress) => trainer(progress).Fit(data));
         lm.Save(outPath);
 
         double flopsPerToken = model.ForwardFlopsPerToken();
@@ -148,8 +148,8 @@ public static class TrainLmCommand
                                 (result.FullValidationLoss is double full ? $"val_loss_full {full:F4}, " : "") + $"train_loss {result.TrainLoss:F4}, {result.TrainSeconds:F1}s of training, " +
                                 $"{result.TokensPerSecond:F0} tok/s, MFU {mfu:P1} of {ReferenceFlops / 1e9:F0} GFLOP/s");
         if (parse.GetValue(SharedOptions.Json))
-            JsonLine.Print(new TrainLmOutput(result.ValidationLoss, result.FullValidationLoss, result.TrainLoss, result.TrainSeconds, result.TotalSeconds,
-                result.TokensPerSecond, flopsPerToken, model.ParameterCount(), mfu, result.Steps, Threading.MaxThreads, outPath), CliJson.Default.TrainLmOutput);
+            JsonLine.Print(new TrainCausalLMOutput(result.ValidationLoss, result.FullValidationLoss, result.TrainLoss, result.TrainSeconds, result.TotalSeconds,
+                result.TokensPerSecond, flopsPerToken, model.ParameterCount(), mfu, result.Steps, Threading.MaxThreads, outPath), CliJson.Default.TrainCausalLMOutput);
         return ExitCodes.Ok;
     }
 }

@@ -5,7 +5,7 @@ using TinyLM.Models;
 namespace TinyLM.Tests.Cli;
 
 [Collection("Serial")]
-public sealed class TrainLmCliTests : IDisposable
+public sealed class TrainCausalLMCliTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("tinylm-trainlm-").FullName;
 

@@ -12,7 +12,7 @@ namespace TinyLM.Compression;
 /// e.g. characters) or the teacher's top-k tokens with their probabilities renormalised to sum to 1 (large
 /// vocabularies, where V values per position would not fit in memory). Probabilities are stored as fp16.
 /// </summary>
-public sealed class LmTransferSet
+public sealed class CausalLMTransferSet
 {
     /// <summary>Vocabularies up to this size keep the full distribution when no top-k is asked for.</summary>
     public const int FullDistributionMaxVocab = 256;
@@ -24,7 +24,7 @@ public sealed class LmTransferSet
     private readonly Half[]? _probs;     // (windows, T, K)
     private readonly int[]? _ids;        // (windows, T, K) token ids of the kept probabilities; null with the full distribution
 
-    private LmTransferSet(int[] tokens, int context, int vocab, int windows, int k, float temperature, Half[]? probs, int[]? ids)
+    private CausalLMTransferSet(int[] tokens, int context, int vocab, int windows, int k, float temperature, Half[]? probs, int[]? ids)
     {
         _tokens = tokens;
         Context = context;
@@ -54,10 +54,10 @@ public sealed class LmTransferSet
     public long CacheBytes => (_probs?.LongLength ?? 0) * 2 + (_ids?.LongLength ?? 0) * 4;
 
     /// <summary>Windows of <paramref name="context"/> tokens (plus the next one for the targets) without teacher targets.</summary>
-    public static LmTransferSet HardOnly(int[] trainIds, int context, int vocabSize)
+    public static CausalLMTransferSet HardOnly(int[] trainIds, int context, int vocabSize)
     {
         int windows = CountWindows(trainIds, context, vocabSize);
-        return new LmTransferSet(trainIds, context, vocabSize, windows, 0, float.NaN, null, null);
+        return new CausalLMTransferSet(trainIds, context, vocabSize, windows, 0, float.NaN, null, null);
     }
 
     /// <summary>
@@ -66,20 +66,20 @@ public sealed class LmTransferSet
     /// <paramref name="temperature"/>: all of them when <paramref name="topK"/> is 0 or ≥ V and V ≤
     /// <see cref="FullDistributionMaxVocab"/> (or when topK ≥ V), else the top-k (ties go to the lower id), renormalised.
     /// </summary>
-    public static LmTransferSet Build(CausalLM teacher, int[] trainIds, int context, float temperature, int topK = 0, int batchSize = 16)
+    public static CausalLMTransferSet Build(CausalLM teacher, int[] trainIds, int context, float temperature, int topK = 0, int batchSize = 16)
     {
         ArgumentNullException.ThrowIfNull(teacher);
         DistillationLoss.Validate(temperature, 0f);
         int v = teacher.Config.VocabSize;
         if (context > teacher.Config.ContextLength)
-            throw new ArgumentException($"LmTransferSet: windows of {context} tokens exceed the teacher's context length {teacher.Config.ContextLength}.");
-        if (topK < 0) throw new ArgumentOutOfRangeException(nameof(topK), $"LmTransferSet: top-k must be ≥ 0 (0 = automatic), got {topK}.");
-        if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), $"LmTransferSet: batch size must be ≥ 1, got {batchSize}.");
+            throw new ArgumentException($"CausalLMTransferSet: windows of {context} tokens exceed the teacher's context length {teacher.Config.ContextLength}.");
+        if (topK < 0) throw new ArgumentOutOfRangeException(nameof(topK), $"CausalLMTransferSet: top-k must be ≥ 0 (0 = automatic), got {topK}.");
+        if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), $"CausalLMTransferSet: batch size must be ≥ 1, got {batchSize}.");
         int windows = CountWindows(trainIds, context, v);
         int k = topK == 0 ? (v <= FullDistributionMaxVocab ? v : Math.Min(DefaultTopK, v)) : Math.Min(topK, v);
         long entries = (long)windows * context * k;
         if (entries > Array.MaxLength)
-            throw new ArgumentException($"LmTransferSet: {windows} windows × {context} positions × {k} probabilities do not fit in memory; lower --top-k or use less text.");
+            throw new ArgumentException($"CausalLMTransferSet: {windows} windows × {context} positions × {k} probabilities do not fit in memory; lower --top-k or use less text.");
         var probs = new Half[entries];
         var ids = k == v ? null : new int[entries];
 
@@ -125,7 +125,7 @@ public sealed class LmTransferSet
         {
             teacher.Train(wasTraining);
         }
-        return new LmTransferSet(trainIds, context, v, windows, k, temperature, probs, ids);
+        return new CausalLMTransferSet(trainIds, context, v, windows, k, temperature, probs, ids);
     }
 
     /// <summary>Inputs (B, T) and next-token targets (B, T) of the windows <paramref name="windows"/>.</summary>
@@ -150,10 +150,10 @@ public sealed class LmTransferSet
     /// </summary>
     public void DenseTargets(ReadOnlySpan<int> windows, Span<float> destination)
     {
-        if (_probs is null) throw new InvalidOperationException("LmTransferSet: this transfer set holds no teacher targets.");
+        if (_probs is null) throw new InvalidOperationException("CausalLMTransferSet: this transfer set holds no teacher targets.");
         int t = Context, v = VocabSize;
         if (destination.Length != windows.Length * t * v)
-            throw new ArgumentException($"LmTransferSet.DenseTargets: destination holds {destination.Length} values; {windows.Length} windows × {t} × {v} = {windows.Length * t * v} expected.");
+            throw new ArgumentException($"CausalLMTransferSet.DenseTargets: destination holds {destination.Length} values; {windows.Length} windows × {t} × {v} = {windows.Length * t * v} expected.");
         destination.Clear();
         for (int i = 0; i < windows.Length; i++)
         {
@@ -178,20 +178,20 @@ public sealed class LmTransferSet
     private static int CountWindows(int[] trainIds, int context, int vocabSize)
     {
         ArgumentNullException.ThrowIfNull(trainIds);
-        if (context < 1) throw new ArgumentOutOfRangeException(nameof(context), $"LmTransferSet: context must be ≥ 1, got {context}.");
+        if (context < 1) throw new ArgumentOutOfRangeException(nameof(context), $"CausalLMTransferSet: context must be ≥ 1, got {context}.");
         int windows = (trainIds.Length - 1) / context;
         if (windows < 1)
-            throw new ArgumentException($"LmTransferSet: {trainIds.Length} training tokens are too few for one window of {context} (+1 target).");
+            throw new ArgumentException($"CausalLMTransferSet: {trainIds.Length} training tokens are too few for one window of {context} (+1 target).");
         foreach (int id in trainIds)
             if ((uint)id >= (uint)vocabSize)
-                throw new ArgumentException($"LmTransferSet: token id {id} is outside the vocabulary [0, {vocabSize}).");
+                throw new ArgumentException($"CausalLMTransferSet: token id {id} is outside the vocabulary [0, {vocabSize}).");
         return windows;
     }
 
     private void CheckWindow(int window)
     {
         if ((uint)window >= (uint)Windows)
-            throw new ArgumentOutOfRangeException(nameof(window), $"LmTransferSet: window {window} is outside [0, {Windows}).");
+            throw new ArgumentOutOfRangeException(nameof(window), $"CausalLMTransferSet: window {window} is outside [0, {Windows}).");
     }
 
     // The k largest values' indices, largest first; ties keep the lower index first.

@@ -4,7 +4,7 @@ using TinyLM.IO;
 using TinyLM.Kernels;
 using TinyLM.Models.Generation;
 
-namespace TinyLM.Cli.Lm;
+namespace TinyLM.Cli.Generate;
 
 /// <summary>
 /// <c>tinylm generate MODEL</c>: stream a continuation of a prompt to standard output. The model file is opened by

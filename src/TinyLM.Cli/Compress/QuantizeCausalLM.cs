@@ -12,11 +12,11 @@ namespace TinyLM.Cli.Compress;
 /// matrices, a per-matrix report and a before/after comparison (size, validation loss, decode latency, 64-row
 /// scoring throughput) measured in the same run on the same token windows.
 /// </summary>
-internal static class QuantizeLm
+internal static class QuantizeCausalLM
 {
     public sealed record Settings(double? MaxError, string? Eval, string? Data, string? DataDir, bool Embeddings, bool Json);
 
-    public static int Run(LanguageModel lm, string input, string output, QuantizationType type, Settings settings)
+    public static int Run(TokenizedCausalLM lm, string input, string output, QuantizationType type, Settings settings)
     {
         if (type.Block() is null)
             throw new CliError($"--type {type.ToName()}: language models are quantized to q8_0, q4_0 or q4_k (llama.cpp blocks).", ExitCodes.Usage);
@@ -26,14 +26,14 @@ internal static class QuantizeLm
             throw new CliError($"{input}: the model is already quantized; quantize its float32 original instead.");
         var evalIds = EvalTokens(lm, settings);
 
-        var result = CausalLMQuantizer.Quantize(lm, new LmQuantizationOptions
+        var result = CausalLMQuantizer.Quantize(lm, new CausalLMQuantizationOptions
         {
             Type = type, QuantizeEmbeddings = settings.Embeddings, MaxLayerError = settings.MaxError ?? 0.15,
         });
         result.Model.Save(output);
 
-        var before = LmMeasurement.Measure(lm, input, evalIds);
-        var after = LmMeasurement.Measure(result.Model, output, evalIds);
+        var before = CausalLMMeasurement.Measure(lm, input, evalIds);
+        var after = CausalLMMeasurement.Measure(result.Model, output, evalIds);
         PrintLayers(result.Layers);
         ComparisonTables.Print(before, after);
         if (settings.Json)
@@ -44,7 +44,7 @@ internal static class QuantizeLm
         return ExitCodes.Ok;
     }
 
-    private static int[]? EvalTokens(LanguageModel lm, Settings settings)
+    private static int[]? EvalTokens(TokenizedCausalLM lm, Settings settings)
     {
         string? argument = settings.Eval ?? settings.Data;
         if (argument is null) return null;

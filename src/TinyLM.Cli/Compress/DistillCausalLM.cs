@@ -13,7 +13,7 @@ namespace TinyLM.Cli.Compress;
 /// same student trained on the same windows without the teacher, and teacher / student / baseline measured on the
 /// same validation tokens in the same run.
 /// </summary>
-internal static class DistillLm
+internal static class DistillCausalLM
 {
     public sealed record Settings
     {
@@ -26,7 +26,7 @@ internal static class DistillLm
         /// <summary>The student's config from the teacher's (the --student-* flags, the seed).</summary>
         public required Func<CausalLMConfig, CausalLMConfig> Shape { get; init; }
         /// <summary>The student's training options (--steps, --batch, --lr, the seed).</summary>
-        public required LmTrainOptions Training { get; init; }
+        public required CausalLMTrainOptions Training { get; init; }
         public float Temperature { get; init; }
         public float Alpha { get; init; }
         public int TopK { get; init; }
@@ -34,18 +34,18 @@ internal static class DistillLm
         public bool Json { get; init; }
     }
 
-    public static int Run(LanguageModel teacher, Settings s)
+    public static int Run(TokenizedCausalLM teacher, Settings s)
     {
         string dataPath = DatasetArgument.Resolve(s.Data, "input.txt", s.DataDir);
         var ids = Encode(teacher, dataPath);
-        Func<LanguageModel> newStudent = s.StudentPath is null ? StudentFactory(teacher, s) : () => CausalLMFile.Load(s.StudentPath);
+        Func<TokenizedCausalLM> newStudent = s.StudentPath is null ? StudentFactory(teacher, s) : () => CausalLMFile.Load(s.StudentPath);
         var student = newStudent();
         CliError.Check(() => CausalLMDistiller.CheckCompatible(teacher, student), ExitCodes.BadInput);
         int context = student.Model.Config.ContextLength;
         var training = s.Training;
-        var options = new LmDistillOptions { Temperature = s.Temperature, Alpha = s.Alpha, TopK = s.TopK, Training = training };
+        var options = new CausalLMDistillOptions { Temperature = s.Temperature, Alpha = s.Alpha, TopK = s.TopK, Training = training };
         CliError.Check(options.Validate);
-        var data = CliError.Check(() => new LmData(ids, context, training.ValidFraction, dataPath), ExitCodes.BadInput);
+        var data = CliError.Check(() => new CausalLMData(ids, context, training.ValidFraction, dataPath), ExitCodes.BadInput);
         var evalIds = s.Eval is null ? data.Valid : Encode(teacher, DatasetArgument.Resolve(s.Eval, "input.txt", s.DataDir));
         long tp = teacher.Model.ParameterCount(), sp = student.Model.ParameterCount();
         Console.Error.WriteLine($"teacher {teacher.Model.Config.Layers}×{teacher.Model.Config.EmbedDim} {tp:N0} parameters → student " +
@@ -53,31 +53,31 @@ internal static class DistillLm
                                 $"{data.Train.Length:N0} training tokens in windows of {context}, T = {s.Temperature}, alpha = {s.Alpha}, " +
                                 $"{training.Steps} steps, {Kernels.Threading.MaxThreads} threads");
 
-        var distilled = TrainingView.Run("distill", (IProgress<LmTrainProgress> p) =>
+        var distilled = TrainingView.Run("distill", (IProgress<CausalLMTrainProgress> p) =>
             CausalLMDistiller.Distill(teacher, student, data.Train, data.Valid, options, p));
         student.Save(s.Output);
 
-        LanguageModel? alone = null;
-        LmDistillResult? baselineRun = null;
+        TokenizedCausalLM? alone = null;
+        CausalLMDistillResult? baselineRun = null;
         if (!s.NoBaseline)
         {
             alone = newStudent();
-            var hard = LmTransferSet.HardOnly(data.Train, context, alone.Model.Config.VocabSize);
-            baselineRun = TrainingView.Run("baseline (no teacher)", (IProgress<LmTrainProgress> p) =>
+            var hard = CausalLMTransferSet.HardOnly(data.Train, context, alone.Model.Config.VocabSize);
+            baselineRun = TrainingView.Run("baseline (no teacher)", (IProgress<CausalLMTrainProgress> p) =>
                 CausalLMDistiller.Fit(alone.Model, hard, data.Valid, options with { Alpha = 0 }, p));
         }
 
         // All three are measured after all training, one after the other, on the same tokens.
-        LmMeasurement before, after;
-        LmMeasurement? baseline = null;
+        CausalLMMeasurement before, after;
+        CausalLMMeasurement? baseline = null;
         string baselineFile = s.Output + ".baseline.tmp";
         try
         {
             alone?.Save(baselineFile);
             GC.Collect();
-            before = LmMeasurement.Measure(teacher, s.TeacherPath, evalIds);
-            after = LmMeasurement.Measure(student, s.Output, evalIds);
-            if (alone is not null) baseline = LmMeasurement.Measure(alone, baselineFile, evalIds);
+            before = CausalLMMeasurement.Measure(teacher, s.TeacherPath, evalIds);
+            after = CausalLMMeasurement.Measure(student, s.Output, evalIds);
+            if (alone is not null) baseline = CausalLMMeasurement.Measure(alone, baselineFile, evalIds);
         }
         finally
         {
@@ -103,14 +103,14 @@ internal static class DistillLm
     }
 
     // The teacher's architecture family and context with the --student-* shape; weights seeded by --seed.
-    private static Func<LanguageModel> StudentFactory(LanguageModel teacher, Settings s)
+    private static Func<TokenizedCausalLM> StudentFactory(TokenizedCausalLM teacher, Settings s)
     {
         var config = s.Shape(teacher.Model.Config);
         CliError.Check(config.Validate, context: "student: ");
         return () => CausalLMDistiller.CreateStudent(teacher, config);
     }
 
-    private static int[] Encode(LanguageModel lm, string path)
+    private static int[] Encode(TokenizedCausalLM lm, string path)
     {
         string text = TextFile.ReadAllText(path);
         if (text.Length == 0) throw new CliError($"{path}: the text is empty.");
