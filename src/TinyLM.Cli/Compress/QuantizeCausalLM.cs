@@ -22,7 +22,7 @@ internal static class QuantizeCausalLM
             throw new CliError($"--type {type.ToName()}: language models are quantized to q8_0, q4_0 or q4_k (llama.cpp blocks).", ExitCodes.Usage);
         if (settings.Eval is not null && settings.Data is not null)
             throw new CliError("give --eval (score all of a text) or --data (score the validation split of the training text), not both.", ExitCodes.Usage);
-        if (lm.Model.InferenceMatrices is { Count: > 0 })
+        if (lm.Model.HasQuantizedWeights)
             throw new CliError($"{input}: the model is already quantized; quantize its float32 original instead.");
         var evalIds = EvalTokens(lm, settings);
 

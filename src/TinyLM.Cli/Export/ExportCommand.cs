@@ -43,10 +43,10 @@ public static class ExportCommand
         };
         TokenizedCausalLM lm = CausalLMLoader.Load(modelPath, tokenizerPath);
         GgmlType type = asked ?? GgmlType.F32;
-        if (lm.Model.InferenceMatrices is { Count: > 0 } matrices)
+        if (lm.Model.HasQuantizedWeights)
         {
             // A quantized model's blocks go out verbatim; asking for another format would quantize twice.
-            var own = Compression.CausalLMQuantizer.TypeOf(matrices) switch
+            var own = Compression.CausalLMQuantizer.TypeOf(lm.Model) switch
             {
                 Compression.QuantizationType.Q4_0 => GgmlType.Q4_0,
                 Compression.QuantizationType.Q4_K => GgmlType.Q4_K,

@@ -35,7 +35,7 @@ public static class CausalLMQuantizer
     {
         ArgumentNullException.ThrowIfNull(lm);
         ArgumentNullException.ThrowIfNull(options);
-        if (lm.Model.InferenceMatrices is { Count: > 0 })
+        if (lm.Model.HasQuantizedWeights)
             throw new InvalidOperationException("quantize: the model is already quantized; quantize its float32 original instead.");
         if (options.Type.Block() is null)
             throw new ArgumentException($"quantize: language models take q8_0, q4_0 or q4_k (llama.cpp blocks), not {options.Type.ToName()}.");
@@ -47,7 +47,6 @@ public static class CausalLMQuantizer
         var copy = new CausalLM(model.Config);
         var source = model.NamedParameters().ToDictionary(p => p.Key, p => p.Value);
         var candidates = QuantizableNames(model, options.QuantizeEmbeddings);
-        var matrices = new Dictionary<string, IWeightMatrix>(StringComparer.Ordinal);
         var reports = new List<LayerReport>();
         foreach (var (name, target) in copy.NamedParameters())
         {
@@ -78,10 +77,9 @@ public static class CausalLMQuantizer
                 continue;
             }
             dequantized.CopyTo(target.AsSpan());
-            matrices[name] = matrix;
+            copy.SetWeightFormat(name, matrix);
             reports.Add(new LayerReport(name, [rows, cols], type.ToName(), error, double.NaN, note));
         }
-        copy.InferenceMatrices = matrices;
         copy.Eval();
         var result = new TokenizedCausalLM(copy, lm.Tokenizer) { BosId = lm.BosId, EosId = lm.EosId };
         return new CausalLMQuantizationResult(result, reports);
@@ -104,14 +102,15 @@ public static class CausalLMQuantizer
     }
 
     /// <summary>
-    /// The storage type recorded for a set of quantized matrices: q4_k when any matrix is q4_k (the others are its
-    /// per-matrix fallbacks), else the most common block format.
+    /// The storage type recorded for a quantized model: q4_k when any matrix is q4_k (the others are its per-matrix
+    /// fallbacks), else the most common block format.
     /// </summary>
-    public static QuantizationType TypeOf(IReadOnlyDictionary<string, IWeightMatrix> matrices)
+    public static QuantizationType TypeOf(CausalLM model)
     {
-        ArgumentNullException.ThrowIfNull(matrices);
-        if (matrices.Values.Any(m => m is BlockMatrix { Format: BlockFormat.Q4_K })) return QuantizationType.Q4_K;
-        int q4 = matrices.Values.Count(m => m is BlockMatrix { Format: BlockFormat.Q4_0 });
+        ArgumentNullException.ThrowIfNull(model);
+        var matrices = model.NamedWeightFormats().Select(p => p.Value).ToList();
+        if (matrices.Any(m => m is BlockMatrix { Format: BlockFormat.Q4_K })) return QuantizationType.Q4_K;
+        int q4 = matrices.Count(m => m is BlockMatrix { Format: BlockFormat.Q4_0 });
         return q4 * 2 > matrices.Count ? QuantizationType.Q4_0 : QuantizationType.Q8_0;
     }
 }

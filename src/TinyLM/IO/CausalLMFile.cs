@@ -42,13 +42,14 @@ public static class CausalLMFile
             TokenizerJson = lm.Tokenizer.ToJson(),
             Metadata = meta,
         };
-        if (lm.Model.InferenceMatrices is not { Count: > 0 } matrices)
+        if (!lm.Model.HasQuantizedWeights)
         {
             ModelFileParts.AddWeights(contents, lm.Model);
             return contents;
         }
-        var stored = QuantizedTensors.AddParameters(contents, lm.Model.NamedParameters(), matrices, (name, tensor) => ModelFileParts.AddWeight(contents, name, tensor));
-        meta[ModelFile.QuantizationKey] = QuantizedTensors.ToJson(CausalLMQuantizer.TypeOf(matrices), stored);
+        var formats = lm.Model.NamedWeightFormats().ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+        var stored = QuantizedTensors.AddParameters(contents, lm.Model.NamedParameters(), formats, (name, tensor) => ModelFileParts.AddWeight(contents, name, tensor));
+        meta[ModelFile.QuantizationKey] = QuantizedTensors.ToJson(CausalLMQuantizer.TypeOf(lm.Model), stored);
         return contents;
     }
 
@@ -60,13 +61,11 @@ public static class CausalLMFile
         foreach (var name in header.Tensors.Keys)
             if (!quantizable.Contains(name))
                 throw new ModelFormatException(path, $"'{ModelFile.QuantizationKey}' lists '{name}', which is not a quantizable matrix of this model.");
-        var matrices = new Dictionary<string, Kernels.IWeightMatrix>(StringComparer.Ordinal);
-        foreach (var (name, parameter) in model.NamedParameters())
+        foreach (var (name, parameter) in model.NamedParameters().ToList())
         {
-            if (header.Tensors.TryGetValue(name, out var type)) matrices[name] = QuantizedTensors.ReadInto(contents, path, name, type, parameter);
+            if (header.Tensors.TryGetValue(name, out var type)) model.SetWeightFormat(name, QuantizedTensors.ReadInto(contents, path, name, type, parameter));
             else ModelFileParts.LoadWeight(contents, path, name, parameter);
         }
-        model.InferenceMatrices = matrices;
     }
 
     /// <summary>Builds the model that <paramref name="contents"/> (read from <paramref name="path"/>) describes.</summary>

@@ -7,7 +7,8 @@ namespace TinyLM.Models;
 /// A decoder-only language model (GPT-2/nanoGPT or llama/llama2.c family, chosen by <see cref="CausalLMConfig"/>):
 /// token embedding (+ learned positions) → dropout → N × <see cref="DecoderBlock"/> → norm → output projection
 /// (tied to the embedding or its own). <see cref="Forward"/> is the autograd path for training;
-/// <see cref="CreateRunState"/> gives the allocation-free KV-cached path for generation.
+/// <see cref="CreateRunState"/> gives the allocation-free KV-cached path for generation. A quantized model holds its
+/// matrices as weight formats of its layers (<see cref="Module.SetWeightFormat"/>); both paths run them.
 /// <para>Parameter names follow Meta's llama checkpoints (llama2.c export order), so importers and exporters map
 /// tensors one to one:</para>
 /// <code>
@@ -68,8 +69,6 @@ public sealed class CausalLM : Module
     public Module FinalNorm { get; }
     /// <summary>Output projection, or null when tied to <see cref="TokenEmbeddings"/>.</summary>
     public Linear? Output { get; }
-    /// <summary>Quantized forms of weight matrices by parameter name, run by <see cref="CreateRunState"/> (null: all float32).</summary>
-    public IReadOnlyDictionary<string, Kernels.IWeightMatrix>? InferenceMatrices { get; set; }
     /// <summary>The (V, C) matrix that maps the final hidden state to logits.</summary>
     public Tensor OutputWeight => Output?.Weight ?? TokenEmbeddings.Weight;
 
@@ -92,7 +91,9 @@ public sealed class CausalLM : Module
         if (_dropout.P > 0) x = _dropout.Forward(x);
         foreach (var block in _blocks) x = block.Forward(x);                    // (B, T, C)
         x = ((ILayer)FinalNorm).Forward(x);                                     // (B, T, C)
-        return Output is not null ? Output.Forward(x) : x.MatMul(TokenEmbeddings.Weight.T); // (B, T, V)
+        if (Output is not null) return Output.Forward(x);                      // (B, T, V)
+        // A tied output runs the embedding's quantized table when it has one, as the decode state does.
+        return TokenEmbeddings.WeightFormatOf("weight") is { } table ? Linear.Through(table, x) : x.MatMul(TokenEmbeddings.Weight.T);
     }
 
     /// <summary>Mean next-token cross-entropy of ids (B, T) against targets (B, T).</summary>

@@ -13,7 +13,7 @@ namespace TinyLM.Models;
 /// huge pages under the weight matrices it streams (<see cref="HugePages"/>; a one-time cost per model). Results
 /// equal the rows of <see cref="CausalLM.Forward"/> in evaluation mode (up to float rounding), at any thread count
 /// bit for bit.
-/// <para>When the model carries <see cref="CausalLM.InferenceMatrices"/>, those matrices run instead of the float
+/// <para>When a layer holds a quantized weight format (<see cref="Module.WeightFormatOf"/>), that matrix runs instead of the float
 /// weights: Q8_0/Q4_0 blocks through <see cref="BlockGemv"/> (activations quantized to Q8_0 once per input and
 /// shared by the projections that read it), any other <see cref="IWeightMatrix"/> through its own Multiply.</para>
 /// </summary>
@@ -67,10 +67,7 @@ public sealed unsafe class CausalLMRunState
             _valueCache[l] = Pinned(_maxT * _kvDim);
         }
         _attention = new AttentionJob(this);
-        var matrices = model.InferenceMatrices;
-        var names = new Dictionary<Tensors.Tensor, string>(ReferenceEqualityComparer.Instance);
-        foreach (var (name, p) in model.NamedParameters()) names[p] = name;
-        Projection P(Linear layer) => new(layer, layer.Weight, matrices?.GetValueOrDefault(names[layer.Weight]));
+        static Projection P(Linear layer) => new(layer, layer.Weight, layer.WeightFormatOf("weight"));
         _layers = new LayerMatrices[_config.Layers];
         for (int l = 0; l < _config.Layers; l++)
         {
@@ -81,7 +78,7 @@ public sealed unsafe class CausalLMRunState
                 : new LayerMatrices(P(attn.Wq), P(attn.Wk), P(attn.Wv), P(attn.Wo), P(((FeedForward)block.FeedForward).Fc),
                     P(((FeedForward)block.FeedForward).Proj), null);
         }
-        _output = new Projection(model.Output, model.OutputWeight, matrices?.GetValueOrDefault(model.Output is null ? "tok_embeddings.weight" : "output.weight"));
+        _output = model.Output is { } output ? P(output) : new Projection(null, model.OutputWeight, model.TokenEmbeddings.WeightFormatOf("weight"));
         AdviseHugePages();
     }
 

@@ -56,16 +56,23 @@ public sealed class Linear : Module, ILayer
 
     protected override bool IsQuantizable(string name) => name == "weight";
 
-    // Inference from the quantized matrix: the bias is added inside the matrix's multiply, as the int8/block GEMVs do.
-    private Tensor ForwardQuantized(IWeightMatrix weight, Tensor input)
+    private Tensor ForwardQuantized(IWeightMatrix weight, Tensor input) => Through(weight, input, Bias);
+
+    /// <summary>
+    /// (…, in) → (…, out) through a quantized matrix (out, in), the bias added inside the matrix's multiply as the
+    /// int8/block GEMVs do; records no gradient. Also serves a tied output projection that runs an embedding's format.
+    /// </summary>
+    public static Tensor Through(IWeightMatrix weight, Tensor input, Tensor? bias = null)
     {
+        ArgumentNullException.ThrowIfNull(weight);
+        ArgumentNullException.ThrowIfNull(input);
         float[] x;
         using (Tensor.NoGrad()) x = input.Contiguous().ToArray();
-        int m = x.Length / InFeatures;
-        var y = new float[m * OutFeatures];
-        weight.Multiply(m, x, Bias is null ? [] : Bias.AsSpan(), y);
+        int m = x.Length / weight.Cols;
+        var y = new float[m * weight.Rows];
+        weight.Multiply(m, x, bias is null ? [] : bias.AsSpan(), y);
         var shape = input.Shape.ToArray();
-        shape[^1] = OutFeatures;
+        shape[^1] = weight.Rows;
         return Tensor.FromArray(y, shape); // (…, out)
     }
 }

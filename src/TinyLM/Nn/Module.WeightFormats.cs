@@ -45,6 +45,17 @@ public abstract partial class Module
         (owner._formats ??= new Dictionary<string, IWeightMatrix>(StringComparer.Ordinal))[local] = matrix;
     }
 
+    /// <summary>The quantized form of parameter <paramref name="name"/> (dotted, as <see cref="NamedParameters"/> spells it), or null when it runs in float32.</summary>
+    public IWeightMatrix? WeightFormatOf(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var (owner, local) = Resolve(name);
+        return owner.WeightFormat(local);
+    }
+
+    /// <summary>Whether any parameter of this module or its children runs quantized.</summary>
+    public bool HasQuantizedWeights => NamedWeightFormats().Any();
+
     /// <summary>Every parameter that runs quantized, with its dotted name and matrix, in <see cref="NamedParameters"/> order.</summary>
     public IEnumerable<KeyValuePair<string, IWeightMatrix>> NamedWeightFormats()
     {

@@ -72,6 +72,9 @@ public sealed class Trainer<TBatch>(ITrainingTask<TBatch> task, TrainerSettings 
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(settings);
         var (model, optimizer, schedule) = (settings.Model, settings.Optimizer, settings.Schedule);
+        // A quantized weight runs without recording a gradient, so training it would silently change nothing.
+        if (model.HasQuantizedWeights)
+            throw new InvalidOperationException($"{task.Name}: the model runs quantized weights, which cannot be trained; train its float32 original.");
         var average = settings.Average;
         long step = 0;
         if (settings.ResumeFrom is { } resume)

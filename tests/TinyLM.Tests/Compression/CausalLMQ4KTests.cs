@@ -58,10 +58,10 @@ public class CausalLMQ4KTests(ITestOutputHelper output)
             if (down) Assert.Contains("480 columns is not a multiple of 256", layer.Reason, StringComparison.Ordinal);
             else Assert.Equal("", layer.Reason);
         }
-        var matrices = result.Model.Model.InferenceMatrices!;
+        var matrices = result.Model.Model.NamedWeightFormats().ToDictionary(p => p.Key, p => p.Value);
         Assert.Equal(BlockFormat.Q4_K, ((BlockMatrix)matrices["layers.0.attention.wq.weight"]).Format);
         Assert.Equal(BlockFormat.Q8_0, ((BlockMatrix)matrices["layers.1.feed_forward.w2.weight"]).Format);
-        Assert.Equal(QuantizationType.Q4_K, CausalLMQuantizer.TypeOf(matrices));
+        Assert.Equal(QuantizationType.Q4_K, CausalLMQuantizer.TypeOf(result.Model.Model));
 
         int[] prompt = tok.Encode(Prompt, addBos: true, addEos: false);
         var quantized = result.Model.Model.CreateRunState();
@@ -93,10 +93,10 @@ public class CausalLMQ4KTests(ITestOutputHelper output)
         lm.Save(floatPath);
         q.Save(path);
         var back = CausalLMFile.Load(path);
-        foreach (var (name, matrix) in q.Model.InferenceMatrices!)
+        foreach (var (name, matrix) in q.Model.NamedWeightFormats())
         {
             var a = (BlockMatrix)matrix;
-            var b = (BlockMatrix)back.Model.InferenceMatrices![name];
+            var b = (BlockMatrix)back.Model.WeightFormatOf(name)!;
             Assert.Equal(a.Format, b.Format);
             Assert.Equal(a.Data, b.Data);
         }
@@ -111,7 +111,7 @@ public class CausalLMQ4KTests(ITestOutputHelper output)
         Assert.Equal(GgmlType.Q4_K, file.GetInfo("token_embd.weight").Type);
         Assert.Equal(GgmlType.Q8_0, file.GetInfo("blk.1.ffn_down.weight").Type);
         Assert.Equal(GgmlType.F32, file.GetInfo("blk.0.attn_norm.weight").Type);
-        var deq = ((BlockMatrix)q.Model.InferenceMatrices!["layers.1.feed_forward.w1.weight"]).Dequantize();
+        var deq = ((BlockMatrix)q.Model.WeightFormatOf("layers.1.feed_forward.w1.weight")!).Dequantize();
         Assert.Equal(deq, file.ReadFloats("blk.1.ffn_gate.weight"));
         Assert.Equal(2, CliRunner.Run("export", "gguf", path, "--out", dir.File("other.gguf"), "--type", "q4_0").Exit);
 

@@ -8,6 +8,7 @@ using TinyLM.Tensors;
 using TinyLM.Tests.Cli;
 using TinyLM.Tests.IO.Llama;
 using TinyLM.Text;
+using TinyLM.Training;
 
 namespace TinyLM.Tests.Compression;
 
@@ -49,8 +50,8 @@ public class CausalLMQuantizerTests
         var lm = TrainedLlama(out var tok);
         var result = CausalLMQuantizer.Quantize(lm, new CausalLMQuantizationOptions { Type = type });
         var q = result.Model.Model;
-        Assert.NotNull(q.InferenceMatrices);
-        Assert.Null(lm.Model.InferenceMatrices); // the input is untouched
+        Assert.True(q.HasQuantizedWeights);
+        Assert.False(lm.Model.HasQuantizedWeights); // the input is untouched
         // Every matrix (tied output included) is quantized; norms are not in the report.
         Assert.Equal(2 * 7 + 1, result.Layers.Count);
         Assert.All(result.Layers, l => Assert.Equal(type.ToName(), l.Format));
@@ -156,11 +157,11 @@ public class CausalLMQuantizerTests
         string floatPath = dir.File("f.tlm"), path = dir.File("q.tlm");
         lm.Save(floatPath);
         q.Save(path);
-        Assert.Null(CausalLMFile.Load(floatPath).Model.InferenceMatrices);
+        Assert.False(CausalLMFile.Load(floatPath).Model.HasQuantizedWeights);
         var back = CausalLMFile.Load(path);
-        Assert.NotNull(back.Model.InferenceMatrices);
-        foreach (var (name, matrix) in q.Model.InferenceMatrices!)
-            Assert.Equal(((BlockMatrix)matrix).Data, ((BlockMatrix)back.Model.InferenceMatrices![name]).Data);
+        Assert.True(back.Model.HasQuantizedWeights);
+        foreach (var (name, matrix) in q.Model.NamedWeightFormats())
+            Assert.Equal(((BlockMatrix)matrix).Data, ((BlockMatrix)back.Model.WeightFormatOf(name)!).Data);
         Assert.True(new FileInfo(path).Length * (type == QuantizationType.Q8_0 ? 2.5 : 4.0) < new FileInfo(floatPath).Length);
         int[] prompt = tok.Encode(Prompt, addBos: true, addEos: false);
         Assert.Equal(q.Model.CreateRunState().Prefill(prompt).ToArray(), back.Model.CreateRunState().Prefill(prompt).ToArray());
@@ -183,7 +184,7 @@ public class CausalLMQuantizerTests
         Assert.Equal(ggml, file.GetInfo("token_embd.weight").Type);
         Assert.Equal(GgmlType.F32, file.GetInfo("blk.0.attn_norm.weight").Type);
         // Read back, the GGUF's weights are the quantized model's dequantized weights exactly.
-        var deq = ((BlockMatrix)q.Model.InferenceMatrices!["layers.1.feed_forward.w2.weight"]).Dequantize();
+        var deq = ((BlockMatrix)q.Model.WeightFormatOf("layers.1.feed_forward.w2.weight")!).Dequantize();
         Assert.Equal(deq, file.ReadFloats("blk.1.ffn_down.weight"));
         // Another format would quantize twice: refused, nothing written.
         string other = dir.File("other.gguf");
@@ -212,10 +213,44 @@ public class CausalLMQuantizerTests
             Assert.True(m.GetProperty("throughput_batch64").GetDouble() > 0);
         }
         Assert.True(root.GetProperty("after").GetProperty("bytes").GetInt64() < root.GetProperty("before").GetProperty("bytes").GetInt64());
-        Assert.NotNull(CausalLMFile.Load(output).Model.InferenceMatrices);
+        Assert.True(CausalLMFile.Load(output).Model.HasQuantizedWeights);
         // Already quantized, or int8 for a language model: refused.
         Assert.NotEqual(0, CliRunner.Run("quantize", output, "--out", dir.File("again.tlm"), "--type", "q8_0").Exit);
         Assert.Equal(2, CliRunner.Run("quantize", input, "--out", dir.File("int8.tlm"), "--type", "int8").Exit);
         Assert.False(File.Exists(dir.File("again.tlm")));
+    }
+
+    // Quantization is a weight format of the layers: the training-path Forward runs the same q8_0 matrices as the
+    // decode state (the last row of Forward equals the prefill logits up to rounding), and training refuses them.
+    [Fact]
+    public void A_quantized_model_runs_its_formats_on_both_paths_and_refuses_training()
+    {
+        var lm = TrainedLlama(out var tok);
+        var q = CausalLMQuantizer.Quantize(lm, new CausalLMQuantizationOptions { Type = QuantizationType.Q8_0 }).Model.Model;
+        Assert.NotNull(q.WeightFormatOf("layers.0.attention.wq.weight"));
+        Assert.Null(q.WeightFormatOf("layers.0.attention_norm.weight"));
+        int[] prompt = tok.Encode(Prompt, addBos: true, addEos: false);
+        float[] decoded = q.CreateRunState().Prefill(prompt).ToArray();
+        float[] forward;
+        using (TinyLM.Tensors.Tensor.NoGrad())
+        {
+            var logits = q.Forward(new IntTensor(prompt, 1, prompt.Length)).ToArray();
+            forward = logits.AsSpan(logits.Length - decoded.Length).ToArray();
+        }
+        Assert.True(RelativeDifference(forward, decoded) < 1e-4, $"Forward and the decode state differ by {RelativeDifference(forward, decoded)}");
+        // The float model's Forward differs from the quantized one by at least the activation rounding.
+        float[] floatRow;
+        using (TinyLM.Tensors.Tensor.NoGrad())
+        {
+            var logits = lm.Model.Forward(new IntTensor(prompt, 1, prompt.Length)).ToArray();
+            floatRow = logits.AsSpan(logits.Length - decoded.Length).ToArray();
+        }
+        Assert.True(RelativeDifference(floatRow, decoded) > 1e-5);
+
+        var (_, ids) = CausalLMData.Tokenize(string.Concat(Enumerable.Repeat(Prompt + " ", 20)), "char");
+        var data = new CausalLMData(ids, 16);
+        var error = Assert.Throws<InvalidOperationException>(() =>
+            new CausalLMTrainer(q, new CausalLMTrainOptions { Steps = 2, BatchSize = 2 }).Fit(data));
+        Assert.Contains("quantized", error.Message, StringComparison.Ordinal);
     }
 }

@@ -78,9 +78,9 @@ public static class LlamaModelFiles
     public static Dictionary<string, (GgmlType Type, byte[] Data)>? EncodedTensors(CausalLM model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        if (model.InferenceMatrices is not { Count: > 0 } matrices) return null;
+        if (!model.HasQuantizedWeights) return null;
         var result = new Dictionary<string, (GgmlType, byte[])>(StringComparer.Ordinal);
-        foreach (var (name, matrix) in matrices)
+        foreach (var (name, matrix) in model.NamedWeightFormats())
             if (matrix is Kernels.BlockMatrix block && GgufName(name) is { } gguf)
                 result[gguf] = (GgmlQuant.TypeOf(block.Format), block.Data);
         return result;
