@@ -15,47 +15,12 @@ public sealed record MemoryKv(Tensor Keys, Tensor Values, Tensor? MaskBias);
 /// <see cref="MultiHeadAttention"/>: <c>wq</c>, <c>wk</c>, <c>wv</c>, <c>wo</c> (C, C). Composite of primitive ops,
 /// so it runs with or without autograd; the memory projection can be cached (<see cref="ProjectMemory"/>).
 /// </summary>
-public sealed class CrossAttention : Module, IReseedable
+public sealed class CrossAttention : AttentionProjections
 {
-    private const float MaskValue = -1e9f; // finite, so a fully masked row becomes uniform instead of NaN
-    private readonly Rng _rng;
-
-    /// <inheritdoc />
-    public void Reseed(ulong seed) => _rng.Reseed(seed);
-
-    /// <summary>Query projection (C, C).</summary>
-    public Linear Wq { get; }
-    /// <summary>Key projection (C, C).</summary>
-    public Linear Wk { get; }
-    /// <summary>Value projection (C, C).</summary>
-    public Linear Wv { get; }
-    /// <summary>Output projection (C, C).</summary>
-    public Linear Wo { get; }
-    /// <summary>C.</summary>
-    public int ModelDim { get; }
-    /// <summary>H.</summary>
-    public int Heads { get; }
-    /// <summary>D = C / H.</summary>
-    public int HeadDim { get; }
-    /// <summary>Dropout on the attention probabilities (training only).</summary>
-    public float DropoutRate { get; }
-
     /// <summary>Attention over <paramref name="modelDim"/> features with <paramref name="heads"/> heads.</summary>
     public CrossAttention(int modelDim, int heads, Rng rng, bool bias = true, float dropout = 0f)
+        : base(modelDim, heads, kvHeads: heads, headDim: 0, rng, bias, dropout)
     {
-        ArgumentNullException.ThrowIfNull(rng);
-        if (modelDim <= 0 || heads <= 0 || modelDim % heads != 0)
-            throw new ArgumentException($"CrossAttention: model dim {modelDim} must be a positive multiple of heads {heads}.");
-        if (!(dropout >= 0f && dropout < 1f)) throw new ArgumentOutOfRangeException(nameof(dropout), $"CrossAttention: dropout {dropout} not in [0, 1).");
-        ModelDim = modelDim;
-        Heads = heads;
-        HeadDim = modelDim / heads;
-        DropoutRate = dropout;
-        Wq = RegisterModule("wq", new Linear(modelDim, modelDim, rng, bias));
-        Wk = RegisterModule("wk", new Linear(modelDim, modelDim, rng, bias));
-        Wv = RegisterModule("wv", new Linear(modelDim, modelDim, rng, bias));
-        Wo = RegisterModule("wo", new Linear(modelDim, modelDim, rng, bias));
-        _rng = rng.Split();
     }
 
     /// <summary>Projects <paramref name="memory"/> (B, S, C) into per-head keys and values; lengths mask padding.</summary>
@@ -103,7 +68,7 @@ public sealed class CrossAttention : Module, IReseedable
         var scores = q.MatMul(memory.Keys.Transpose(2, 3));                                    // (B, H, T, S)
         if (memory.MaskBias is not null) scores = scores.Add(memory.MaskBias);
         var p = scores.Softmax(-1);                                                            // (B, H, T, S)
-        if (DropoutRate > 0f && Training) p = p.Dropout(DropoutRate, _rng);
+        if (DropoutRate > 0f && Training) p = p.Dropout(DropoutRate, DropoutRng);
         var o = p.MatMul(memory.Values);                                                       // (B, H, T, D)
         o = o.Permute(0, 2, 1, 3).Reshape(b, t, h * d);                                        // (B, T, C)
         return Wo.Forward(o);                                                                  // (B, T, C)

@@ -18,35 +18,10 @@ namespace TinyLM.Nn;
 /// (<see cref="ForwardCached(ReadOnlySpan{float}, int, int, KvCache, Span{float})"/>) runs on spans with GEMM
 /// calls and grow-only scratch, no autograd.</para>
 /// </summary>
-public sealed class MultiHeadAttention : Module, IReseedable
+public sealed class MultiHeadAttention : AttentionProjections
 {
-    private const float MaskValue = -1e9f; // finite, so a fully masked row becomes uniform instead of NaN
-    private readonly Rng _rng;
-
-    /// <inheritdoc />
-    public void Reseed(ulong seed) => _rng.Reseed(seed);
-
-    /// <summary>Query projection (H·D, C).</summary>
-    public Linear Wq { get; }
-    /// <summary>Key projection (H_kv·D, C).</summary>
-    public Linear Wk { get; }
-    /// <summary>Value projection (H_kv·D, C).</summary>
-    public Linear Wv { get; }
-    /// <summary>Output projection (C, H·D).</summary>
-    public Linear Wo { get; }
-
-    /// <summary>C.</summary>
-    public int ModelDim { get; }
-    /// <summary>H, query heads.</summary>
-    public int Heads { get; }
-    /// <summary>H_kv, key/value heads.</summary>
-    public int KvHeads { get; }
-    /// <summary>D = C / H.</summary>
-    public int HeadDim { get; }
     /// <summary>Whether position t attends only to positions ≤ t.</summary>
     public bool Causal { get; }
-    /// <summary>Dropout on the attention probabilities (training only).</summary>
-    public float DropoutRate { get; }
     /// <summary>
     /// Whether causal attention without key padding or active dropout runs as one fused op
     /// (<see cref="FusedAttention"/>); false forces the composite path (tests compare the two).
@@ -62,26 +37,10 @@ public sealed class MultiHeadAttention : Module, IReseedable
     /// </summary>
     public MultiHeadAttention(int modelDim, int heads, Rng rng, int kvHeads = 0, bool causal = false, bool bias = true,
         float dropout = 0f, bool rope = false, int maxPositions = 2048, float ropeTheta = 10000f, int headDim = 0)
+        : base(modelDim, heads, kvHeads, headDim, rng, bias, dropout)
     {
-        ArgumentNullException.ThrowIfNull(rng);
-        if (kvHeads <= 0) kvHeads = heads;
-        if (modelDim <= 0 || heads <= 0 || (headDim <= 0 && modelDim % heads != 0))
-            throw new ArgumentException($"MultiHeadAttention: model dim {modelDim} must be a positive multiple of heads {heads}.");
-        if (kvHeads > heads || heads % kvHeads != 0)
-            throw new ArgumentException($"MultiHeadAttention: kv heads {kvHeads} must divide heads {heads}.");
-        if (!(dropout >= 0f && dropout < 1f)) throw new ArgumentOutOfRangeException(nameof(dropout), $"MultiHeadAttention: dropout {dropout} not in [0, 1).");
-        ModelDim = modelDim;
-        Heads = heads;
-        KvHeads = kvHeads;
-        HeadDim = headDim > 0 ? headDim : modelDim / heads; // headDim: head-pruned models have H·D < C
         Causal = causal;
-        DropoutRate = dropout;
-        Wq = RegisterModule("wq", new Linear(modelDim, heads * HeadDim, rng, bias));
-        Wk = RegisterModule("wk", new Linear(modelDim, kvHeads * HeadDim, rng, bias));
-        Wv = RegisterModule("wv", new Linear(modelDim, kvHeads * HeadDim, rng, bias));
-        Wo = RegisterModule("wo", new Linear(heads * HeadDim, modelDim, rng, bias));
         if (rope) Rope = new RotaryEmbedding(HeadDim, maxPositions, ropeTheta);
-        _rng = rng.Split();
     }
 
     /// <summary>
@@ -126,7 +85,7 @@ public sealed class MultiHeadAttention : Module, IReseedable
         var mask = BuildMask(b, t, lengths);
         if (mask is not null) scores = scores.MaskedFill(mask, MaskValue);
         var p = scores.Softmax(-1);                                    // (B, H, T, T)
-        if (DropoutRate > 0f && Training) p = p.Dropout(DropoutRate, _rng);
+        if (DropoutRate > 0f && Training) p = p.Dropout(DropoutRate, DropoutRng);
         var o = p.Reshape(b, hkv, g * t, t).MatMul(HeadsFirst(v)); // (B, Hkv, G·T, D)
         o = o.Reshape(b, h, t, d).Permute(0, 2, 1, 3).Reshape(b, t, h * d); // (B, T, H·D)
         return Wo.Forward(o);                                          // (B, T, C)
