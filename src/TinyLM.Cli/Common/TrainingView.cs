@@ -10,17 +10,12 @@ namespace TinyLM.Cli.Common;
 /// </summary>
 public static class TrainingView
 {
-    /// <summary>A classifier or translation run: one summary line per epoch.</summary>
+    /// <summary>
+    /// A run of any task: the bar shows the epoch (or, for a run counted in steps, the step), loss, accuracy where the
+    /// task has one, and throughput; each milestone prints one line.
+    /// </summary>
     public static T Run<T>(string title, Func<IProgress<TrainProgress>, T> train) =>
-        Run(title, train,
-            p => (p.Step, p.TotalSteps, $"{title} epoch {p.Epoch}/{p.Epochs} loss {p.Loss:F4} acc {p.Accuracy:P1} {p.TokensPerSecond / 1000:F0}k tok/s"),
-            p => p.EpochEnd ? EpochLine(p) : null);
-
-    /// <summary>A language-model run: one line per train/validation loss estimate.</summary>
-    public static T Run<T>(string title, Func<IProgress<CausalLMTrainProgress>, T> train) =>
-        Run(title, train,
-            p => (p.Step, p.TotalSteps, $"{title} step {p.Step}/{p.TotalSteps} loss {p.Loss:F4} {p.TokensPerSecond / 1000:F1}k tok/s"),
-            p => p.ValidationLoss is null ? null : EvalLine(p));
+        Run(title, train, p => (p.Step, p.TotalSteps, StatusText(title, p)), p => p.Milestone ? MilestoneLine(p) : null);
 
     /// <summary>
     /// The shared core: <paramref name="status"/> gives the bar's position and text, <paramref name="milestone"/>
@@ -52,14 +47,23 @@ public static class TrainingView
         return result;
     }
 
-    private static string EpochLine(TrainProgress p)
+    private static string StatusText(string title, TrainProgress p)
     {
-        var line = $"epoch {p.Epoch}/{p.Epochs}  loss {p.Loss:F4}  acc {p.Accuracy:P2}  {p.TokensPerSecond / 1000:F1}k tok/s  {p.Elapsed.TotalSeconds:F1}s";
-        if (p.ValidationAccuracy is double va) line += $"  val_loss {p.ValidationLoss:F4}  val_acc {va:P2}";
-        return line;
+        string position = p.Epochs > 0 ? $"epoch {p.Epoch}/{p.Epochs}" : $"step {p.Step}/{p.TotalSteps}";
+        string accuracy = p.Accuracy is double a ? $" acc {a:P1}" : "";
+        return $"{title} {position} loss {p.Loss:F4}{accuracy} {p.TokensPerSecond / 1000:F1}k tok/s";
     }
 
-    private static string EvalLine(CausalLMTrainProgress p) =>
-        $"step {p.Step}/{p.TotalSteps}  train_loss {p.TrainLoss:F4}  val_loss {p.ValidationLoss:F4}  lr {p.LearningRate:G3}  " +
-        $"{p.TokensPerSecond / 1000:F1}k tok/s  {p.Elapsed.TotalSeconds:F1}s";
+    private static string MilestoneLine(TrainProgress p)
+    {
+        if (p.Epochs == 0)
+            return $"step {p.Step}/{p.TotalSteps}  train_loss {p.TrainLoss:F4}  val_loss {p.ValidationLoss:F4}  lr {p.LearningRate:G3}  " +
+                   $"{p.TokensPerSecond / 1000:F1}k tok/s  {p.Elapsed.TotalSeconds:F1}s";
+        var line = $"epoch {p.Epoch}/{p.Epochs}  loss {p.Loss:F4}";
+        if (p.Accuracy is double a) line += $"  acc {a:P2}";
+        line += $"  {p.TokensPerSecond / 1000:F1}k tok/s  {p.Elapsed.TotalSeconds:F1}s";
+        if (p.ValidationLoss is double vl) line += $"  val_loss {vl:F4}";
+        if (p.ValidationAccuracy is double va) line += $"  val_acc {va:P2}";
+        return line;
+    }
 }

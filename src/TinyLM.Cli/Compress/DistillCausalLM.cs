@@ -53,7 +53,7 @@ internal static class DistillCausalLM
                                 $"{data.Train.Length:N0} training tokens in windows of {context}, T = {s.Temperature}, alpha = {s.Alpha}, " +
                                 $"{training.Steps} steps, {Kernels.Threading.MaxThreads} threads");
 
-        var distilled = TrainingView.Run("distill", (IProgress<CausalLMTrainProgress> p) =>
+        var distilled = TrainingView.Run("distill", (IProgress<TrainProgress> p) =>
             CausalLMDistiller.Distill(teacher, student, data.Train, data.Valid, options, p));
         student.Save(s.Output);
 
@@ -63,7 +63,7 @@ internal static class DistillCausalLM
         {
             alone = newStudent();
             var hard = CausalLMTransferSet.HardOnly(data.Train, context, alone.Model.Config.VocabSize);
-            baselineRun = TrainingView.Run("baseline (no teacher)", (IProgress<CausalLMTrainProgress> p) =>
+            baselineRun = TrainingView.Run("baseline (no teacher)", (IProgress<TrainProgress> p) =>
                 CausalLMDistiller.Fit(alone.Model, hard, data.Valid, options with { Alpha = 0 }, p));
         }
 

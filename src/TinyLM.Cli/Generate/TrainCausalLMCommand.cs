@@ -133,12 +133,12 @@ public static class TrainCausalLMCommand
                                 $"vocabulary {lm.Tokenizer.VocabSize}, {model.ParameterCount():N0} parameters, {Threading.MaxThreads} threads" +
                                 (resume is null ? "" : $", resuming at step {resume.Step}"));
 
-        var trainer = new Func<IProgress<CausalLMTrainProgress>, CausalLMTrainer>(progress => new CausalLMTrainer(model, options)
+        var trainer = new Func<IProgress<TrainProgress>, CausalLMTrainer>(progress => new CausalLMTrainer(model, options)
         {
             Progress = progress, ResumeFrom = resume,
             Checkpoint = checkpointPath is null ? null : c => CausalLMCheckpointFile.Save(lm, c, checkpointPath),
         });
-        var result = TrainingView.Run("train", (IProgress<CausalLMTrainProgress> progress) => trainer(progress).Fit(data));
+        var result = TrainingView.Run("train", (IProgress<TrainProgress> progress) => trainer(progress).Fit(data));
         lm.Save(outPath);
 
         double flopsPerToken = model.ForwardFlopsPerToken();

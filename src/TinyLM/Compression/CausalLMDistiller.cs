@@ -98,7 +98,7 @@ public static class CausalLMDistiller
 
     /// <summary>Builds the teacher cache over <paramref name="trainIds"/> and trains the student on it.</summary>
     public static CausalLMDistillResult Distill(TokenizedCausalLM teacher, TokenizedCausalLM student, int[] trainIds, int[] validIds, CausalLMDistillOptions options,
-        IProgress<CausalLMTrainProgress>? progress = null, CancellationToken cancel = default)
+        IProgress<TrainProgress>? progress = null, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -114,7 +114,7 @@ public static class CausalLMDistiller
     /// when the set holds teacher targets, else (α must then be 0) plain next-token cross-entropy.
     /// </summary>
     public static CausalLMDistillResult Fit(CausalLM student, CausalLMTransferSet set, int[] validIds, CausalLMDistillOptions options,
-        IProgress<CausalLMTrainProgress>? progress = null, CancellationToken cancel = default)
+        IProgress<TrainProgress>? progress = null, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(student);
         ArgumentNullException.ThrowIfNull(set);

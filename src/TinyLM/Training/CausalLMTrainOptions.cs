@@ -65,24 +65,6 @@ public sealed record CausalLMTrainOptions
     }
 }
 
-/// <summary>A snapshot of a running language-model training job.</summary>
-public sealed record CausalLMTrainProgress
-{
-    public int Step { get; init; }
-    public int TotalSteps { get; init; }
-    /// <summary>Loss of the last step's batch.</summary>
-    public double Loss { get; init; }
-    public double LearningRate { get; init; }
-    /// <summary>Training tokens per second since this run started.</summary>
-    public double TokensPerSecond { get; init; }
-    public TimeSpan Elapsed { get; init; }
-    public TimeSpan Remaining { get; init; }
-    /// <summary>Set on evaluation reports: mean loss over the fixed training batches.</summary>
-    public double? TrainLoss { get; init; }
-    /// <summary>Set on evaluation reports: mean loss over the fixed validation batches.</summary>
-    public double? ValidationLoss { get; init; }
-}
-
 /// <summary>What a finished language-model training run measured.</summary>
 public sealed record CausalLMTrainResult
 {

@@ -14,7 +14,7 @@ namespace TinyLM.Training;
 public sealed class CausalLMTrainer(CausalLM model, CausalLMTrainOptions options)
 {
     /// <summary>Called after every step and after each evaluation.</summary>
-    public IProgress<CausalLMTrainProgress>? Progress { get; init; }
+    public IProgress<TrainProgress>? Progress { get; init; }
 
     /// <summary>Called every <see cref="CausalLMTrainOptions.CheckpointEvery"/> steps (and at the end) with the state to save.</summary>
     public Action<TrainCheckpoint>? Checkpoint { get; init; }

@@ -12,7 +12,7 @@ namespace TinyLM.Training;
 /// </summary>
 internal sealed class CausalLMTrainingTask(CausalLM model, CausalLMTrainOptions options, long tokensPerStep, Func<Rng, Tensor> microLoss,
     IReadOnlyList<(IntTensor X, IntTensor Y)> trainEval, IReadOnlyList<(IntTensor X, IntTensor Y)> validEval,
-    IProgress<CausalLMTrainProgress>? progress, string name) : ITrainingTask<int>
+    IProgress<TrainProgress>? progress, string name) : ITrainingTask<int>
 {
     private readonly Stopwatch _training = new();
     private Rng _rng = new(0);
@@ -72,12 +72,12 @@ internal sealed class CausalLMTrainingTask(CausalLM model, CausalLMTrainOptions 
     private void Report(long steps, float learningRate, TrainerClock clock, bool evaluated)
     {
         if (progress is null) return;
-        progress.Report(new CausalLMTrainProgress
+        progress.Report(new TrainProgress
         {
             Step = (int)steps, TotalSteps = options.Steps, Loss = _stepLoss / options.GradientAccumulation, LearningRate = learningRate,
             TokensPerSecond = _training.Elapsed.TotalSeconds > 0 ? Tokens / _training.Elapsed.TotalSeconds : 0,
             Elapsed = clock.Elapsed, Remaining = clock.Remaining(steps),
-            TrainLoss = evaluated ? TrainLoss : null, ValidationLoss = evaluated ? ValidationLoss : null,
+            TrainLoss = evaluated ? TrainLoss : null, ValidationLoss = evaluated ? ValidationLoss : null, Milestone = evaluated,
         });
     }
 }
