@@ -104,6 +104,9 @@ public static class TrainCausalLMCommand
         CliError.Check(options.Validate);
 
         string dataPath = DatasetArgument.Resolve(parse.GetValue(DataOption)!, "input.txt", parse.GetValue(SharedOptions.DataDir));
+        // Before any training: a run must not end by overwriting its own data, or fail to save after hours of work.
+        OutputFile.Check(outPath, "--out", ("training data", dataPath), ("checkpoint to resume", resumePath));
+        if (checkpointPath is not null) OutputFile.Check(checkpointPath, "--checkpoint", ("training data", dataPath));
         string text = TextFile.ReadAllText(dataPath);
         TokenizedCausalLM lm;
         TrainCheckpoint? resume = null;

@@ -91,6 +91,10 @@ public static class TrainTranslateCommand
         CliError.Check(new SearchOptions { Beam = beam }.Validate);
 
         var (train, valid) = ReadCorpora(parse, dataDir);
+        // Before any training: a run must not end by overwriting its own data, or fail to save after hours of work.
+        var inputs = CorpusFiles(parse).Select(f => ("data file", (string?)f)).ToList();
+        OutputFile.Check(outPath, "--out", [.. inputs, ("checkpoint to resume", parse.GetValue(ResumeOption))]);
+        if (checkpointPath is not null) OutputFile.Check(checkpointPath, "--checkpoint", inputs);
         TrainCheckpoint? resume = null;
         Seq2SeqModel model;
         // A resumed run takes the model, its tokenizers and its config from the checkpoint.
@@ -151,6 +155,11 @@ public static class TrainTranslateCommand
             : named && !src.Contains('/') ? Read(src, tgt ?? src, "val.de", "val.en", dataDir) : null;
         return (train, valid);
     }
+
+    // The files the corpus arguments name, as given (a dataset name names no file of the user's to protect).
+    private static IEnumerable<string> CorpusFiles(ParseResult parse) =>
+        new[] { parse.GetValue(SrcOption), parse.GetValue(TgtOption), parse.GetValue(ValidSrcOption), parse.GetValue(ValidTgtOption) }
+            .OfType<string>().Where(File.Exists);
 
     // Two aligned files, or one TSV when the target is not given. A dataset name picks its default files.
     private static ParallelCorpus Read(string src, string? tgt, string defaultSrc, string defaultTgt, string? dataDir)
