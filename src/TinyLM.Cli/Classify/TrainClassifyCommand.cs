@@ -126,7 +126,12 @@ public static class TrainClassifyCommand
         TrainCheckpoint? resume = null;
         TextClassifier model;
         if (resumePath is not null)
+        {
             (model, resume) = ClassifierCheckpointFile.Load(resumePath);
+            ResumeCheck.Refuse(resumePath, parse, ConfigOverrides, model.Config,
+                new ResumeCheck.Setting(EncoderOption, parse.GetValue(EncoderOption), model.Config.Encoder));
+            config = model.Config; // the banner shows what trains
+        }
         else
             model = TextClassifier.Create(config, train.Examples);
         Console.Error.WriteLine($"{train.Count} training texts, {model.Labels.Count} labels, vocabulary {model.Tokenizer.VocabSize}, " +

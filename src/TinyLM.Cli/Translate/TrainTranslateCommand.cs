@@ -99,7 +99,12 @@ public static class TrainTranslateCommand
         Seq2SeqModel model;
         // A resumed run takes the model, its tokenizers and its config from the checkpoint.
         if (parse.GetValue(ResumeOption) is string resumePath)
+        {
             (model, resume) = Seq2SeqCheckpointFile.Load(resumePath);
+            ResumeCheck.Refuse(resumePath, parse, ConfigOverrides, model.Config,
+                new ResumeCheck.Setting(ArchOption, parse.GetValue(ArchOption), model.Config.Arch));
+            (config, arch) = (model.Config, model.Config.Arch); // the banner shows what trains
+        }
         else
             model = Seq2SeqModel.Create(config, train);
         Console.Error.WriteLine($"{train.Count} training pairs, vocabulary {model.SourceTokenizer.VocabSize}/{model.TargetTokenizer.VocabSize}" +

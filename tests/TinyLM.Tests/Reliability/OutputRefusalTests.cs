@@ -132,4 +132,37 @@ public sealed class OutputRefusalTests : IDisposable
         Assert.False(File.Exists(PathOf("q.tlm")));
         Assert.Empty(Directory.GetFiles(_dir.Path, "*.tmp"));
     }
+
+    [Fact]
+    public void Resume_with_flags_that_contradict_the_checkpoint_is_refused_naming_them()
+    {
+        string data = Topics();
+        string[] run = [.. TrainClassify(data, PathOf("a.tlm")), "--checkpoint", PathOf("ckpt.tlm"), "--checkpoint-every", "1"];
+        var (trained, _, err) = CliRunner.Run(run);
+        Assert.True(trained == 0, err);
+
+        var (exit, _, rerr) = CliRunner.Run(["train", "classify", "--train", data, "--encoder", "cnn", "--embed", "12", "--epochs", "1",
+            "--out", PathOf("b.tlm"), "--resume", PathOf("ckpt.tlm")]);
+        Assert.True(exit == 2, rerr);
+        Assert.Contains("--encoder Cnn (the checkpoint has Bag)", rerr);
+        Assert.Contains("--embed", rerr);
+        Assert.False(File.Exists(PathOf("b.tlm")));
+
+        // The same flags as the checkpoint's run resume.
+        var (same, _, serr) = CliRunner.Run([.. TrainClassify(data, PathOf("c.tlm")), "--resume", PathOf("ckpt.tlm")]);
+        Assert.True(same == 0, serr);
+    }
+
+    [Fact]
+    public void Resume_of_a_language_model_with_another_width_is_refused()
+    {
+        string text = Text();
+        var (trained, _, err) = CliRunner.Run([.. TrainLm(text, PathOf("a.tlm")), "--checkpoint", PathOf("ckpt.tlm"), "--checkpoint-every", "1"]);
+        Assert.True(trained == 0, err);
+        string[] wider = [.. TrainLm(text, PathOf("b.tlm")).Select(a => a == "16" ? "32" : a), "--resume", PathOf("ckpt.tlm")];
+        var (exit, _, rerr) = CliRunner.Run(wider);
+        Assert.True(exit == 2, rerr);
+        Assert.Contains("--embed 32 (the checkpoint has 16)", rerr);
+        Assert.Contains("--context 32 (the checkpoint has 16)", rerr);
+    }
 }
