@@ -39,6 +39,9 @@ public static class Llama2cCheckpoint
             throw new ModelFormatException(source, $"this is a versioned llama2.c export (magic \"ak42\", version {BinaryPrimitives.ReadInt32LittleEndian(header[4..])}); only the legacy format that run.c reads is supported (export.py --version 0).");
         Span<int> h = stackalloc int[7];
         for (int i = 0; i < 7; i++) h[i] = BinaryPrimitives.ReadInt32LittleEndian(header[(4 * i)..]);
+        // The sign of vocab_size says whether the classifier is shared; int.MinValue has no magnitude to take.
+        if (h[5] == int.MinValue)
+            throw new ModelFormatException(source, $"not a llama2.c checkpoint: header vocab_size is {h[5]}.");
         var shape = new LlamaShape(h[0], h[1], h[2], h[3], h[4], Math.Abs(h[5]), h[6], SharedClassifier: h[5] > 0);
         try
         {

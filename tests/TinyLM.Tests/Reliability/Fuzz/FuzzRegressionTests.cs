@@ -51,4 +51,13 @@ public sealed class FuzzRegressionTests
         var e = LoadFails(With(c, tokenizer: c.TokenizerJson.Replace("\"type\":\"word\"", "\"kind\":\"word\"", StringComparison.Ordinal)));
         Assert.Contains("invalid tokenizer", e.Message);
     }
+
+    [Fact]
+    public void A_llama2c_vocab_size_of_int_min_is_a_format_error() // was OverflowException from Math.Abs
+    {
+        byte[] bytes = (byte[])SeedFiles.Get("stories.bin").Bytes.Clone();
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(20), int.MinValue);
+        var e = Assert.Throws<ModelFormatException>(() => Llama2cCheckpoint.Read(new MemoryStream(bytes), "min.bin"));
+        Assert.Contains("vocab_size is -2147483648", e.Message);
+    }
 }
