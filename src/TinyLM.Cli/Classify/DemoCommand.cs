@@ -25,6 +25,7 @@ public static class DemoCommand
             string? dataDir = parse.GetValue(SharedOptions.DataDir);
             var train = InputData.ReadLabelled("r8", "train.tsv", dataDir);
             var test = InputData.ReadLabelled("r8", "test.tsv", dataDir);
+            if (parse.GetValue(OutOption) is string output) OutputFile.Check(output, "--out", ("training data", train.Source), ("test data", test.Source));
             // The seed's architecture and hyper-parameters, with this project's training recipe (warm-started
             // embeddings, dropout, label smoothing: see ClassifierRecipes).
             var (config, options) = ClassifierRecipes.For(EncoderKind.BiLstm);

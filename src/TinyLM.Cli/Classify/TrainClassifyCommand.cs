@@ -95,6 +95,12 @@ public static class TrainClassifyCommand
         var train = InputData.ReadLabelled(parse.GetValue(TrainOption)!, "train.tsv", dataDir, skipBad);
         TextDataset? valid = parse.GetValue(ValidOption) is string v ? InputData.ReadLabelled(v, "valid.tsv", dataDir, skipBad) : null;
         TextDataset? test = parse.GetValue(TestOption) is string t ? InputData.ReadLabelled(t, "test.tsv", dataDir, skipBad) : null;
+        string? checkpointPath = parse.GetValue(CheckpointOption), resumePath = parse.GetValue(ResumeOption);
+        // Before any training: a run must not end by overwriting its own data, or fail to save after hours of work.
+        OutputFile.Check(outPath, "--out", ("training data", train.Source), ("validation data", valid?.Source), ("test data", test?.Source),
+            ("checkpoint to resume", resumePath));
+        if (checkpointPath is not null)
+            OutputFile.Check(checkpointPath, "--checkpoint", ("training data", train.Source), ("validation data", valid?.Source), ("test data", test?.Source));
 
         double validFraction = parse.GetValue(ValidFractionOption);
         if (valid is null && validFraction > 0)
@@ -117,11 +123,15 @@ public static class TrainClassifyCommand
             Console.Error.WriteLine($"recipe: {choice.Summary} (chosen in {recipeSeconds:F1}s)");
         }
 
-        string? checkpointPath = parse.GetValue(CheckpointOption);
         TrainCheckpoint? resume = null;
         TextClassifier model;
-        if (parse.GetValue(ResumeOption) is string resumePath)
+        if (resumePath is not null)
+        {
             (model, resume) = ClassifierCheckpointFile.Load(resumePath);
+            ResumeCheck.Refuse(resumePath, parse, ConfigOverrides, model.Config,
+                new ResumeCheck.Setting(EncoderOption, parse.GetValue(EncoderOption), model.Config.Encoder));
+            config = model.Config; // the banner shows what trains
+        }
         else
             model = TextClassifier.Create(config, train.Examples);
         Console.Error.WriteLine($"{train.Count} training texts, {model.Labels.Count} labels, vocabulary {model.Tokenizer.VocabSize}, " +

@@ -1,4 +1,6 @@
+using TinyLM.Models;
 using TinyLM.Text;
+using TinyLM.Training;
 
 namespace TinyLM.Cli.Common;
 
@@ -28,5 +30,15 @@ public static class InputData
             : [.. TextFile.ReadLines(file).Where(l => l.Trim().Length > 0)];
         if (texts.All(string.IsNullOrWhiteSpace)) throw new CliError($"{file}: the {what} file holds no text.");
         return texts;
+    }
+
+    /// <summary>
+    /// Fails (file and line) when <paramref name="eval"/> holds a label <paramref name="model"/> does not know. Verbs call it
+    /// before writing their output, so that a mismatched evaluation file fails the command without leaving a model behind.
+    /// </summary>
+    public static void CheckLabels(TextClassifier model, TextDataset? eval)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (eval is not null) ClassifierEvaluation.TrueLabels(model.Labels, eval);
     }
 }

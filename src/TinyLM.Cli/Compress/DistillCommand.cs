@@ -88,9 +88,8 @@ public static class DistillCommand
             throw new CliError($"--temperature must be > 0, got {temperature}.", ExitCodes.Usage);
         if (!(alpha is >= 0f and <= 1f))
             throw new CliError($"--alpha must be in [0, 1], got {alpha}.", ExitCodes.Usage);
-        foreach (var input in new[] { teacherPath, studentPath })
-            if (input is not null && string.Equals(Path.GetFullPath(input), Path.GetFullPath(output), StringComparison.Ordinal))
-                throw new CliError($"--out {output} is an input model; write the student to another file (inputs are never modified).", ExitCodes.Usage);
+        OutputFile.Check(output, "--out", ("teacher model", teacherPath), ("student model", studentPath), ("training data", parse.GetValue(DataOption)),
+            ("evaluation data", parse.GetValue(EvalOption)), ("unlabeled data", parse.GetValue(UnlabeledOption)));
 
         var contents = ModelFile.Load(teacherPath);
         if (contents.Kind == ModelKind.CausalLM) return DistillCausalLM.Run(CausalLMFile.FromContents(contents, teacherPath), CausalLMSettings(parse, teacherPath, output));
@@ -108,6 +107,7 @@ public static class DistillCommand
         unlabeled.AddRange(DistillAugmentation.Perturb([.. train.Texts], copies, drop, parse.GetValue(SeedOption)));
         string? evalArgument = parse.GetValue(EvalOption);
         var eval = evalArgument is null ? null : InputData.ReadLabelled(evalArgument, "test.tsv", dataDir, skipBad);
+        InputData.CheckLabels(teacher, eval);
 
         if (studentPath is not null && Shape.Select(o => o.Option).Prepend(EncoderOption).FirstOrDefault(o => parse.GetResult(o) is not null) is { } clash)
             throw new CliError($"--student {studentPath} fixes the student's architecture; drop {clash.Name}.", ExitCodes.Usage);

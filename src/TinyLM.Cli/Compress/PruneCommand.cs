@@ -47,8 +47,7 @@ public static class PruneCommand
         if (epochs is < 1) throw new CliError($"--epochs must be ≥ 1, got {epochs}.", ExitCodes.Usage);
         if (parse.GetValue(LearningRateOption) is { } lr && !(lr > 0))
             throw new CliError($"--lr must be > 0, got {lr}.", ExitCodes.Usage);
-        if (string.Equals(Path.GetFullPath(input), Path.GetFullPath(output), StringComparison.Ordinal))
-            throw new CliError($"--out {output} is the input model; write the pruned model to another file (the input is never modified).", ExitCodes.Usage);
+        OutputFile.Check(output, "--out", ("input model", input), ("fine-tuning data", fineTuneArgument), ("evaluation data", parse.GetValue(EvalOption)));
 
         var model = TextClassifierFile.Load(input);
         if (model.Quantization is not null)
@@ -59,6 +58,7 @@ public static class PruneCommand
         bool skipBad = parse.GetValue(SharedOptions.SkipBad);
         var fineTune = fineTuneArgument is null ? null : ReadLabelled(fineTuneArgument, "train.tsv", dataDir, "--finetune-data", skipBad);
         var eval = parse.GetValue(EvalOption) is { } evalArgument ? ReadLabelled(evalArgument, "test.tsv", dataDir, "--eval", skipBad) : null;
+        InputData.CheckLabels(model, eval);
 
         var options = new PruningOptions
         {

@@ -39,8 +39,8 @@ public static class QuantizeCommand
         string input = parse.GetValue(ModelArgument)!, output = parse.GetValue(OutOption)!;
         if (!QuantizationTypeExtensions.TryParse(parse.GetValue(TypeOption), out var type))
             throw new CliError($"--type must be int8, q8_0, q4_0 or q4_k, got '{parse.GetValue(TypeOption)}'.", ExitCodes.Usage);
-        if (string.Equals(Path.GetFullPath(input), Path.GetFullPath(output), StringComparison.Ordinal))
-            throw new CliError($"--out {output} is the input model; write the quantized model to another file (the input is never modified).", ExitCodes.Usage);
+        OutputFile.Check(output, "--out", ("input model", input), ("evaluation data", parse.GetValue(EvalOption)), ("evaluation text", parse.GetValue(CausalLMDataOption)),
+            ("calibration file", parse.GetValue(CalibrateOption)));
         string svmScales = parse.GetValue(SvmScalesOption)!;
         if (svmScales is not ("row" or "class")) throw new CliError($"--svm-scales must be class or row, got '{svmScales}'.", ExitCodes.Usage);
         double? maxError = parse.GetValue(MaxErrorOption);
@@ -62,6 +62,7 @@ public static class QuantizeCommand
         string? evalArgument = parse.GetValue(EvalOption);
         var eval = evalArgument is null ? null
             : InputData.ReadLabelled(evalArgument, "test.tsv", parse.GetValue(SharedOptions.DataDir), parse.GetValue(SharedOptions.SkipBad));
+        InputData.CheckLabels(model, eval); // before the output is written: a failed command leaves no file
 
         var result = ClassifierQuantizer.Quantize(model, new QuantizationOptions { Type = type, MaxLayerError = maxError, CalibrationTexts = calibration, SvmScalePerClass = svmScales == "class" });
         result.Model.Save(output);

@@ -41,6 +41,7 @@ public static class ExportCommand
             "q4_k" => GgmlType.Q4_K,
             _ => throw new CliError($"export gguf: --type must be f32, f16, q8_0, q4_0 or q4_k, got \"{requested}\".", ExitCodes.Usage),
         };
+        OutputFile.Check(outPath, "--out", ("input model", modelPath), ("tokenizer", tokenizerPath));
         TokenizedCausalLM lm = CausalLMLoader.Load(modelPath, tokenizerPath);
         GgmlType type = asked ?? GgmlType.F32;
         if (lm.Model.HasQuantizedWeights)

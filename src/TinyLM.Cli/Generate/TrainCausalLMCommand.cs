@@ -104,6 +104,9 @@ public static class TrainCausalLMCommand
         CliError.Check(options.Validate);
 
         string dataPath = DatasetArgument.Resolve(parse.GetValue(DataOption)!, "input.txt", parse.GetValue(SharedOptions.DataDir));
+        // Before any training: a run must not end by overwriting its own data, or fail to save after hours of work.
+        OutputFile.Check(outPath, "--out", ("training data", dataPath), ("checkpoint to resume", resumePath));
+        if (checkpointPath is not null) OutputFile.Check(checkpointPath, "--checkpoint", ("training data", dataPath));
         string text = TextFile.ReadAllText(dataPath);
         TokenizedCausalLM lm;
         TrainCheckpoint? resume = null;
@@ -111,6 +114,15 @@ public static class TrainCausalLMCommand
         if (resumePath is not null)
         {
             (lm, resume) = CausalLMCheckpointFile.Load(resumePath);
+            var c = lm.Model.Config;
+            ResumeCheck.Refuse<CausalLMConfig>(resumePath, parse, [], c,
+                new ResumeCheck.Setting(LayersOption, parse.GetValue(LayersOption), c.Layers),
+                new ResumeCheck.Setting(HeadsOption, parse.GetValue(HeadsOption), c.Heads),
+                new ResumeCheck.Setting(EmbedOption, parse.GetValue(EmbedOption), c.EmbedDim),
+                new ResumeCheck.Setting(ContextOption, parse.GetValue(ContextOption), c.ContextLength),
+                new ResumeCheck.Setting(TieOption, parse.GetValue(TieOption), c.TieWeights),
+                new ResumeCheck.Setting(BiasOption, parse.GetValue(BiasOption), c.Bias),
+                new ResumeCheck.Setting(PositionsOption, positions, c.Positions));
             ids = lm.Tokenizer.Encode(text);
         }
         else

@@ -91,11 +91,20 @@ public static class TrainTranslateCommand
         CliError.Check(new SearchOptions { Beam = beam }.Validate);
 
         var (train, valid) = ReadCorpora(parse, dataDir);
+        // Before any training: a run must not end by overwriting its own data, or fail to save after hours of work.
+        var inputs = CorpusFiles(parse).Select(f => ("data file", (string?)f)).ToList();
+        OutputFile.Check(outPath, "--out", [.. inputs, ("checkpoint to resume", parse.GetValue(ResumeOption))]);
+        if (checkpointPath is not null) OutputFile.Check(checkpointPath, "--checkpoint", inputs);
         TrainCheckpoint? resume = null;
         Seq2SeqModel model;
         // A resumed run takes the model, its tokenizers and its config from the checkpoint.
         if (parse.GetValue(ResumeOption) is string resumePath)
+        {
             (model, resume) = Seq2SeqCheckpointFile.Load(resumePath);
+            ResumeCheck.Refuse(resumePath, parse, ConfigOverrides, model.Config,
+                new ResumeCheck.Setting(ArchOption, parse.GetValue(ArchOption), model.Config.Arch));
+            (config, arch) = (model.Config, model.Config.Arch); // the banner shows what trains
+        }
         else
             model = Seq2SeqModel.Create(config, train);
         Console.Error.WriteLine($"{train.Count} training pairs, vocabulary {model.SourceTokenizer.VocabSize}/{model.TargetTokenizer.VocabSize}" +
@@ -151,6 +160,11 @@ public static class TrainTranslateCommand
             : named && !src.Contains('/') ? Read(src, tgt ?? src, "val.de", "val.en", dataDir) : null;
         return (train, valid);
     }
+
+    // The files the corpus arguments name, as given (a dataset name names no file of the user's to protect).
+    private static IEnumerable<string> CorpusFiles(ParseResult parse) =>
+        new[] { parse.GetValue(SrcOption), parse.GetValue(TgtOption), parse.GetValue(ValidSrcOption), parse.GetValue(ValidTgtOption) }
+            .OfType<string>().Where(File.Exists);
 
     // Two aligned files, or one TSV when the target is not given. A dataset name picks its default files.
     private static ParallelCorpus Read(string src, string? tgt, string defaultSrc, string defaultTgt, string? dataDir)

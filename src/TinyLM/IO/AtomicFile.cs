@@ -28,8 +28,10 @@ public static class AtomicFile
         if (Directory.Exists(full)) throw new IOException($"{full}: is a folder, cannot write a file there");
         Directory.CreateDirectory(directory);
 
-        // Same folder as the target, so the rename never crosses a file system and stays atomic.
-        string temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{RandomTag()}{TempSuffix}");
+        RemoveStaleTemps(directory, Path.GetFileName(full));
+        // Same folder as the target, so the rename never crosses a file system and stays atomic. The process id in the
+        // name tells a later write whether the writer is still alive (see RemoveStaleTemps).
+        string temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{RandomTag()}{TempSuffix}");
         try
         {
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
@@ -66,6 +68,39 @@ public static class AtomicFile
     {
         ArgumentNullException.ThrowIfNull(text);
         WriteAllBytes(path, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(text));
+    }
+
+    /// <summary>
+    /// Deletes the temporary files of earlier writes to the same target whose process has died (killed between write
+    /// and rename): they would otherwise pile up, hidden, one per kill. A temp of a live process (a concurrent writer)
+    /// is left alone, and so is any name this class did not make.
+    /// </summary>
+    private static void RemoveStaleTemps(string directory, string fileName)
+    {
+        string prefix = $".{fileName}.";
+        foreach (string temp in Directory.EnumerateFiles(directory, $"{prefix}*{TempSuffix}"))
+        {
+            string[] parts = Path.GetFileName(temp)[prefix.Length..^TempSuffix.Length].Split('.');
+            if (parts.Length == 2 && int.TryParse(parts[0], out int pid) && parts[1].Length == 12 && !IsRunning(pid)) TryDelete(temp);
+        }
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        if (pid == Environment.ProcessId) return true;
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false; // no such process
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
     }
 
     private static string RandomTag()

@@ -74,7 +74,8 @@ public static class CausalLMFile
         ArgumentNullException.ThrowIfNull(contents);
         ModelFileParts.RequireKind(contents, path, ModelKind.CausalLM, "a causal language model");
         var config = ModelFileParts.ReadConfig(contents, path, CausalLMJsonContext.Default.CausalLMConfig, c => c.Validate(), "causal-lm");
-        var tokenizer = Tokenizers.FromJson(contents.TokenizerJson, path);
+        var tokenizer = ModelFileParts.ReadTokenizer(path, () => Tokenizers.FromJson(contents.TokenizerJson, path));
+        CausalLMFileChecks.Check(config, contents, path);
         var model = new CausalLM(config);
         if (QuantizedTensors.ReadHeader(contents, path) is { } quantization) LoadQuantized(contents, path, model, quantization);
         else ModelFileParts.LoadWeights(contents, path, model);

@@ -46,7 +46,9 @@ public static class ModelFile
             tensors = [.. contents.Tensors, words];
         }
 
-        SafeTensorsFile.Write(path, tensors, metadata);
+        var written = tensors.ToList();
+        metadata[TensorIntegrity.ChecksumsKey] = TensorIntegrity.ChecksumsJson(written);
+        SafeTensorsFile.Write(path, written, metadata);
     }
 
     /// <summary>Reads and validates a model file.</summary>
@@ -85,6 +87,10 @@ public static class ModelFile
         {
             throw new ModelFormatException(source, $"format version {version} is newer than this TinyLM reads (up to {CurrentFormatVersion}); upgrade TinyLM to load it");
         }
+
+        // Before any tensor is interpreted: corrupt bytes and non-finite weights fail here, naming the tensor.
+        TensorIntegrity.VerifyChecksums(file, source, version);
+        TensorIntegrity.VerifyFinite(file, source);
 
         string kindText = Require(md, KindKey, source);
         if (!ModelKindExtensions.TryParseFileName(kindText, out ModelKind kind))

@@ -36,6 +36,24 @@ public static class ModelFileParts
         }
     }
 
+    /// <summary>
+    /// Runs a tokenizer's JSON reader on the file's tokenizer entry. The Text layer reports a bad tokenizer as a
+    /// <see cref="Text.DataFormatException"/>; a model file's caller expects <see cref="ModelFormatException"/> for every fault
+    /// of the file, so it is re-thrown as one, naming the file.
+    /// </summary>
+    public static T ReadTokenizer<T>(string path, Func<T> read)
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        try
+        {
+            return read();
+        }
+        catch (Text.DataFormatException e)
+        {
+            throw new ModelFormatException(path, $"invalid tokenizer: {e.Problem}", e);
+        }
+    }
+
     /// <summary>Adds every parameter of <paramref name="model"/> as a float32 tensor under its dotted name.</summary>
     public static void AddWeights(ModelFileContents contents, Module model)
     {

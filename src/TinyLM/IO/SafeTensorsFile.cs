@@ -81,6 +81,12 @@ public sealed class SafeTensorsFile
             throw Fail(sourceName, "header does not start with '{': not a safetensors file");
         }
 
+        // JSON strings are decoded lazily; invalid UTF-8 would surface later as an exception that names no file.
+        if (!System.Text.Unicode.Utf8.IsValid(span.Slice(8, n)))
+        {
+            throw Fail(sourceName, "safetensors header is not valid UTF-8: corrupt, or not a safetensors file");
+        }
+
         ReadOnlyMemory<byte> data = bytes[(8 + n)..];
         (List<Entry> entries, Dictionary<string, string> metadata) = ParseHeader(bytes.Slice(8, n), sourceName);
         ValidateLayout(entries, data.Length, sourceName);

@@ -41,13 +41,13 @@ public static class Seq2SeqFile
     {
         ModelFileParts.RequireKind(contents, path, ModelKind.Seq2Seq, "a translation (seq2seq) model");
         var config = ModelFileParts.ReadConfig(contents, path, Seq2SeqJsonContext.Default.Seq2SeqConfig, c => c.Validate(), "seq2seq");
-        var source = ByteBpeTokenizer.FromJson(contents.TokenizerJson, path);
+        var source = ModelFileParts.ReadTokenizer(path, () => ByteBpeTokenizer.FromJson(contents.TokenizerJson, path));
         ByteBpeTokenizer target = source;
         if (!config.SharedVocab)
         {
             if (!contents.Metadata.TryGetValue(TargetTokenizerKey, out var json))
                 throw new ModelFormatException(path, $"the vocabulary is not shared but '{TargetTokenizerKey}' is missing.");
-            target = ByteBpeTokenizer.FromJson(json, path);
+            target = ModelFileParts.ReadTokenizer(path, () => ByteBpeTokenizer.FromJson(json, path));
         }
         var model = Seq2SeqModel.Create(config, source, target);
         ModelFileParts.LoadWeights(contents, path, model);

@@ -60,7 +60,7 @@ public static class TextClassifierFile
         ArgumentNullException.ThrowIfNull(contents);
         ModelFileParts.RequireKind(contents, path, ModelKind.Classifier, "a text classifier");
         var config = ModelFileParts.ReadConfig(contents, path, ModelsJsonContext.Default.TextClassifierConfig, c => c.Validate(), "classifier");
-        var tokenizer = Tokenizers.FromJson(contents.TokenizerJson, path);
+        var tokenizer = ModelFileParts.ReadTokenizer(path, () => Tokenizers.FromJson(contents.TokenizerJson, path));
         var labels = LabelMap.FromLabels(contents.Labels);
         var model = new TextClassifier(config, tokenizer, labels);
         var quantization = QuantizedTensors.ReadHeader(contents, path);

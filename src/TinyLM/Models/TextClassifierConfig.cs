@@ -113,7 +113,7 @@ public sealed record TextClassifierConfig
         Require(LinearSvmWeight == 0f || !MultiLabel, "LinearSvmWeight needs a single-label classifier.");
         Require(!SvmOnly || (LinearSvmWeight == 1f && NaiveBayesWeight == 0f),
             $"SvmOnly needs LinearSvmWeight 1 and NaiveBayesWeight 0 (the SVM alone decides), got {LinearSvmWeight} and {NaiveBayesWeight}.");
-        Require(KernelWidths.Length > 0 && Array.TrueForAll(KernelWidths, w => w >= 1), "KernelWidths must be a non-empty list of positive widths.");
+        Require(KernelWidths is { Length: > 0 } && Array.TrueForAll(KernelWidths, w => w >= 1), "KernelWidths must be a non-empty list of positive widths.");
         Require(HeadDim >= 0 && MlpHidden >= 0, $"HeadDim ({HeadDim}) and MlpHidden ({MlpHidden}) must be ≥ 0.");
         Require(Heads >= 1 && (Encoder != EncoderKind.Transformer || HeadDim > 0 || EmbedDim % Heads == 0),
             $"Transformer needs EmbedDim ({EmbedDim}) divisible by Heads ({Heads}).");

@@ -113,7 +113,7 @@ public sealed class DistillCliTests : IDisposable
 
         (exit, _, stderr) = CliRunner.Run("distill", "--teacher", teacher, "--data", PathOf("train.tsv"), "--out", teacher);
         Assert.Equal(2, exit);
-        Assert.Contains("is an input model", stderr);
+        Assert.Contains("is the teacher model", stderr);
         Assert.False(File.Exists(PathOf("student.tlm")));
     }
 }

@@ -165,6 +165,8 @@ public class PackedVocabularyTests
                 if (t.Name != PackedVocabulary.TensorName) tensors.Add(t);
                 else if (tensor(t) is { } replaced) tensors.Add(replaced);
             var metadata = new Dictionary<string, string>(good.Metadata);
+            // Without the checksums (as in files written before them) the packed vocabulary's own checks are what fail.
+            metadata.Remove(TensorIntegrity.ChecksumsKey);
             if (json is not null) metadata[ModelFile.TokenizerKey] = json(tokenizerJson);
             string p = Path.Combine(dir.Path, name);
             SafeTensorsFile.Write(p, tensors, metadata);

@@ -112,6 +112,9 @@ public sealed class GgufFile
         return new GgufFile(source, (int)version, metadata, tensors, bytes, dataStart);
     }
 
+    /// <summary>Size of the whole file in bytes: what any allocation its metadata asks for is checked against.</summary>
+    public long ByteLength => _bytes.Length;
+
     public bool HasTensor(string name) => _byName.ContainsKey(name);
 
     public GgufTensorInfo GetInfo(string name) =>
@@ -183,7 +186,10 @@ public sealed class GgufFile
         {
             var element = (GgufValueType)UInt32();
             ulong n = UInt64();
-            if (n > (ulong)(bytes.Length - Position)) throw new ModelFormatException(source, $"GGUF metadata '{key}': array of {n} items cannot fit in the file.");
+            // Each item takes at least MinBytes(element) of the file, and no array slot (8 bytes at most) is larger than
+            // that, so an array never costs more memory than the bytes it claims to occupy.
+            if (n > (ulong)(bytes.Length - Position) / (ulong)MinBytes(element))
+                throw new ModelFormatException(source, $"GGUF metadata '{key}': array of {n} items cannot fit in the {bytes.Length - Position} bytes left.");
             int count = (int)n;
             return element switch
             {
@@ -202,6 +208,14 @@ public sealed class GgufFile
                 _ => throw new ModelFormatException(source, $"GGUF metadata '{key}': arrays of type {(uint)element} are not supported."),
             };
         }
+
+        private static int MinBytes(GgufValueType element) => element switch
+        {
+            GgufValueType.UInt16 or GgufValueType.Int16 => 2,
+            GgufValueType.UInt32 or GgufValueType.Int32 or GgufValueType.Float32 => 4,
+            GgufValueType.UInt64 or GgufValueType.Int64 or GgufValueType.Float64 or GgufValueType.String => 8, // a string is its 8-byte length + bytes
+            _ => 1,
+        };
 
         private T[] Fill<T>(int count, GgufValueType element, string key)
         {

@@ -111,6 +111,9 @@ public static class LlamaGguf
             NormEpsilon: file.Get<float>("llama.attention.layer_norm_rms_epsilon"),
             RopeTheta: file.Metadata.TryGetValue("llama.rope.freq_base", out object? theta) && theta is float th ? th : 10000f);
         shape.Validate(file.Source);
+        if (file.Metadata.TryGetValue("llama.vocab_size", out object? vocabSize) && (vocabSize switch { uint u => u, int i => i, ulong ul => (long)Math.Min(ul, long.MaxValue), _ => -1L }) != embd.Shape[0])
+            throw new ModelFormatException(file.Source, $"GGUF llama.vocab_size {vocabSize} disagrees with token_embd.weight, which has {embd.Shape[0]} rows.");
+        CheckFitsFile(file, shape);
         if (file.Metadata.TryGetValue("llama.rope.dimension_count", out object? rd) && rd is uint r && r != shape.HeadDim)
             throw new ModelFormatException(file.Source, $"GGUF llama.rope.dimension_count {r} differs from the head size {shape.HeadDim}; partial rotary is not supported.");
         var w = new LlamaWeights(shape);
@@ -134,6 +137,16 @@ public static class LlamaGguf
         if (vocabulary is not null && vocabulary.Tokens.Length != shape.VocabSize)
             throw new ModelFormatException(file.Source, $"GGUF vocabulary has {vocabulary.Tokens.Length} tokens but token_embd.weight has {shape.VocabSize} rows.");
         return (w, vocabulary);
+    }
+
+    // LlamaWeights allocates what the metadata describes; hostile metadata (block_count 2^31) must fail on the file's
+    // size first. Stored weights take at least ~0.56 bytes each (q4 blocks), so 2 per byte bounds any honest file.
+    private static void CheckFitsFile(GgufFile file, LlamaShape s)
+    {
+        double c = s.Dim, f = s.HiddenDim, q = (double)s.Heads * s.HeadDim, kv = (double)s.KvHeads * s.HeadDim;
+        double weights = (double)s.VocabSize * c * (s.SharedClassifier ? 1 : 2) + (double)s.Layers * (2 * c + 2 * q * c + 2 * kv * c + 3 * f * c) + c;
+        if (weights > 2.0 * file.ByteLength + (1 << 20))
+            throw new ModelFormatException(file.Source, $"GGUF metadata describes about {weights:G3} weights ({s}) but the file is {file.ByteLength:N0} bytes.");
     }
 
     private static float[] Slice(float[] stacked, int layer, long size) => stacked.AsSpan((int)(layer * size), (int)size).ToArray();

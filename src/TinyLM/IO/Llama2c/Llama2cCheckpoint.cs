@@ -39,6 +39,9 @@ public static class Llama2cCheckpoint
             throw new ModelFormatException(source, $"this is a versioned llama2.c export (magic \"ak42\", version {BinaryPrimitives.ReadInt32LittleEndian(header[4..])}); only the legacy format that run.c reads is supported (export.py --version 0).");
         Span<int> h = stackalloc int[7];
         for (int i = 0; i < 7; i++) h[i] = BinaryPrimitives.ReadInt32LittleEndian(header[(4 * i)..]);
+        // The sign of vocab_size says whether the classifier is shared; int.MinValue has no magnitude to take.
+        if (h[5] == int.MinValue)
+            throw new ModelFormatException(source, $"not a llama2.c checkpoint: header vocab_size is {h[5]}.");
         var shape = new LlamaShape(h[0], h[1], h[2], h[3], h[4], Math.Abs(h[5]), h[6], SharedClassifier: h[5] > 0);
         try
         {
@@ -48,7 +51,15 @@ public static class Llama2cCheckpoint
         {
             throw new ModelFormatException(source, $"not a llama2.c checkpoint (header dim={h[0]} hidden_dim={h[1]} n_layers={h[2]} n_heads={h[3]} n_kv_heads={h[4]} vocab_size={h[5]} seq_len={h[6]}): {ex.Problem}", ex);
         }
-        long expected = HeaderBytes + 4 * FloatCount(shape);
+        long expected;
+        try
+        {
+            expected = checked(HeaderBytes + 4 * FloatCount(shape));
+        }
+        catch (OverflowException)
+        {
+            throw new ModelFormatException(source, $"llama2.c header ({shape}) describes more weights than any file can hold (sizes overflow 64 bits); the file is {length} bytes.");
+        }
         if (length != expected)
             throw new ModelFormatException(source, length < expected
                 ? $"llama2.c checkpoint is truncated: {length} bytes, the header ({shape}) needs {expected}."
@@ -93,10 +104,9 @@ public static class Llama2cCheckpoint
     {
         ArgumentNullException.ThrowIfNull(shape);
         long c = shape.Dim, f = shape.HiddenDim, l = shape.Layers, q = (long)shape.Heads * shape.HeadDim, kv = (long)shape.KvHeads * shape.HeadDim;
-        long n = shape.VocabSize * c + l * c + l * q * c + 2 * l * kv * c + l * c * q + l * c + 3 * l * f * c + c;
-        n += RopeTableFloats(shape) * 2;
-        if (!shape.SharedClassifier) n += shape.VocabSize * c;
-        return n;
+        // Checked: a hostile header (dim 2^30) must not wrap to a small or negative size that a file could match.
+        return checked(shape.VocabSize * c + l * c + l * q * c + 2 * l * kv * c + l * c * q + l * c + 3 * l * f * c + c
+                       + RopeTableFloats(shape) * 2 + (shape.SharedClassifier ? 0 : shape.VocabSize * c));
     }
 
     private static long RopeTableFloats(LlamaShape s) => (long)s.ContextLength * s.HeadDim / 2;
