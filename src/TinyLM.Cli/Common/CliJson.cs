@@ -22,6 +22,7 @@ namespace TinyLM.Cli.Common;
 [JsonSerializable(typeof(TranslateSummaryOutput))]
 [JsonSerializable(typeof(BleuOutput))]
 [JsonSerializable(typeof(ExportOutput))]
+[JsonSerializable(typeof(ExportOnnxOutput))]
 [JsonSerializable(typeof(QuantizeOutput))]
 [JsonSerializable(typeof(PruneOutput))]
 [JsonSerializable(typeof(DistillOutput))]

@@ -11,8 +11,9 @@ public static class ExportCommand
 {
     public static Command Create()
     {
-        var export = new Command("export", "Export a model for another runtime: gguf (llama.cpp).");
+        var export = new Command("export", "Export a model for another runtime: gguf (llama.cpp), onnx (ONNX Runtime).");
         export.Subcommands.Add(CreateGguf());
+        export.Subcommands.Add(ExportOnnx.Create());
         return export;
     }
 

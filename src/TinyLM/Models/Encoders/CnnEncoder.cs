@@ -24,6 +24,9 @@ public sealed class CnnEncoder : TextEncoder
 
     public override int OutputSize { get; }
 
+    /// <summary>One convolution per kernel width, in the order their features are concatenated.</summary>
+    public IReadOnlyList<Conv1d> Convolutions => _convolutions;
+
     public override Tensor Forward(Tensor embedded, int[] lengths)
     {
         var pooled = new Tensor[_convolutions.Length];

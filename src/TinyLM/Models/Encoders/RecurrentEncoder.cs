@@ -25,6 +25,15 @@ public sealed class RecurrentEncoder : TextEncoder
 
     public override int OutputSize => 2 * _hidden;
 
+    /// <summary>The bidirectional LSTM or GRU (exporters read its weights).</summary>
+    public RecurrentModule Rnn => (RecurrentModule?)_lstm ?? _gru!;
+
+    /// <summary>Whether <see cref="Rnn"/> is an LSTM (else a GRU).</summary>
+    public bool IsLstm => _lstm is not null;
+
+    /// <summary>How the per-step outputs become one vector.</summary>
+    public PoolingKind PoolingMode => _pooling;
+
     public override Tensor Forward(Tensor embedded, int[] lengths)
     {
         var result = _lstm is not null ? _lstm.Forward(embedded, lengths) : _gru!.Forward(embedded, lengths);

@@ -31,6 +31,15 @@ public sealed class TransformerTextEncoder : TextEncoder
 
     public override int OutputSize { get; }
 
+    /// <summary>Learned position embeddings (MaxLength, C).</summary>
+    public Tensor Positions => _positions;
+    /// <summary>The blocks, first to last.</summary>
+    public IReadOnlyList<TransformerEncoderBlock> Blocks => _blocks;
+    /// <summary>The norm after the last block.</summary>
+    public LayerNorm FinalNorm => _finalNorm;
+    /// <summary>How positions become one vector (Last: the first position).</summary>
+    public PoolingKind PoolingMode => _pooling;
+
     public override Tensor Forward(Tensor embedded, int[] lengths)
     {
         int t = embedded.Dim(1);
