@@ -35,6 +35,7 @@ public static class Program
         root.Subcommands.Add(Translate.TranslateCommand.Create());
         root.Subcommands.Add(Translate.BleuCommand.Create());
         root.Subcommands.Add(Serve.ServeCommand.Create());
+        HelpName.Apply(root);
         return root;
     }
 
