@@ -34,6 +34,8 @@ public static class Program
         root.Subcommands.Add(Compress.DistillCommand.Create());
         root.Subcommands.Add(Translate.TranslateCommand.Create());
         root.Subcommands.Add(Translate.BleuCommand.Create());
+        root.Subcommands.Add(Serve.ServeCommand.Create());
+        HelpName.Apply(root);
         return root;
     }
 
