@@ -34,6 +34,7 @@ public static class ExportOnnx
         string? folder = Path.GetDirectoryName(Path.GetFullPath(outPath));
         if (folder is not null && !Directory.Exists(folder))
             throw new CliError($"export onnx: the folder of --out {outPath} does not exist.", ExitCodes.Usage);
+        OutputFile.Check(outPath, "--out", ("input model", modelPath));
         var contents = ModelFile.Load(modelPath);
         if (contents.Kind != ModelKind.Classifier)
             throw new CliError($"export onnx: {modelPath} is a {contents.Kind.ToFileName()} model; this version exports text classifiers only "

@@ -61,5 +61,11 @@ public class ExportOnnxCliTests
         Assert.Contains("causal-lm", stderr, StringComparison.Ordinal);
         Assert.False(File.Exists(onnx));
         Assert.Empty(Directory.GetFiles(dir.Path, "*.tmp"));
+        // --out equal to the model would overwrite the only copy: refused before anything is read or written.
+        byte[] before = File.ReadAllBytes(modelPath);
+        (exit, _, stderr) = CliRunner.Run("export", "onnx", modelPath, "--out", modelPath);
+        Assert.Equal(2, exit);
+        Assert.Contains("input model", stderr, StringComparison.Ordinal);
+        Assert.Equal(before, File.ReadAllBytes(modelPath));
     }
 }
