@@ -10,7 +10,8 @@ public static class Program
     {
         // The library never writes to the console: a TINYLM_SIMD it could not follow as written is said here, once.
         if (Kernels.Simd.Warning is { } simd) Console.Error.WriteLine($"warning: {simd}");
-        var parse = BuildRoot().Parse(args);
+        var root = BuildRoot();
+        var parse = root.Parse(UsageMessages.NormalizeSwitches(args, Switches(root)));
         if (parse.Errors.Count == 0) return parse.Invoke();
         // A usage error: say what is wrong and where the help is, rather than print the whole help (exit 2, docs/cli.md).
         foreach (var error in parse.Errors) Console.Error.WriteLine($"error: {UsageMessages.Clean(error.Message)}");
@@ -37,6 +38,20 @@ public static class Program
         root.Subcommands.Add(Serve.ServeCommand.Create());
         HelpName.Apply(root);
         return root;
+    }
+
+    // Every on/off flag of the tree, by name and alias, so that "--bigrams yes" reads as "--bigrams true".
+    internal static HashSet<string> Switches(Command command)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var option in command.Options)
+            if (option is not (System.CommandLine.Help.HelpOption or VersionOption) && (option.ValueType == typeof(bool) || option.ValueType == typeof(bool?)))
+            {
+                names.Add(option.Name);
+                foreach (var alias in option.Aliases) names.Add(alias);
+            }
+        foreach (var sub in command.Subcommands) names.UnionWith(Switches(sub));
+        return names;
     }
 
     // "tinylm train classify": the command the user typed, whatever the executable is called.

@@ -35,7 +35,7 @@ public static class CommandRunner
         {
             int code = ExitCodes.For(e);
             // A bug gets its stack trace; everything else is a message written for the user.
-            Console.Error.WriteLine(code == ExitCodes.Internal ? $"internal error: {e}" : $"error: {e.Message}");
+            Console.Error.WriteLine(code == ExitCodes.Internal ? $"internal error: {e}" : $"error: {UsageMessages.ForUser(e.Message)}");
             return code;
         }
     }

@@ -15,6 +15,49 @@ internal static partial class UsageMessages
     [GeneratedRegex(@"^System\.Nullable`1\[(?<inner>.+)\]$")]
     private static partial Regex Nullable();
 
+    [GeneratedRegex(@"^(?:[A-Z][A-Za-z0-9]*(?:Config|Options|Settings)): ")]
+    private static partial Regex TypePrefix();
+
+    [GeneratedRegex(@"\s*\(Parameter '[^']*'\)")]
+    private static partial Regex ParameterSuffix();
+
+    [GeneratedRegex(@"System\.Nullable`1\[(?:[A-Za-z0-9_]+\.)*(?<inner>[A-Za-z0-9_]+)\]|\b(?:System|TinyLM)\.(?:[A-Za-z0-9_]+\.)*(?<inner>[A-Za-z0-9_]+)\b")]
+    private static partial Regex TypeName();
+
+    /// <summary>
+    /// A library error's message in the user's words: without the settings record it came from ("TrainOptions: ",
+    /// "CausalLMConfig: "), .NET's "(Parameter 'value')" and namespaces ("TinyLM.Models.EncoderKind" → "EncoderKind").
+    /// </summary>
+    public static string ForUser(string message)
+    {
+        string text = ParameterSuffix().Replace(TypePrefix().Replace(message ?? "", ""), "");
+        return TypeName().Replace(text, m => m.Groups["inner"].Value);
+    }
+
+    /// <summary>The switches (<c>Option&lt;bool&gt;</c>) take yes/no and on/off as well as true/false.</summary>
+    public static string[] NormalizeSwitches(string[] args, ISet<string> switches)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(switches);
+        var result = (string[])args.Clone();
+        for (int i = 0; i < result.Length; i++)
+        {
+            int eq = result[i].IndexOf('=', StringComparison.Ordinal);
+            if (eq > 0 && switches.Contains(result[i][..eq]) && Switch(result[i][(eq + 1)..]) is { } inline)
+                result[i] = $"{result[i][..eq]}={inline}";
+            else if (i > 0 && switches.Contains(result[i - 1]) && Switch(result[i]) is { } value)
+                result[i] = value;
+        }
+        return result;
+    }
+
+    private static string? Switch(string value) => value.ToLowerInvariant() switch
+    {
+        "yes" or "on" or "y" or "1" => "true",
+        "no" or "off" or "n" or "0" => "false",
+        _ => null,
+    };
+
     public static string Clean(string message)
     {
         var match = WrongType().Match(message ?? "");

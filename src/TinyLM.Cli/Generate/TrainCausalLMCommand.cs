@@ -108,6 +108,9 @@ public static class TrainCausalLMCommand
         OutputFile.Check(outPath, "--out", ("training data", dataPath), ("checkpoint to resume", resumePath));
         if (checkpointPath is not null) OutputFile.Check(checkpointPath, "--checkpoint", ("training data", dataPath));
         string text = TextFile.ReadAllText(dataPath);
+        // An empty corpus would otherwise surface as the model config's "VocabSize must be ≥ 2, got 0".
+        if (string.IsNullOrWhiteSpace(text))
+            throw new CliError($"{dataPath}: the training text is empty; give a file with some text in it.", ExitCodes.BadInput);
         TokenizedCausalLM lm;
         TrainCheckpoint? resume = null;
         int[] ids;
