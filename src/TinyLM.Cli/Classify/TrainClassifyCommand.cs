@@ -117,10 +117,10 @@ public static class TrainClassifyCommand
             Console.Error.WriteLine("choosing bigrams, the naive Bayes and the SVM weights on 20% of the training data…");
             choice = ClassifierAutoRecipe.Choose(train, config, options);
             config = choice.Model;
-            foreach (var (bigrams, weight, svmWeight, accuracy) in choice.Candidates)
-                Console.Error.WriteLine($"  {(bigrams ? "bigrams" : "words  ")} naive Bayes {weight:0.00} SVM {svmWeight:0.00}: held-out accuracy {accuracy * 100:F2}%");
             recipeSeconds = recipeClock.Elapsed.TotalSeconds;
-            Console.Error.WriteLine($"recipe: {choice.Summary} (chosen in {recipeSeconds:F1}s)");
+            // One line per decision, not one per candidate (the candidates are in --json's recipe fields' terms).
+            Console.Error.WriteLine($"recipe ({choice.Candidates.Count} candidates, chosen in {recipeSeconds:F1}s):");
+            foreach (var line in RecipeSummary.Lines(choice)) Console.Error.WriteLine(line);
         }
 
         TrainCheckpoint? resume = null;
@@ -148,8 +148,10 @@ public static class TrainClassifyCommand
         ClassificationReport? report = evalData is null ? null : model.Evaluate(evalData);
         if (report is not null)
         {
-            Console.Error.WriteLine($"evaluation on {evalData!.Source}:");
-            Console.Error.WriteLine(report.ToText());
+            // The report is the verb's result: on standard output, as `eval` prints it (stderr when --json owns stdout).
+            var reportOut = json ? Console.Error : Console.Out;
+            reportOut.WriteLine($"evaluation on {evalData!.Source}:");
+            reportOut.WriteLine(report.ToText());
         }
         Console.Error.WriteLine($"saved {outPath} ({modelBytes:N0} bytes) in {result.TrainSeconds + recipeSeconds:F1}s of training");
 

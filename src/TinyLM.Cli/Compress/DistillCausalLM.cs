@@ -48,6 +48,7 @@ internal static class DistillCausalLM
         var data = CliError.Check(() => new CausalLMData(ids, context, training.ValidFraction, dataPath), ExitCodes.BadInput);
         var evalIds = s.Eval is null ? data.Valid : Encode(teacher, DatasetArgument.Resolve(s.Eval, "input.txt", s.DataDir));
         long tp = teacher.Model.ParameterCount(), sp = student.Model.ParameterCount();
+        SmallerOutput.CheckStudent(sp, tp, s.StudentPath is null ? "choose a smaller student (fewer layers, a smaller width)" : $"give a smaller --student than {s.StudentPath}");
         Console.Error.WriteLine($"teacher {teacher.Model.Config.Layers}×{teacher.Model.Config.EmbedDim} {tp:N0} parameters → student " +
                                 $"{student.Model.Config.Layers}×{student.Model.Config.EmbedDim} {sp:N0} parameters ({(double)sp / tp:P1}); " +
                                 $"{data.Train.Length:N0} training tokens in windows of {context}, T = {s.Temperature}, alpha = {s.Alpha}, " +
@@ -55,7 +56,7 @@ internal static class DistillCausalLM
 
         var distilled = TrainingView.Run("distill", (IProgress<TrainProgress> p) =>
             CausalLMDistiller.Distill(teacher, student, data.Train, data.Valid, options, p));
-        student.Save(s.Output);
+        SmallerOutput.Save("distill", s.TeacherPath, s.Output, student.Save, "the student's file is not smaller than the teacher's; choose a smaller student");
 
         TokenizedCausalLM? alone = null;
         CausalLMDistillResult? baselineRun = null;
@@ -99,6 +100,7 @@ internal static class DistillCausalLM
                 Teacher = MeasurementOutput.From(before), Before = MeasurementOutput.From(before), After = MeasurementOutput.From(after),
                 Baseline = baseline is null ? null : MeasurementOutput.From(baseline),
             }, CliJson.Default.DistillOutput);
+        SmallerOutput.Wrote(s.Output);
         return ExitCodes.Ok;
     }
 

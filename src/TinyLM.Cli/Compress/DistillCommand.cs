@@ -117,6 +117,8 @@ public static class DistillCommand
             : () => TextClassifierFile.Load(studentPath);
         var student = newStudent();
         ClassifierDistiller.CheckCompatible(teacher, student);
+        SmallerOutput.CheckStudent(student.ParameterCount(), teacher.ParameterCount(),
+            studentPath is null ? "choose a smaller student (--student-encoder, a smaller width or vocabulary)" : $"give a smaller --student than {studentPath}");
         var options = new DistillOptions { Temperature = temperature, Alpha = alpha, Training = training };
         Console.Error.WriteLine($"teacher {teacher.Config.Encoder.ToString().ToLowerInvariant()} {teacher.ParameterCount():N0} parameters → student " +
                                 $"{student.Config.Encoder.ToString().ToLowerInvariant()} {student.ParameterCount():N0} parameters " +
@@ -124,7 +126,7 @@ public static class DistillCommand
                                 $"T = {temperature}, alpha = {alpha}, {training.Epochs} epochs, {Threading.MaxThreads} threads");
 
         var distilled = TrainingView.Run("distill", progress => ClassifierDistiller.Distill(teacher, student, train, unlabeled, options, progress));
-        student.Save(output);
+        SmallerOutput.Save("distill", teacherPath, output, student.Save, "the student's file is not smaller than the teacher's; choose a smaller student");
 
         TextClassifier? alone = null;
         TrainResult? baselineRun = null;
@@ -166,6 +168,7 @@ public static class DistillCommand
                 Teacher = MeasurementOutput.From(before), Before = MeasurementOutput.From(before), After = MeasurementOutput.From(after),
                 Baseline = baseline is null ? null : MeasurementOutput.From(baseline),
             }, CliJson.Default.DistillOutput);
+        SmallerOutput.Wrote(output);
         return ExitCodes.Ok;
     }
 

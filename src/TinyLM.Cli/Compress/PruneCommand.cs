@@ -69,7 +69,12 @@ public static class PruneCommand
             ? ClassifierPruner.Prune(model, options)
             : TrainingView.Run($"fine-tuning the pruned model on {Path.GetFileName(fineTune.Source)}",
                 progress => ClassifierPruner.Prune(model, options with { Progress = progress }));
-        result.Model.Save(output);
+        bool changed = result.Layers.Any(l => l.Sparsity > 0 || !l.Before.SequenceEqual(l.After));
+        SmallerOutput.Save("prune", input, output, result.Model.Save, changed
+            ? "the zeros it made do not save space in this model's file (use a higher --sparsity, or --structured)"
+            : structured is { } k0
+                ? $"there was nothing to remove with --structured {k0.ToString().ToLowerInvariant()} (the model's weights are elsewhere, e.g. in an SVM or naive Bayes mixture with no neurons or heads)"
+                : "no weight could be pruned");
 
         var (before, after) = ClassifierMeasurement.MeasurePair(model, input, result.Model, output, eval);
         // A sparse file stores only the non-zeros; a structured model is dense, so all its parameters count.
@@ -81,6 +86,7 @@ public static class PruneCommand
                 MeasurementOutput.From(before), MeasurementOutput.From(after),
                 [.. result.Layers.Select(l => new PrunedLayerOutput(l.Name, string.Join("x", l.Before), string.Join("x", l.After), Math.Round(l.Sparsity, 6)))]),
                 CliJson.Default.PruneOutput);
+        SmallerOutput.Wrote(output);
         return ExitCodes.Ok;
     }
 

@@ -30,7 +30,8 @@ internal static class QuantizeCausalLM
         {
             Type = type, QuantizeEmbeddings = settings.Embeddings, MaxLayerError = settings.MaxError ?? 0.15,
         });
-        result.Model.Save(output);
+        SmallerOutput.Save("quantize", input, output, result.Model.Save,
+            "its matrices stayed float32 (see the table's notes) or the model is too small for the scales to pay off");
 
         var before = CausalLMMeasurement.Measure(lm, input, evalIds);
         var after = CausalLMMeasurement.Measure(result.Model, output, evalIds);
@@ -41,6 +42,7 @@ internal static class QuantizeCausalLM
                 Math.Round(after.DecodeTokensPerSecond / before.DecodeTokensPerSecond, 4),
                 [.. result.Layers.Select(l => new QuantizedLayerOutput(l.Name, l.Format, double.IsNaN(l.Error) ? null : Math.Round(l.Error, 6), null, l.Reason))]),
                 CliJson.Default.QuantizeOutput);
+        SmallerOutput.Wrote(output);
         return ExitCodes.Ok;
     }
 

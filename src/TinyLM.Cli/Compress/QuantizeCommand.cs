@@ -65,7 +65,8 @@ public static class QuantizeCommand
         InputData.CheckLabels(model, eval); // before the output is written: a failed command leaves no file
 
         var result = ClassifierQuantizer.Quantize(model, new QuantizationOptions { Type = type, MaxLayerError = maxError, CalibrationTexts = calibration, SvmScalePerClass = svmScales == "class" });
-        result.Model.Save(output);
+        SmallerOutput.Save("quantize", input, output, result.Model.Save,
+            "its layers stayed float32 (see the table's notes) or the model is too small for the scales to pay off");
 
         var (before, after) = ClassifierMeasurement.MeasurePair(model, input, result.Model, output, eval);
         PrintLayers(result);
@@ -74,6 +75,7 @@ public static class QuantizeCommand
             JsonLine.Print(new QuantizeOutput("classifier", type.ToName(), output, Threading.MaxThreads, MeasurementOutput.From(before), MeasurementOutput.From(after), null,
                 [.. result.Layers.Select(l => new QuantizedLayerOutput(l.Name, l.Format, Math.Round(l.Error, 6), double.IsNaN(l.Agreement) ? null : l.Agreement, l.Reason))]),
                 CliJson.Default.QuantizeOutput);
+        SmallerOutput.Wrote(output);
         return ExitCodes.Ok;
     }
 
