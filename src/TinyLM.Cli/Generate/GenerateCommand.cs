@@ -52,6 +52,10 @@ public static class GenerateCommand
         output.Write(prompt);
         var result = new Generator(lm).Generate(prompt, options, text => { output.Write(text); output.Flush(); });
         output.WriteLine();
+        // Stopping short of --max-tokens is said in the text output too, not only in --json's stop_reason.
+        if (result.StopReason == StopReason.ContextFull)
+            Console.Error.WriteLine($"stopped: the model's context window ({lm.Model.Config.ContextLength} tokens, prompt included) is full " +
+                                    $"after {result.Tokens.Length} of {options.MaxTokens} tokens; a shorter --prompt leaves more room.");
         if (parse.GetValue(SharedOptions.Json))
             JsonLine.Print(new GenerateOutput(result.Tokens.Length, result.TokensPerSecond, result.PromptTokens, result.PromptTokensPerSecond,
                 result.StopReason.ToString(), Threading.MaxThreads), CliJson.Default.GenerateOutput);
