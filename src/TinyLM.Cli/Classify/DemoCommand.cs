@@ -14,6 +14,8 @@ namespace TinyLM.Cli.Classify;
 public static class DemoCommand
 {
     private static readonly Option<int> EpochsOption = new("--epochs") { Description = "Passes over the training data", DefaultValueFactory = _ => 10 };
+    private const string DefaultOut = "demo.tlm";
+
     private static readonly Option<string> OutOption = SharedOptions.Out(required: false);
 
     public static Command Create()
@@ -25,7 +27,9 @@ public static class DemoCommand
             string? dataDir = parse.GetValue(SharedOptions.DataDir);
             var train = InputData.ReadLabelled("r8", "train.tsv", dataDir);
             var test = InputData.ReadLabelled("r8", "test.tsv", dataDir);
-            if (parse.GetValue(OutOption) is string output) OutputFile.Check(output, "--out", ("training data", train.Source), ("test data", test.Source));
+            // The model is kept (demo.tlm unless --out says where), so the next step has something to run on.
+            string outPath = parse.GetValue(OutOption) ?? DefaultOut;
+            OutputFile.Check(outPath, "--out", ("training data", train.Source), ("test data", test.Source));
             // The seed's architecture and hyper-parameters, with this project's training recipe (warm-started
             // embeddings, dropout, label smoothing: see ClassifierRecipes).
             var (config, options) = ClassifierRecipes.For(EncoderKind.BiLstm);
@@ -42,11 +46,10 @@ public static class DemoCommand
                                   $"({result.TokensPerSecond / 1000:F0}k tokens/s on {Threading.MaxThreads} threads)");
             Console.Out.WriteLine();
             Console.Out.Write(report.ToText());
-            if (parse.GetValue(OutOption) is string outPath)
-            {
-                model.Save(outPath);
-                Console.Out.WriteLine($"saved {outPath}");
-            }
+            model.Save(outPath);
+            Console.Out.WriteLine();
+            Console.Out.WriteLine($"wrote {outPath}; next, classify a text with it:");
+            Console.Out.WriteLine($"  tinylm predict {outPath} \"grain exports rose as wheat prices fell\"");
             return ExitCodes.Ok;
         });
         return command;
