@@ -12,6 +12,7 @@ public static class TrainCommand
         command.Subcommands.Add(TrainClassifyCommand.Create());
         command.Subcommands.Add(Generate.TrainCausalLMCommand.Create());
         command.Subcommands.Add(Translate.TrainTranslateCommand.Create());
+        command.Subcommands.Add(TrainVectorsCommand.Create());
         return command;
     }
 }
