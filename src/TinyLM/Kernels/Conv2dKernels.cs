@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace TinyLM.Kernels;
 
 /// <summary>Geometry of one 2-D convolution over NCHW tensors; the weight is [OutChannels, InChannels/Groups, KernelH, KernelW].</summary>
@@ -31,33 +33,15 @@ public readonly record struct Conv2dShape(int InChannels, int OutChannels, int H
 public static unsafe class Conv2dKernels
 {
     /// <summary>Unfolds one group of one image (channels [c0, c0 + Cin/g)) into col[K × OutH·OutW]; padding reads zero.</summary>
-    public static void Im2Col(in Conv2dShape s, ReadOnlySpan<float> image, int c0, Span<float> col)
-    {
-        int oh = s.OutHeight, ow = s.OutWidth, cg = s.InChannels / s.Groups, row = 0;
-        for (int c = 0; c < cg; c++)
-        {
-            var plane = image.Slice((c0 + c) * s.Height * s.Width, s.Height * s.Width);
-            for (int ky = 0; ky < s.KernelH; ky++)
-                for (int kx = 0; kx < s.KernelW; kx++, row++)
-                {
-                    var dst = col.Slice(row * oh * ow, oh * ow);
-                    for (int y = 0; y < oh; y++)
-                    {
-                        int iy = y * s.StrideH - s.PadH + ky * s.DilationH;
-                        var line = dst.Slice(y * ow, ow);
-                        if ((uint)iy >= (uint)s.Height) { line.Clear(); continue; }
-                        for (int x = 0; x < ow; x++)
-                        {
-                            int ix = x * s.StrideW - s.PadW + kx * s.DilationW;
-                            line[x] = (uint)ix < (uint)s.Width ? plane[iy * s.Width + ix] : 0f;
-                        }
-                    }
-                }
-        }
-    }
+    public static void Im2Col(in Conv2dShape s, ReadOnlySpan<float> image, int c0, Span<float> col) =>
+        Walk(s, MemoryMarshal.CreateSpan(ref MemoryMarshal.GetReference(image), image.Length), c0, col, gather: true);
 
     /// <summary>Adjoint of <see cref="Im2Col"/>: adds col back into the image gradient.</summary>
-    public static void Col2ImAdd(in Conv2dShape s, ReadOnlySpan<float> col, int c0, Span<float> image)
+    public static void Col2ImAdd(in Conv2dShape s, ReadOnlySpan<float> col, int c0, Span<float> image) =>
+        Walk(s, image, c0, MemoryMarshal.CreateSpan(ref MemoryMarshal.GetReference(col), col.Length), gather: false);
+
+    // One walk over (channel, ky, kx, y, x) for both directions: gather writes col only, scatter writes image only.
+    private static void Walk(in Conv2dShape s, Span<float> image, int c0, Span<float> col, bool gather)
     {
         int oh = s.OutHeight, ow = s.OutWidth, cg = s.InChannels / s.Groups, row = 0;
         for (int c = 0; c < cg; c++)
@@ -65,19 +49,23 @@ public static unsafe class Conv2dKernels
             var plane = image.Slice((c0 + c) * s.Height * s.Width, s.Height * s.Width);
             for (int ky = 0; ky < s.KernelH; ky++)
                 for (int kx = 0; kx < s.KernelW; kx++, row++)
-                {
-                    var src = col.Slice(row * oh * ow, oh * ow);
                     for (int y = 0; y < oh; y++)
                     {
                         int iy = y * s.StrideH - s.PadH + ky * s.DilationH;
-                        if ((uint)iy >= (uint)s.Height) continue;
+                        var line = col.Slice((row * oh + y) * ow, ow);
+                        if ((uint)iy >= (uint)s.Height)
+                        {
+                            if (gather) line.Clear();
+                            continue;
+                        }
                         for (int x = 0; x < ow; x++)
                         {
                             int ix = x * s.StrideW - s.PadW + kx * s.DilationW;
-                            if ((uint)ix < (uint)s.Width) plane[iy * s.Width + ix] += src[y * ow + x];
+                            bool inside = (uint)ix < (uint)s.Width;
+                            if (gather) line[x] = inside ? plane[iy * s.Width + ix] : 0f;
+                            else if (inside) plane[iy * s.Width + ix] += line[x];
                         }
                     }
-                }
         }
     }
 
