@@ -44,10 +44,10 @@ public static class TrainClassifyCommand
         Training<OptimizerKind>("--optimizer", "adam | adamw | sgd", (o, v) => o with { Optimizer = v }),
         Training<float>("--weight-decay", "Weight decay", (o, v) => o with { WeightDecay = v }),
         Training<float>("--label-smoothing", "Label smoothing of the cross-entropy target", (o, v) => o with { LabelSmoothing = v }),
-        Training<int>("--warm-start-epochs", "Epochs of a bag-of-words pass whose embeddings initialise a sequence encoder (0 = off)", (o, v) => o with { WarmStartEpochs = v }),
+        Training<int>("--warm-start-epochs", "Epochs of a bag-of-words pass whose embeddings initialise a sequence encoder (0 = off)", (o, v) => o with { Classifier = o.Classifier with { WarmStartEpochs = v } }),
         Training<ScheduleKind>("--schedule", "Learning-rate decay after warmup: constant | linear | cosine", (o, v) => o with { Schedule = v }),
         Training<float>("--ema", "Per-step decay of a moving average of the weights that is evaluated and saved, e.g. 0.999 (0 = off)", (o, v) => o with { AverageDecay = v }),
-        Training<bool>("--freeze-embeddings", "Train everything but the (warm-started) embeddings", (o, v) => o with { FreezeEmbeddings = v }),
+        Training<bool>("--freeze-embeddings", "Train everything but the (warm-started) embeddings", (o, v) => o with { Classifier = o.Classifier with { FreezeEmbeddings = v } }),
         Training<int>("--patience", "Stop after N epochs without validation improvement", (o, v) => o with { Patience = v }),
     ];
 

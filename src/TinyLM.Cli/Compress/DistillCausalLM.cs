@@ -26,7 +26,7 @@ internal static class DistillCausalLM
         /// <summary>The student's config from the teacher's (the --student-* flags, the seed).</summary>
         public required Func<CausalLMConfig, CausalLMConfig> Shape { get; init; }
         /// <summary>The student's training options (--steps, --batch, --lr, the seed).</summary>
-        public required CausalLMTrainOptions Training { get; init; }
+        public required TrainOptions Training { get; init; }
         public float Temperature { get; init; }
         public float Alpha { get; init; }
         public int TopK { get; init; }
@@ -45,7 +45,7 @@ internal static class DistillCausalLM
         var training = s.Training;
         var options = new CausalLMDistillOptions { Temperature = s.Temperature, Alpha = s.Alpha, TopK = s.TopK, Training = training };
         CliError.Check(options.Validate);
-        var data = CliError.Check(() => new CausalLMData(ids, context, training.ValidFraction, dataPath), ExitCodes.BadInput);
+        var data = CliError.Check(() => new CausalLMData(ids, context, training.CausalLM.ValidFraction, dataPath), ExitCodes.BadInput);
         var evalIds = s.Eval is null ? data.Valid : Encode(teacher, DatasetArgument.Resolve(s.Eval, "input.txt", s.DataDir));
         long tp = teacher.Model.ParameterCount(), sp = student.Model.ParameterCount();
         SmallerOutput.CheckStudent(sp, tp, s.StudentPath is null ? "choose a smaller student (fewer layers, a smaller width)" : $"give a smaller --student than {s.StudentPath}");

@@ -59,11 +59,11 @@ public static class DistillCommand
         new Override<CausalLMConfig, float>(Dropout.Flag, (c, v) => c with { Dropout = v }),
     ];
 
-    private static readonly Override<CausalLMTrainOptions>[] CausalLMTraining =
+    private static readonly Override<TrainOptions>[] CausalLMTraining =
     [
-        new Override<CausalLMTrainOptions, int>(StepsOption, (o, v) => o with { Steps = v }),
-        new Override<CausalLMTrainOptions, int>(Batch.Flag, (o, v) => o with { BatchSize = v }),
-        new Override<CausalLMTrainOptions, float>(Lr.Flag, (o, v) => o with { LearningRate = v, MinLearningRate = v / 10 }),
+        new Override<TrainOptions, int>(StepsOption, (o, v) => o with { Steps = v }),
+        new Override<TrainOptions, int>(Batch.Flag, (o, v) => o with { BatchSize = v }),
+        new Override<TrainOptions, float>(Lr.Flag, (o, v) => o with { LearningRate = v, MinLearningRate = v / 10 }),
     ];
 
     public static Command Create()
@@ -185,7 +185,7 @@ public static class DistillCommand
             TeacherPath = teacherPath, Output = output, StudentPath = parse.GetValue(StudentOption), Data = parse.GetValue(DataOption)!,
             Eval = parse.GetValue(EvalOption), DataDir = parse.GetValue(SharedOptions.DataDir),
             Shape = teacher => CausalLMShape.Apply(parse, teacher) with { Seed = seed },
-            Training = CausalLMTraining.Apply(parse, new CausalLMTrainOptions()) with { Seed = seed },
+            Training = CausalLMTraining.Apply(parse, TrainOptions.ForCausalLM) with { Seed = seed },
             Temperature = parse.GetValue(TemperatureOption), Alpha = parse.GetValue(AlphaOption), TopK = parse.GetValue(TopKOption),
             NoBaseline = parse.GetValue(NoBaselineOption), Json = parse.GetValue(SharedOptions.Json),
         };

@@ -74,19 +74,23 @@ public static class TrainCausalLMCommand
         ulong seed = parse.GetValue(SeedOption);
         var decay = parse.GetValue(DecayOption) switch
         {
-            "cosine" => DecayShape.Cosine,
-            "linear" => DecayShape.Linear,
-            "none" => DecayShape.None,
+            "cosine" => ScheduleKind.Cosine,
+            "linear" => ScheduleKind.Linear,
+            "none" => ScheduleKind.Constant,
             var other => throw new CliError($"--decay must be cosine, linear or none, got '{other}'.", ExitCodes.Usage),
         };
-        var options = new CausalLMTrainOptions
+        var options = TrainOptions.ForCausalLM with
         {
             BatchSize = parse.GetValue(BatchOption), GradientAccumulation = parse.GetValue(AccumOption), Steps = parse.GetValue(StepsOption),
             LearningRate = parse.GetValue(LrOption), MinLearningRate = parse.GetValue(MinLrOption) ?? parse.GetValue(LrOption) / 10,
-            Decay = decay, WarmupSteps = parse.GetValue(WarmupOption), Beta1 = parse.GetValue(Beta1Option), Beta2 = parse.GetValue(Beta2Option),
-            WeightDecay = parse.GetValue(WeightDecayOption), DecayEmbeddings = parse.GetValue(EmbedDecayOption), FullValidation = parse.GetValue(EvalFullOption),
-            EvalEvery = parse.GetValue(EvalEveryOption), EvalBatches = parse.GetValue(EvalBatchesOption), Seed = seed,
+            Schedule = decay, WarmupSteps = parse.GetValue(WarmupOption), Beta1 = parse.GetValue(Beta1Option), Beta2 = parse.GetValue(Beta2Option),
+            WeightDecay = parse.GetValue(WeightDecayOption), Seed = seed,
             CheckpointEvery = checkpointPath is null ? 0 : parse.GetValue(CheckpointEveryOption),
+            CausalLM = new()
+            {
+                DecayEmbeddings = parse.GetValue(EmbedDecayOption), FullValidation = parse.GetValue(EvalFullOption),
+                EvalEvery = parse.GetValue(EvalEveryOption), EvalBatches = parse.GetValue(EvalBatchesOption),
+            },
         };
         var baseConfig = parse.GetValue(ArchOption) switch
         {
@@ -130,7 +134,7 @@ public static class TrainCausalLMCommand
         }
         else
         {
-            (var tokenizer, ids) = CausalLMData.Tokenize(text, tokenizerKind, parse.GetValue(VocabOption), options.ValidFraction);
+            (var tokenizer, ids) = CausalLMData.Tokenize(text, tokenizerKind, parse.GetValue(VocabOption), options.CausalLM.ValidFraction);
             var config = baseConfig with
             {
                 VocabSize = tokenizer.VocabSize, Layers = parse.GetValue(LayersOption), Heads = parse.GetValue(HeadsOption),
@@ -143,7 +147,7 @@ public static class TrainCausalLMCommand
             lm = new TokenizedCausalLM(new CausalLM(config), tokenizer);
         }
         var model = lm.Model;
-        var data = new CausalLMData(ids, model.Config.ContextLength, options.ValidFraction, dataPath);
+        var data = new CausalLMData(ids, model.Config.ContextLength, options.CausalLM.ValidFraction, dataPath);
         Console.Error.WriteLine($"{dataPath}: {ids.Length:N0} tokens ({data.Train.Length:N0} train, {data.Valid.Length:N0} valid), " +
                                 $"vocabulary {lm.Tokenizer.VocabSize}, {model.ParameterCount():N0} parameters, {Threading.MaxThreads} threads" +
                                 (resume is null ? "" : $", resuming at step {resume.Step}"));
@@ -160,10 +164,10 @@ public static class TrainCausalLMCommand
         // Training costs forward + backward ≈ 3 × the forward FLOPs (nanoGPT's estimate_mfu).
         double mfu = 3 * flopsPerToken * result.TokensPerSecond / ReferenceFlops;
         Console.Error.WriteLine($"saved {outPath}: val_loss {result.ValidationLoss:F4}, " +
-                                (result.FullValidationLoss is double full ? $"val_loss_full {full:F4}, " : "") + $"train_loss {result.TrainLoss:F4}, {result.TrainSeconds:F1}s of training, " +
+                                (result.FullValidationLoss is double full ? $"val_loss_full {full:F4}, " : "") + $"train_loss {result.FinalTrainLoss:F4}, {result.TrainSeconds:F1}s of training, " +
                                 $"{result.TokensPerSecond:F0} tok/s, MFU {mfu:P1} of {ReferenceFlops / 1e9:F0} GFLOP/s");
         if (parse.GetValue(SharedOptions.Json))
-            JsonLine.Print(new TrainCausalLMOutput(result.ValidationLoss, result.FullValidationLoss, result.TrainLoss, result.TrainSeconds, result.TotalSeconds,
+            JsonLine.Print(new TrainCausalLMOutput(result.ValidationLoss ?? double.NaN, result.FullValidationLoss, result.FinalTrainLoss, result.TrainSeconds, result.TotalSeconds,
                 result.TokensPerSecond, flopsPerToken, model.ParameterCount(), mfu, result.Steps, Threading.MaxThreads, outPath), CliJson.Default.TrainCausalLMOutput);
         return ExitCodes.Ok;
     }

@@ -32,18 +32,19 @@ public static class TrainTranslateCommand
         Config<float>("--dropout", "Dropout rate", (c, v) => c with { Dropout = v }),
     ];
 
-    private static readonly Override<Seq2SeqTrainOptions, double> Minutes = new("--minutes", "Wall-clock training budget (the learning rate decays over it)",
+    private static readonly Override<TrainOptions, double> Minutes = new("--minutes", "Wall-clock training budget (the learning rate decays over it)",
         // A budget in minutes replaces the epoch count (unless --epochs is also given): it runs until the time is up.
         (o, v) => o with { Minutes = v, Epochs = 1000 });
 
-    private static readonly Override<Seq2SeqTrainOptions>[] TrainingOverrides =
+    private static readonly Override<TrainOptions>[] TrainingOverrides =
     [
         Minutes,
         Training<int>("--epochs", "Passes over the training data", (o, v) => o with { Epochs = v }),
-        Training<int>("--batch-tokens", "Padded tokens per batch", (o, v) => o with { BatchTokens = v }),
-        Training<float>("--lr", "Peak learning rate", (o, v) => o with { LearningRate = v }),
+        Training<int>("--batch-tokens", "Padded tokens per batch", (o, v) => o with { Seq2Seq = o.Seq2Seq with { BatchTokens = v } }),
+        // The decay ends at 5% of the peak, whatever the peak.
+        Training<float>("--lr", "Peak learning rate", (o, v) => o with { LearningRate = v, MinLearningRate = 0.05f * v }),
         Training<int>("--warmup", "Warm-up steps", (o, v) => o with { WarmupSteps = v }),
-        Training<int>("--max-len", "Training pairs longer than this (tokens) are left out", (o, v) => o with { MaxTrainLength = v }),
+        Training<int>("--max-len", "Training pairs longer than this (tokens) are left out", (o, v) => o with { Seq2Seq = o.Seq2Seq with { MaxTrainLength = v } }),
     ];
 
     private static readonly Option<string?> CheckpointOption = new("--checkpoint") { Description = "Checkpoint file written every --checkpoint-every steps" };
@@ -55,8 +56,8 @@ public static class TrainTranslateCommand
     private static Override<Seq2SeqConfig> Config<T>(string name, string description, Func<Seq2SeqConfig, T, Seq2SeqConfig> set)
         where T : struct => new Override<Seq2SeqConfig, T>(name, description, set);
 
-    private static Override<Seq2SeqTrainOptions> Training<T>(string name, string description, Func<Seq2SeqTrainOptions, T, Seq2SeqTrainOptions> set)
-        where T : struct => new Override<Seq2SeqTrainOptions, T>(name, description, set);
+    private static Override<TrainOptions> Training<T>(string name, string description, Func<TrainOptions, T, TrainOptions> set)
+        where T : struct => new Override<TrainOptions, T>(name, description, set);
 
     public static Command Create()
     {
@@ -81,7 +82,7 @@ public static class TrainTranslateCommand
             InputFeeding = parse.GetValue(InputFeedingOption), SharedVocab = !parse.GetValue(SeparateVocabOption), Seed = seed,
         };
         string? checkpointPath = parse.GetValue(CheckpointOption);
-        var options = TrainingOverrides.Apply(parse, new Seq2SeqTrainOptions()) with
+        var options = TrainingOverrides.Apply(parse, TrainOptions.ForSeq2Seq) with
         {
             Seed = seed, CheckpointEvery = checkpointPath is null ? 0 : parse.GetValue(CheckpointEveryOption),
         };
@@ -118,7 +119,7 @@ public static class TrainTranslateCommand
         }.Fit(train, valid));
         process.Refresh();
         double trainCpuSeconds = (process.TotalProcessorTime - cpuStart).TotalSeconds; // less than threads × wall on a shared machine
-        if (result.Filtered > 0) Console.Error.WriteLine($"left out {result.Filtered} training pairs longer than {options.MaxTrainLength} tokens");
+        if (result.Filtered > 0) Console.Error.WriteLine($"left out {result.Filtered} training pairs longer than {options.Seq2Seq.MaxTrainLength} tokens");
 
         model.Save(outPath);
         long modelBytes = new FileInfo(outPath).Length;
@@ -133,13 +134,13 @@ public static class TrainTranslateCommand
             var refs = valid.Pairs.Select(p => p.Target).ToArray();
             bleu = Bleu.CorpusScore(hyps, refs);
             chrf = ChrF.CorpusScore(hyps, refs);
-            Console.Error.WriteLine($"validation ({valid.Source}, beam {beam}): {bleu}; {chrf}; loss {result.ValidLoss:F3}");
+            Console.Error.WriteLine($"validation ({valid.Source}, beam {beam}): {bleu}; {chrf}; loss {result.ValidationLoss:F3}");
         }
         Console.Error.WriteLine($"saved {outPath} ({modelBytes:N0} bytes) after {result.EpochsRun} epochs, {result.Steps} steps, {result.TrainSeconds:F1}s of training");
 
         if (json)
             JsonLine.Print(new TrainTranslateOutput(bleu is null ? null : Math.Round(bleu.Score, 2), chrf is null ? null : Math.Round(chrf.Score, 2),
-                result.ValidLoss is double vl ? Math.Round(vl, 4) : null, Math.Round(result.FinalTrainLoss, 4), Math.Round(result.TrainSeconds, 1),
+                result.ValidationLoss is double vl ? Math.Round(vl, 4) : null, Math.Round(result.FinalTrainLoss, 4), Math.Round(result.TrainSeconds, 1),
                 Math.Round(result.TokensPerSecond, 1), Math.Round(trainCpuSeconds, 1), result.EpochsRun, result.Steps, result.BestEpoch,
                 model.ParameterCount(), modelBytes, beam, Math.Round(decodeSeconds, 1), Process.GetCurrentProcess().PeakWorkingSet64,
                 arch.ToString().ToLowerInvariant(), outPath), CliJson.Default.TrainTranslateOutput);

@@ -18,7 +18,7 @@ public sealed record CausalLMDistillOptions
     /// <summary>Windows per teacher forward pass while building the cache.</summary>
     public int TeacherBatch { get; init; } = 16;
     /// <summary>How the student is trained (steps, batch, learning rate, schedule, seed, evaluation).</summary>
-    public CausalLMTrainOptions Training { get; init; } = new();
+    public TrainOptions Training { get; init; } = TrainOptions.ForCausalLM;
 
     /// <summary>Checks every field and says which one is wrong.</summary>
     public void Validate()
@@ -134,10 +134,10 @@ public static class CausalLMDistiller
 
         // Fixed evaluation batches (random windows of the validation tokens, and of the transfer set), drawn once.
         var evalRng = new Rng(training.Seed ^ 0xE7A1UL);
-        var validEval = new List<(IntTensor X, IntTensor Y)>(training.EvalBatches);
-        var trainEval = new List<(IntTensor X, IntTensor Y)>(training.EvalBatches);
-        for (int i = 0; i < training.EvalBatches; i++) validEval.Add(ValidationBatch(validIds, t, b, evalRng));
-        for (int i = 0; i < training.EvalBatches; i++) trainEval.Add(set.Batch(RandomWindows(set, b, evalRng)));
+        var validEval = new List<(IntTensor X, IntTensor Y)>(training.CausalLM.EvalBatches);
+        var trainEval = new List<(IntTensor X, IntTensor Y)>(training.CausalLM.EvalBatches);
+        for (int i = 0; i < training.CausalLM.EvalBatches; i++) validEval.Add(ValidationBatch(validIds, t, b, evalRng));
+        for (int i = 0; i < training.CausalLM.EvalBatches; i++) trainEval.Add(set.Batch(RandomWindows(set, b, evalRng)));
 
         bool soft = set.HasTeacher && options.Alpha > 0;
         var targets = soft ? new float[b * t * v] : null;

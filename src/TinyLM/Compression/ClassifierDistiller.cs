@@ -125,11 +125,11 @@ public static class ClassifierDistiller
         var all = new TextDataset(train.Source, examples);
 
         var training = options.Training;
-        if (training.WarmStartEpochs > 0 && student.Config.Encoder != EncoderKind.Bag)
+        if (training.Classifier.WarmStartEpochs > 0 && student.Config.Encoder != EncoderKind.Bag)
         {
             // Warm-start on the labelled texts only, exactly as a plain training run would.
-            if (train.Count > 0) EmbeddingWarmStart.Apply(student, train, training.WarmStartEpochs, training.Seed, training.WarmStartLearningRate);
-            training = training with { WarmStartEpochs = 0 };
+            if (train.Count > 0) EmbeddingWarmStart.Apply(student, train, training.Classifier.WarmStartEpochs, training.Seed, training.Classifier.WarmStartLearningRate);
+            training = training with { Classifier = training.Classifier with { WarmStartEpochs = 0 } };
         }
 
         var trainer = new ClassifierTrainer(student, training)

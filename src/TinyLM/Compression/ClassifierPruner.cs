@@ -77,7 +77,7 @@ public static class ClassifierPruner
             // The embeddings are trained already: warm-starting them again would overwrite what pruning kept.
             var training = recipe with
             {
-                Epochs = options.Epochs, WarmStartEpochs = 0, Seed = options.Seed,
+                Epochs = options.Epochs, Classifier = recipe.Classifier with { WarmStartEpochs = 0 }, Seed = options.Seed,
                 LearningRate = options.LearningRate ?? recipe.LearningRate,
             };
             int steps = (data.Count + training.BatchSize - 1) / training.BatchSize * training.Epochs;

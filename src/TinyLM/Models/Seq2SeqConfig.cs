@@ -22,7 +22,7 @@ public enum RnnAttention
 
 /// <summary>
 /// Everything that fixes a translation model's architecture and vocabularies. Training settings live in
-/// <c>Seq2SeqTrainOptions</c>, so a saved model carries only what is needed to run it.
+/// <c>TrainOptions</c>, so a saved model carries only what is needed to run it.
 /// </summary>
 public sealed record Seq2SeqConfig
 {

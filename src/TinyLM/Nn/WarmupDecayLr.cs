@@ -63,7 +63,14 @@ public sealed class WarmupDecayLr : LrSchedule
         if (step < WarmupSteps) return (float)((double)PeakRate * (step + 1) / WarmupSteps);
         if (Shape == DecayShape.None) return PeakRate;
         long span = TotalSteps - WarmupSteps;
-        double q = span <= 0 ? 1.0 : Math.Clamp((double)(step - WarmupSteps) / span, 0.0, 1.0);
+        return AfterWarmup(span <= 0 ? 1.0 : (double)(step - WarmupSteps) / span);
+    }
+
+    /// <summary>The rate once the warmup is over, at decay progress <paramref name="progress"/> (clamped to [0, 1]).</summary>
+    public float AfterWarmup(double progress)
+    {
+        if (Shape == DecayShape.None) return PeakRate;
+        double q = Math.Clamp(progress, 0.0, 1.0);
         double f = Shape == DecayShape.Linear ? 1.0 - q : 0.5 * (1.0 + Math.Cos(Math.PI * q));
         return (float)(MinRate + (PeakRate - (double)MinRate) * f);
     }

@@ -5,27 +5,25 @@ using TinyLM.Tensors;
 namespace TinyLM.Training;
 
 /// <summary>
-/// The optimizer and schedule of nanoGPT-style language-model training (AdamW with decay on matrices only, linear
-/// warmup then cosine decay, global-norm clipping), shared by <see cref="CausalLMTrainer"/> and LM distillation, which
+/// The optimizer and schedule of language-model training (by default nanoGPT's: AdamW with decay on matrices only,
+/// linear warmup then cosine decay, global-norm clipping; any <see cref="TrainOptions"/> choice otherwise), shared by <see cref="CausalLMTrainer"/> and LM distillation, which
 /// differ only in the loss of a micro-batch (see <see cref="CausalLMTrainingTask"/>).
 /// </summary>
 public sealed class CausalLMOptimization
 {
     private readonly CausalLM _model;
-    private readonly CausalLMTrainOptions _options;
-    public CausalLMOptimization(CausalLM model, CausalLMTrainOptions options)
+    private readonly TrainOptions _options;
+    public CausalLMOptimization(CausalLM model, TrainOptions options)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);
         _model = model;
         _options = options;
-        Optimizer = new AdamW(model.NamedParameters(), options.LearningRate, options.Beta1, options.Beta2, weightDecay: options.WeightDecay,
-            applyWeightDecay: options.DecayEmbeddings ? Nn.Optimizer.DecayMatricesOnly : DecayMatricesButEmbeddings);
-        Schedule = new WarmupDecayLr(options.LearningRate, Math.Min(options.WarmupSteps, options.Steps), options.Steps, options.Decay,
-            options.MinLearningRate);
+        Optimizer = Optimizers.Create(options, model, options.CausalLM.DecayEmbeddings ? Nn.Optimizer.DecayMatricesOnly : DecayMatricesButEmbeddings);
+        Schedule = Optimizers.CreateSchedule(options, options.Steps);
     }
 
-    public AdamW Optimizer { get; }
+    public Optimizer Optimizer { get; }
 
     /// <summary>
     /// Decay on the blocks' matrices only: the token and position tables stay undecayed, and so does the output matrix
@@ -34,8 +32,8 @@ public sealed class CausalLMOptimization
     public static bool DecayMatricesButEmbeddings(string name, Tensor parameter) =>
         Nn.Optimizer.DecayMatricesOnly(name, parameter) && !name.Contains("embeddings", StringComparison.Ordinal);
 
-    public WarmupDecayLr Schedule { get; }
+    public LrSchedule Schedule { get; }
 
-    /// <summary>The settings of the one <see cref="Trainer{TBatch}"/> loop for this optimizer, schedule and clip.</summary>
-    public TrainerSettings Settings() => new(_model, Optimizer, Schedule) { ClipNorm = _options.ClipNorm, DropoutSeed = _options.Seed };
+    /// <summary>The settings of the one <see cref="Trainer{TBatch}"/> loop for this optimizer, schedule and the options' loop fields.</summary>
+    public TrainerSettings Settings() => Optimizers.Settings(_options, _model, Optimizer, Schedule);
 }

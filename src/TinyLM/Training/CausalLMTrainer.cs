@@ -11,22 +11,23 @@ namespace TinyLM.Training;
 /// and validation batches every <see cref="CausalLMTrainOptions.EvalEvery"/> steps. Windows of step s come from an RNG
 /// seeded by (seed, s), so a resumed run continues exactly as the uninterrupted one would.
 /// </summary>
-public sealed class CausalLMTrainer(CausalLM model, CausalLMTrainOptions options)
+public sealed class CausalLMTrainer(CausalLM model, TrainOptions options)
 {
     /// <summary>Called after every step and after each evaluation.</summary>
     public IProgress<TrainProgress>? Progress { get; init; }
 
-    /// <summary>Called every <see cref="CausalLMTrainOptions.CheckpointEvery"/> steps (and at the end) with the state to save.</summary>
+    /// <summary>Called every <see cref="TrainOptions.CheckpointEvery"/> steps (and at the end) with the state to save.</summary>
     public Action<TrainCheckpoint>? Checkpoint { get; init; }
 
     /// <summary>A checkpoint to continue from (same model shape, options and data).</summary>
     public TrainCheckpoint? ResumeFrom { get; init; }
 
     /// <summary>Runs the remaining steps and returns the final loss estimates.</summary>
-    public CausalLMTrainResult Fit(CausalLMData data, CancellationToken cancel = default)
+    public TrainResult Fit(CausalLMData data, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(data);
         options.Validate();
+        if (options.Steps < 1) throw new ArgumentException($"steps must be ≥ 1 for a language model, got {options.Steps} (start from TrainOptions.ForCausalLM).");
         if (data.Context > model.Config.ContextLength)
             throw new ArgumentException($"CausalLMTrainer: data windows of {data.Context} exceed the model's context length {model.Config.ContextLength}.");
         var evalRng = new Rng(options.Seed ^ 0xE7A1UL);
@@ -44,11 +45,11 @@ public sealed class CausalLMTrainer(CausalLM model, CausalLMTrainOptions options
         };
         var outcome = new Trainer<int>(task, settings).Fit(cancel);
         if (double.IsNaN(task.ValidationLoss)) task.Estimate(); // resumed at the end: no step ran, nothing estimated
-        double? fullValidLoss = options.FullValidation ? WholeSplitLoss(model, data.Valid, data.Context, options.BatchSize) : null;
-        return new CausalLMTrainResult
+        double? fullValidLoss = options.CausalLM.FullValidation ? WholeSplitLoss(model, data.Valid, data.Context, options.BatchSize) : null;
+        return new TrainResult
         {
-            Steps = (int)outcome.Steps, TrainLoss = task.TrainLoss, ValidationLoss = task.ValidationLoss, FullValidationLoss = fullValidLoss,
-            TrainSeconds = task.TrainingTime.TotalSeconds, TotalSeconds = outcome.Seconds, Tokens = task.Tokens,
+            Steps = (int)outcome.Steps, FinalTrainLoss = task.TrainLoss, ValidationLoss = task.ValidationLoss, FullValidationLoss = fullValidLoss,
+            TrainSeconds = task.TrainingTime.TotalSeconds, TotalSeconds = outcome.Seconds, Tokens = task.Tokens, BudgetReached = outcome.BudgetReached,
         };
     }
 
@@ -106,8 +107,8 @@ public sealed class CausalLMTrainer(CausalLM model, CausalLMTrainOptions options
 
     private List<(IntTensor X, IntTensor Y)> FixedBatches(CausalLMData data, int[] ids, Rng rng)
     {
-        var list = new List<(IntTensor, IntTensor)>(options.EvalBatches);
-        for (int i = 0; i < options.EvalBatches; i++) list.Add(data.Batch(ids, options.BatchSize, rng));
+        var list = new List<(IntTensor, IntTensor)>(options.CausalLM.EvalBatches);
+        for (int i = 0; i < options.CausalLM.EvalBatches; i++) list.Add(data.Batch(ids, options.BatchSize, rng));
         return list;
     }
 }

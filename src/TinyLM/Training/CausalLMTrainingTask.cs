@@ -10,7 +10,7 @@ namespace TinyLM.Training;
 /// re-run step sees the same windows — and a round is the steps between two loss estimates on fixed train and
 /// validation batches. The micro-batch loss is the caller's (cross-entropy, or the distillation loss).
 /// </summary>
-internal sealed class CausalLMTrainingTask(CausalLM model, CausalLMTrainOptions options, long tokensPerStep, Func<Rng, Tensor> microLoss,
+internal sealed class CausalLMTrainingTask(CausalLM model, TrainOptions options, long tokensPerStep, Func<Rng, Tensor> microLoss,
     IReadOnlyList<(IntTensor X, IntTensor Y)> trainEval, IReadOnlyList<(IntTensor X, IntTensor Y)> validEval,
     IProgress<TrainProgress>? progress, string name) : ITrainingTask<int>
 {
@@ -19,7 +19,7 @@ internal sealed class CausalLMTrainingTask(CausalLM model, CausalLMTrainOptions 
     private double _stepLoss;
 
     public string Name => name;
-    public int Rounds => options.EvalEvery > 0 ? (options.Steps + options.EvalEvery - 1) / options.EvalEvery : 1;
+    public int Rounds => options.CausalLM.EvalEvery > 0 ? (options.Steps + options.CausalLM.EvalEvery - 1) / options.CausalLM.EvalEvery : 1;
     public long TotalSteps => options.Steps;
     public int MicroBatches => options.GradientAccumulation;
     public long Tokens { get; private set; }
@@ -28,7 +28,7 @@ internal sealed class CausalLMTrainingTask(CausalLM model, CausalLMTrainOptions 
     /// <summary>Time spent in training steps only (not in the loss estimates).</summary>
     public TimeSpan TrainingTime => _training.Elapsed;
 
-    private int RoundLength => options.EvalEvery > 0 ? options.EvalEvery : options.Steps;
+    private int RoundLength => options.CausalLM.EvalEvery > 0 ? options.CausalLM.EvalEvery : options.Steps;
 
     public IReadOnlyList<int> BeginRound(int round)
     {

@@ -17,13 +17,13 @@ public static class ClassifierRecipes
     // The std of fastText's uniform(±1/64) start for 64-wide vectors.
     private const float EmbedInitStd = 0.009f;
 
-    private static TrainOptions RecurrentTraining => new() { WarmStartEpochs = 10, LabelSmoothing = 0.1f };
+    private static TrainOptions RecurrentTraining => new() { Classifier = new() { WarmStartEpochs = 10 }, LabelSmoothing = 0.1f };
 
     public static (TextClassifierConfig Model, TrainOptions Training) For(EncoderKind? encoder = null) =>
         (encoder ?? DefaultEncoder) switch
         {
             EncoderKind.Bag => (TextClassifierConfig.FastTextBag with { EmbedInitStd = EmbedInitStd },
-                new TrainOptions { Epochs = 6, BatchSize = 128, LearningRate = 3e-2f, Schedule = ScheduleKind.Linear, SparseEmbeddingUpdates = true }),
+                new TrainOptions { Epochs = 6, BatchSize = 128, LearningRate = 3e-2f, Schedule = ScheduleKind.Linear, Classifier = new() { SparseEmbeddingUpdates = true } }),
             EncoderKind.Cnn => (new TextClassifierConfig { Encoder = EncoderKind.Cnn, MaxLength = 200, Hidden = 100, Dropout = 0.5f, Pooling = PoolingKind.Max },
                 new TrainOptions { Epochs = 10, BatchSize = 32, LearningRate = 1e-3f }),
             // Measured on R8 (docs/benchmarks.md as of 9a96bbc): warm-started embeddings, dropout and label smoothing lift the

@@ -54,24 +54,19 @@ public sealed class ClassifierTrainer(TextClassifier model, TrainOptions options
         if (train.Count == 0) throw new ArgumentException($"{train.Source}: no training examples.");
 
         var clock = Stopwatch.StartNew();
-        if (options.WarmStartEpochs > 0 && model.Config.Encoder != EncoderKind.Bag && ResumeFrom is null)
-            EmbeddingWarmStart.Apply(model, train, options.WarmStartEpochs, options.Seed, options.WarmStartLearningRate);
+        var classifier = options.Classifier;
+        if (classifier.WarmStartEpochs > 0 && model.Config.Encoder != EncoderKind.Bag && ResumeFrom is null)
+            EmbeddingWarmStart.Apply(model, train, classifier.WarmStartEpochs, options.Seed, classifier.WarmStartLearningRate);
 
         var optimizer = Optimizers.Create(options, model);
-        if (options.SparseEmbeddingUpdates) optimizer.UpdateRowsOnly(model.Embedding.Weight, model.Embedding.EmbeddingDim);
-        var task = new ClassifierTrainingTask(model, options, train, validation, options.SparseEmbeddingUpdates ? optimizer : null, TrainingLoss, Progress);
+        if (classifier.SparseEmbeddingUpdates) optimizer.UpdateRowsOnly(model.Embedding.Weight, model.Embedding.EmbeddingDim);
+        var task = new ClassifierTrainingTask(model, options, train, validation, classifier.SparseEmbeddingUpdates ? optimizer : null, TrainingLoss, Progress);
         if (ResumeFrom is null) model.Mixture.FitHeads(task.Ids, task.SingleTargets, options.Seed);
 
         // A frozen table gets no gradient, so the optimizer, clipping and the average skip it.
-        if (options.FreezeEmbeddings) model.Embedding.Weight.RequiresGrad = false;
-        var outcome = new Trainer<int[]>(task, new TrainerSettings(model, optimizer, Optimizers.CreateSchedule(options, task.TotalSteps))
+        if (classifier.FreezeEmbeddings) model.Embedding.Weight.RequiresGrad = false;
+        var outcome = new Trainer<int[]>(task, Optimizers.Settings(options, model, optimizer, Optimizers.CreateSchedule(options, task.TotalSteps)) with
         {
-            ClipNorm = options.ClipNorm,
-            DropoutSeed = options.Seed,
-            Average = options.AverageDecay > 0 ? new WeightAverage([.. model.Parameters()], options.AverageDecay) : null,
-            Patience = options.Patience,
-            RestoreBest = options.RestoreBestWeights,
-            CheckpointEvery = options.CheckpointEvery,
             Checkpoint = Checkpoint,
             ResumeFrom = ResumeFrom,
             AfterStep = AfterStep is null ? null : step => AfterStep((int)step),
@@ -85,8 +80,10 @@ public sealed class ClassifierTrainer(TextClassifier model, TrainOptions options
             BestValidationAccuracy = outcome.BestScore,
             FinalTrainLoss = task.EpochLoss,
             TrainSeconds = clock.Elapsed.TotalSeconds,
+            TotalSeconds = clock.Elapsed.TotalSeconds,
             Tokens = task.Tokens,
             StoppedEarly = outcome.StoppedEarly,
+            BudgetReached = outcome.BudgetReached,
         };
     }
 

@@ -8,43 +8,42 @@ namespace TinyLM.Training;
 
 /// <summary>
 /// Teacher-forced training of a <see cref="Seq2SeqModel"/> on the one <see cref="Trainer{TBatch}"/> loop (<see cref="Seq2SeqTrainingTask"/>): token-budget batches bucketed by length, label-smoothed
-/// cross-entropy ignoring padding, AdamW (β₂ = 0.98), linear warm-up then linear decay (over the steps of all epochs,
-/// or over the wall-clock budget when <see cref="Seq2SeqTrainOptions.Minutes"/> is set), global-norm clipping,
+/// cross-entropy ignoring padding, and the options' optimizer and schedule (by default AdamW, β₂ = 0.98, linear warm-up then linear decay over the steps of all epochs,
+/// or over the wall-clock budget when <see cref="TrainOptions.Minutes"/> is set), global-norm clipping,
 /// validation loss after every epoch and the best weights restored at the end. With an epoch count (no time budget)
 /// the same seed and data give the same weights at any thread count.
 /// </summary>
-public sealed class Seq2SeqTrainer(Seq2SeqModel model, Seq2SeqTrainOptions options)
+public sealed class Seq2SeqTrainer(Seq2SeqModel model, TrainOptions options)
 {
     /// <summary>Called after every step and at each epoch's end (Accuracy carries the token accuracy).</summary>
     public IProgress<TrainProgress>? Progress { get; init; }
 
-    /// <summary>Called every <see cref="Seq2SeqTrainOptions.CheckpointEvery"/> steps with the state to save.</summary>
+    /// <summary>Called every <see cref="TrainOptions.CheckpointEvery"/> steps with the state to save.</summary>
     public Action<TrainCheckpoint>? Checkpoint { get; init; }
 
     /// <summary>A checkpoint to continue from (same model shape, options and data; with no time budget, exactly).</summary>
     public TrainCheckpoint? ResumeFrom { get; init; }
 
-    public Seq2SeqTrainResult Fit(ParallelCorpus train, ParallelCorpus? validation = null, CancellationToken cancel = default)
+    public TrainResult Fit(ParallelCorpus train, ParallelCorpus? validation = null, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(train);
         options.Validate();
-        var data = Seq2SeqData.Encode(model, train, Math.Min(options.MaxTrainLength, Math.Min(model.Config.MaxSourceLength, model.Config.MaxTargetLength)), filter: true);
+        var data = Seq2SeqData.Encode(model, train, Math.Min(options.Seq2Seq.MaxTrainLength, Math.Min(model.Config.MaxSourceLength, model.Config.MaxTargetLength)), filter: true);
         var valid = validation is null ? null : Seq2SeqData.Encode(model, validation, Math.Min(model.Config.MaxSourceLength, model.Config.MaxTargetLength), filter: false);
         var task = new Seq2SeqTrainingTask(model, options, data, valid, Progress);
-        var optimizer = new AdamW(model.NamedParameters(), options.LearningRate, beta2: 0.98f, eps: 1e-9f, weightDecay: options.WeightDecay);
-        var schedule = new Seq2SeqLr(options.LearningRate, options.WarmupSteps, task.TotalSteps, options.Minutes * 60.0);
-        var outcome = new Trainer<int[]>(task, new TrainerSettings(model, optimizer, schedule)
+        var optimizer = Optimizers.Create(options, model);
+        var outcome = new Trainer<int[]>(task, Optimizers.Settings(options, model, optimizer, Optimizers.CreateSchedule(options, task.TotalSteps)) with
         {
-            ClipNorm = options.ClipNorm, DropoutSeed = options.Seed, BudgetSeconds = options.Minutes * 60.0,
-            CheckpointEvery = options.CheckpointEvery, Checkpoint = Checkpoint, ResumeFrom = ResumeFrom,
+            Checkpoint = Checkpoint, ResumeFrom = ResumeFrom,
         }).Fit(cancel);
         model.Eval();
-        return new Seq2SeqTrainResult
+        return new TrainResult
         {
-            EpochsRun = outcome.RoundsRun, Steps = (int)outcome.Steps, TrainSeconds = outcome.Seconds, Tokens = task.Tokens, FinalTrainLoss = task.EpochLoss,
-            ValidLoss = -outcome.BestScore, BestEpoch = outcome.BestRound, Filtered = data.Filtered, TimeBudgetReached = outcome.BudgetReached,
+            EpochsRun = outcome.RoundsRun, Steps = (int)outcome.Steps, TrainSeconds = outcome.Seconds, TotalSeconds = outcome.Seconds, Tokens = task.Tokens,
+            FinalTrainLoss = task.EpochLoss, ValidationLoss = -outcome.BestScore, BestEpoch = outcome.BestRound, Filtered = data.Filtered,
+            BudgetReached = outcome.BudgetReached,
         };
     }
 

@@ -9,7 +9,7 @@ namespace TinyLM.Training;
 /// by length (pair indices), the loss is teacher-forced label-smoothed cross-entropy ignoring padding, the score is the
 /// negated validation loss (no smoothing).
 /// </summary>
-internal sealed class Seq2SeqTrainingTask(Seq2SeqModel model, Seq2SeqTrainOptions options, Seq2SeqData data, Seq2SeqData? valid,
+internal sealed class Seq2SeqTrainingTask(Seq2SeqModel model, TrainOptions options, Seq2SeqData data, Seq2SeqData? valid,
     IProgress<TrainProgress>? progress) : ITrainingTask<int[]>
 {
     private readonly int[] _pairLengths = data.PairLengths();
@@ -27,14 +27,14 @@ internal sealed class Seq2SeqTrainingTask(Seq2SeqModel model, Seq2SeqTrainOption
     public double EpochLoss { get; private set; }
 
     // Every epoch's shuffle packs the same pairs into the same number of batches.
-    private int StepsPerEpoch => field > 0 ? field : field = TokenBatching.ByTokens(_pairLengths, options.BatchTokens, options.Seed).Count;
+    private int StepsPerEpoch => field > 0 ? field : field = TokenBatching.ByTokens(_pairLengths, options.Seq2Seq.BatchTokens, options.Seed).Count;
 
     public IReadOnlyList<int[]> BeginRound(int round)
     {
         _epoch = round;
         _lossSum = 0;
         _targetTokens = _correct = 0;
-        return TokenBatching.ByTokens(_pairLengths, options.BatchTokens, options.Seed + (ulong)round * 7919UL);
+        return TokenBatching.ByTokens(_pairLengths, options.Seq2Seq.BatchTokens, options.Seed + (ulong)round * 7919UL);
     }
 
     public void BeginStep(int[] batch, long step) { }

@@ -30,16 +30,39 @@ public sealed record TrainProgress
     public bool Milestone { get; init; }
 }
 
-/// <summary>What a finished training run measured.</summary>
+/// <summary>What a finished training run measured, for every task (a field a task does not measure stays null or 0).</summary>
 public sealed record TrainResult
 {
+    /// <summary>Epochs that ran at least one step (tasks counted in epochs).</summary>
     public int EpochsRun { get; init; }
+    /// <summary>Optimizer steps in all, including those before a resume.</summary>
     public int Steps { get; init; }
+    /// <summary>1-based epoch whose weights were kept (0 when no epoch was scored).</summary>
     public int BestEpoch { get; init; }
+    /// <summary>Classification: the best validation accuracy.</summary>
     public double? BestValidationAccuracy { get; init; }
+    /// <summary>
+    /// Training loss at the end: the last epoch's mean (epoch tasks) or the estimate over the fixed training batches
+    /// (the causal LM).
+    /// </summary>
     public double FinalTrainLoss { get; init; }
+    /// <summary>
+    /// Validation loss: the final estimate over the fixed validation batches (the causal LM) or the best epoch's (translation);
+    /// null without validation.
+    /// </summary>
+    public double? ValidationLoss { get; init; }
+    /// <summary>Causal LM: mean loss over every token of the validation split's windows (null unless asked for).</summary>
+    public double? FullValidationLoss { get; init; }
+    /// <summary>Wall seconds of the optimisation steps.</summary>
     public double TrainSeconds { get; init; }
+    /// <summary>Wall seconds including evaluations.</summary>
+    public double TotalSeconds { get; init; }
+    /// <summary>Tokens consumed by the optimisation steps of this run.</summary>
     public long Tokens { get; init; }
     public double TokensPerSecond => TrainSeconds > 0 ? Tokens / TrainSeconds : 0;
     public bool StoppedEarly { get; init; }
+    /// <summary>The wall-clock budget (<see cref="TrainOptions.Minutes"/>) ended the run.</summary>
+    public bool BudgetReached { get; init; }
+    /// <summary>Translation: training pairs left out for length.</summary>
+    public int Filtered { get; init; }
 }

@@ -36,7 +36,7 @@ public sealed class EmaCliTests : IDisposable
         ToyTopics.WriteTsv(PathOf("train.tsv"), ToyTopics.Make(30, seed: 1));
         var (exit, _, err) = CliRunner.Run("train", "classify", "--train", PathOf("train.tsv"), "--encoder", "bag", "--ema", "1", "--out", PathOf("x.tlm"));
         Assert.NotEqual(0, exit);
-        Assert.Contains("AverageDecay", err);
+        Assert.Contains("average decay", err);
         Assert.False(File.Exists(PathOf("x.tlm")));
     }
 }

@@ -51,7 +51,7 @@ public class CausalLMDistillerTests
         var ids = tok.Encode(text);
         var teacher = new TokenizedCausalLM(new CausalLM(Shape(tok.VocabSize, 2, 32, 2, seed: 1)), tok);
         var data = new CausalLMData(ids, 16);
-        new CausalLMTrainer(teacher.Model, new CausalLMTrainOptions { Steps = 150, BatchSize = 16, LearningRate = 3e-3f, WarmupSteps = 10, EvalEvery = 0, EvalBatches = 2 })
+        new CausalLMTrainer(teacher.Model, TrainOptions.ForCausalLM with { Steps = 150, BatchSize = 16, LearningRate = 3e-3f, WarmupSteps = 10, CausalLM = new() { EvalEvery = 0, EvalBatches = 2 } })
             .Fit(data);
         return (teacher, data);
     }
@@ -59,9 +59,10 @@ public class CausalLMDistillerTests
     private static CausalLMDistillOptions Options(int steps, float alpha, float temperature = 1f, int topK = 0, int batch = 8, float lr = 3e-3f) => new()
     {
         Temperature = temperature, Alpha = alpha, TopK = topK,
-        Training = new CausalLMTrainOptions
+        Training = TrainOptions.ForCausalLM with
         {
-            Steps = steps, BatchSize = batch, LearningRate = lr, MinLearningRate = lr / 10, WarmupSteps = 5, EvalEvery = 0, EvalBatches = 2, Seed = 3,
+            Steps = steps, BatchSize = batch, LearningRate = lr, MinLearningRate = lr / 10, WarmupSteps = 5, Seed = 3,
+            CausalLM = new() { EvalEvery = 0, EvalBatches = 2 },
         },
     };
 

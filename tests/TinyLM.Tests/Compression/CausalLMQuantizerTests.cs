@@ -250,7 +250,7 @@ public class CausalLMQuantizerTests
         var (_, ids) = CausalLMData.Tokenize(string.Concat(Enumerable.Repeat(Prompt + " ", 20)), "char");
         var data = new CausalLMData(ids, 16);
         var error = Assert.Throws<InvalidOperationException>(() =>
-            new CausalLMTrainer(q, new CausalLMTrainOptions { Steps = 2, BatchSize = 2 }).Fit(data));
+            new CausalLMTrainer(q, TrainOptions.ForCausalLM with { Steps = 2, BatchSize = 2 }).Fit(data));
         Assert.Contains("quantized", error.Message, StringComparison.Ordinal);
     }
 }

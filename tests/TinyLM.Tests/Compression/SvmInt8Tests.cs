@@ -71,7 +71,7 @@ public class SvmInt8Tests
     private static TextClassifier Trained(float svmWeight = 1f, int embedDim = 16)
     {
         var model = TextClassifier.Create(_bag with { LinearSvmWeight = svmWeight, EmbedDim = embedDim }, ToyTopics.Make(240, seed: 1).Examples);
-        model.Fit(ToyTopics.Make(240, seed: 1), options: new TrainOptions { Epochs = 2, BatchSize = 8, LearningRate = 2e-2f, SparseEmbeddingUpdates = true });
+        model.Fit(ToyTopics.Make(240, seed: 1), options: new TrainOptions { Epochs = 2, BatchSize = 8, LearningRate = 2e-2f, Classifier = new() { SparseEmbeddingUpdates = true } });
         return model;
     }
 

@@ -15,7 +15,7 @@ public class LinearSvmHeadTests
         Encoder = EncoderKind.Bag, VocabSize = 100, MaxLength = 16, EmbedDim = 16, Pooling = PoolingKind.Mean, EmbedInitStd = 0.05f,
     };
 
-    private static TrainOptions Quick => new() { Epochs = 4, BatchSize = 8, LearningRate = 2e-2f, Schedule = ScheduleKind.Linear, SparseEmbeddingUpdates = true };
+    private static TrainOptions Quick => new() { Epochs = 4, BatchSize = 8, LearningRate = 2e-2f, Schedule = ScheduleKind.Linear, Classifier = new() { SparseEmbeddingUpdates = true } };
 
     [Fact]
     public void Features_are_sublinear_tf_idf_over_distinct_known_ids_l2_normalised()

@@ -115,7 +115,7 @@ public class Seq2SeqTests
         var train = new ParallelCorpus("reverse", pairs);
         var config = Seq2SeqConfig.Tiny with { Arch = arch, InputFeeding = inputFeeding, EmbedDim = 32, Hidden = arch == Seq2SeqArch.Rnn ? 48 : 64, Heads = 2, Layers = 1 };
         var model = Seq2SeqModel.Create(config, Bytes, Bytes);
-        var options = new Seq2SeqTrainOptions { Epochs = 30, BatchTokens = 256, LearningRate = 3e-3f, WarmupSteps = 50, LabelSmoothing = 0f };
+        var options = TrainOptions.ForSeq2Seq with { Epochs = 30, LearningRate = 3e-3f, MinLearningRate = 0.05f * 3e-3f, WarmupSteps = 50, LabelSmoothing = 0f, Seq2Seq = new() { BatchTokens = 256 } };
         var result = new Seq2SeqTrainer(model, options).Fit(train);
         Assert.True(result.Steps > 0);
         var tests = Enumerable.Range(0, 100).Select(_ => Word()).ToArray();

@@ -20,7 +20,7 @@ public class SvmAloneTests
         };
         var train = ToyTopics.Make(200, seed: 6);
         var model = TextClassifier.Create(config, train.Examples);
-        model.Fit(train, options: new TrainOptions { Epochs = 2, BatchSize = 8, LearningRate = 2e-2f, SparseEmbeddingUpdates = true });
+        model.Fit(train, options: new TrainOptions { Epochs = 2, BatchSize = 8, LearningRate = 2e-2f, Classifier = new() { SparseEmbeddingUpdates = true } });
         return model;
     }
 

@@ -69,7 +69,7 @@ public class TextClassifierBagTests
         // One step (batch = the whole set) with clipping on: both optimizers see the same first step.
         var options = Quick with { Epochs = 1, BatchSize = 48, ClipNorm = 0.5f };
         new ClassifierTrainer(dense, options).Fit(train);
-        new ClassifierTrainer(sparse, options with { SparseEmbeddingUpdates = true }).Fit(train);
+        new ClassifierTrainer(sparse, options with { Classifier = new() { SparseEmbeddingUpdates = true } }).Fit(train);
         var used = new HashSet<int>(sparse.Inputs.EncodeAll(train.Examples.Select(e => e.Text).ToArray()).SelectMany(x => x));
         var d = dense.Embedding.Weight.ToArray();
         var s = sparse.Embedding.Weight.ToArray();
@@ -90,7 +90,7 @@ public class TextClassifierBagTests
         var train = ToyTopics.Make(240, seed: 1);
         var test = ToyTopics.Make(90, seed: 2);
         var model = TextClassifier.Create(Bag with { WordBigrams = true, NaiveBayesWeight = 0.5f }, train.Examples);
-        model.Fit(train, options: Quick with { SparseEmbeddingUpdates = true });
+        model.Fit(train, options: Quick with { Classifier = new() { SparseEmbeddingUpdates = true } });
         Assert.True(model.Evaluate(test).Accuracy >= 0.9, $"accuracy {model.Evaluate(test).Accuracy:P1}");
         Assert.NotEqual(0f, model.NaiveBayes!.LogPrior.ToArray()[0]);
         var path = TempModel();
@@ -127,7 +127,7 @@ public class TextClassifierBagTests
     public void Auto_recipe_chooses_on_held_out_training_data_and_the_choice_learns()
     {
         var train = ToyTopics.Make(300, seed: 11);
-        var choice = ClassifierAutoRecipe.Choose(train, Bag, Quick with { SparseEmbeddingUpdates = true });
+        var choice = ClassifierAutoRecipe.Choose(train, Bag, Quick with { Classifier = new() { SparseEmbeddingUpdates = true } });
         // Per feature set: every (γ, λ < 1) pair, plus the SVM alone once.
         int perModel = ClassifierAutoRecipe.NaiveBayesWeights.Count * (ClassifierAutoRecipe.LinearSvmWeights.Count - 1) + 1;
         Assert.Equal(2 * perModel, choice.Candidates.Count);
@@ -147,6 +147,6 @@ public class TextClassifierBagTests
     {
         Assert.Contains("exclusive", Assert.Throws<ArgumentException>(() => (Bag with { WordBigrams = true, BigramBuckets = 8 }).Validate()).Message);
         Assert.Contains("NaiveBayesWeight", Assert.Throws<ArgumentException>(() => (Bag with { NaiveBayesWeight = 1.5f }).Validate()).Message);
-        Assert.Contains("SparseEmbeddingUpdates", Assert.Throws<ArgumentException>(() => (Quick with { SparseEmbeddingUpdates = true, Optimizer = OptimizerKind.Sgd }).Validate()).Message);
+        Assert.Contains("sparse embedding updates", Assert.Throws<ArgumentException>(() => (Quick with { Classifier = new() { SparseEmbeddingUpdates = true }, Optimizer = OptimizerKind.Sgd }).Validate()).Message);
     }
 }

@@ -49,7 +49,7 @@ public class TextClassifierTests
             try
             {
                 var model = TextClassifier.Create(Small(EncoderKind.BiLstm) with { Dropout = 0.3f }, train.Examples);
-                model.Fit(train, options: Quick(EncoderKind.BiLstm) with { Epochs = 2, WarmStartEpochs = 1 });
+                model.Fit(train, options: Quick(EncoderKind.BiLstm) with { Epochs = 2, Classifier = new() { WarmStartEpochs = 1 } });
                 return model.Parameters().Select(p => p.ToArray()).ToArray();
             }
             finally

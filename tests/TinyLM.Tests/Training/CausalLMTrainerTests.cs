@@ -19,7 +19,7 @@ public class CausalLMTrainerTests
         return (new TokenizedCausalLM(new CausalLM(config), tokenizer), new CausalLMData(ids, 16));
     }
 
-    private static CausalLMTrainOptions Options => new() { BatchSize = 4, Steps = 60, LearningRate = 1e-2f, MinLearningRate = 1e-3f, WarmupSteps = 5, EvalEvery = 0, EvalBatches = 4 };
+    private static TrainOptions Options => TrainOptions.ForCausalLM with { BatchSize = 4, Steps = 60, LearningRate = 1e-2f, MinLearningRate = 1e-3f, WarmupSteps = 5, CausalLM = new() { EvalEvery = 0, EvalBatches = 4 } };
 
     [Theory]
     [InlineData("gpt")]
@@ -60,7 +60,7 @@ public class CausalLMTrainerTests
         var (lm, data) = Setup();
         var off = new CausalLMTrainer(lm.Model, Options with { Steps = 3 }).Fit(data);
         Assert.Null(off.FullValidationLoss);
-        var on = new CausalLMTrainer(lm.Model, Options with { Steps = 3, FullValidation = true }).Fit(data);
+        var on = new CausalLMTrainer(lm.Model, Options with { Steps = 3, CausalLM = Options.CausalLM with { FullValidation = true } }).Fit(data);
         Assert.Equal(CausalLMTrainer.WholeSplitLoss(lm.Model, data.Valid, data.Context, 4), on.FullValidationLoss!.Value, 6);
     }
 
@@ -76,7 +76,7 @@ public class CausalLMTrainerTests
         Assert.Contains("layers.0.attention.wq.weight", decayed);
         Assert.DoesNotContain("norm.weight", decayed);
         // With decay on and a zero gradient, AdamW only shrinks: embeddings stay put when excluded.
-        var options = Options with { DecayEmbeddings = false, WeightDecay = 0.5f, WarmupSteps = 0 };
+        var options = Options with { CausalLM = Options.CausalLM with { DecayEmbeddings = false }, WeightDecay = 0.5f, WarmupSteps = 0 };
         var opt = new CausalLMOptimization(model, options);
         var before = model.TokenEmbeddings.Weight.ToArray();
         var wqBefore = model.Blocks[0].NamedParameters().First(kv => kv.Key == "attention.wq.weight").Value.ToArray();
@@ -92,9 +92,9 @@ public class CausalLMTrainerTests
     public void Beta1AndDecayShapeReachTheOptimizer()
     {
         var (lm, _) = Setup();
-        var opt = new CausalLMOptimization(lm.Model, Options with { Beta1 = 0.8f, Decay = TinyLM.Nn.DecayShape.Linear, MinLearningRate = 0f });
-        Assert.Equal(0.8f, opt.Optimizer.Beta1);
-        Assert.Equal(TinyLM.Nn.DecayShape.Linear, opt.Schedule.Shape);
+        var opt = new CausalLMOptimization(lm.Model, Options with { Beta1 = 0.8f, Schedule = ScheduleKind.Linear, MinLearningRate = 0f });
+        Assert.Equal(0.8f, Assert.IsType<TinyLM.Nn.AdamW>(opt.Optimizer).Beta1);
+        Assert.Equal(TinyLM.Nn.DecayShape.Linear, Assert.IsType<TinyLM.Nn.WarmupDecayLr>(opt.Schedule).Shape);
         Assert.Equal(1e-2 * (1 - 27 / 55.0), opt.Schedule.LearningRate(5 + 27), 6);
         Assert.Throws<ArgumentException>(() => (Options with { Beta1 = 1f }).Validate());
     }

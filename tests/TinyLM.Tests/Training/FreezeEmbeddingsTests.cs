@@ -12,11 +12,11 @@ public sealed class FreezeEmbeddingsTests
     {
         var train = ToyTopics.Make(48, seed: 9);
         var config = new TextClassifierConfig { Encoder = EncoderKind.BiLstm, VocabSize = 100, MaxLength = 16, EmbedDim = 16, Hidden = 12 };
-        var options = new TrainOptions { Epochs = 2, BatchSize = 8, LearningRate = 1e-2f, WarmStartEpochs = 2, FreezeEmbeddings = true };
+        var options = new TrainOptions { Epochs = 2, BatchSize = 8, LearningRate = 1e-2f, Classifier = new() { WarmStartEpochs = 2, FreezeEmbeddings = true } };
 
         // The warm start alone, to know what the table must still hold after training.
         var reference = TextClassifier.Create(config, train.Examples);
-        EmbeddingWarmStart.Apply(reference, train, options.WarmStartEpochs, options.Seed);
+        EmbeddingWarmStart.Apply(reference, train, options.Classifier.WarmStartEpochs, options.Seed);
 
         var model = TextClassifier.Create(config, train.Examples);
         var before = model.Parameters().Select(p => p.ToArray()).ToArray();

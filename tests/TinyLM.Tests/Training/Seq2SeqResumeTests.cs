@@ -31,7 +31,7 @@ public class Seq2SeqResumeTests
     {
         var train = Reversals(160, 3);
         var valid = Reversals(40, 4);
-        var options = new Seq2SeqTrainOptions { Epochs = 3, BatchTokens = 128, LearningRate = 3e-3f, WarmupSteps = 5, CheckpointEvery = 7 };
+        var options = TrainOptions.ForSeq2Seq with { Epochs = 3, LearningRate = 3e-3f, WarmupSteps = 5, CheckpointEvery = 7, Seq2Seq = new() { BatchTokens = 128 } };
 
         var straight = Model();
         var checkpoints = new List<TrainCheckpoint>();
@@ -47,7 +47,7 @@ public class Seq2SeqResumeTests
         var b = resumed.Parameters().Select(p => p.ToArray()).ToList();
         for (int i = 0; i < a.Count; i++) Assert.Equal(a[i], b[i]);
         // The best weights are restored at the end and scored by validation loss (not stored as an "accuracy").
-        Assert.NotNull(full.ValidLoss);
-        Assert.Equal(Seq2SeqTrainer.Loss(straight, valid), full.ValidLoss!.Value, 5);
+        Assert.NotNull(full.ValidationLoss);
+        Assert.Equal(Seq2SeqTrainer.Loss(straight, valid), full.ValidationLoss!.Value, 5);
     }
 }

@@ -96,7 +96,7 @@ public sealed class WeightAverageTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new WeightAverage([p], 1f));
         Assert.Throws<ArgumentOutOfRangeException>(() => new WeightAverage([p], 0f));
         var error = Assert.Throws<ArgumentException>(() => new TrainOptions { AverageDecay = 1f }.Validate());
-        Assert.Contains("AverageDecay", error.Message);
+        Assert.Contains("average decay", error.Message);
     }
 
     private static TextClassifierConfig Small => new()
