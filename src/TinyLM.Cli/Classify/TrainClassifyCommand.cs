@@ -29,7 +29,13 @@ public static class TrainClassifyCommand
         Config<int>("--vocab", "Word vocabulary cap", (c, v) => c with { VocabSize = v }),
         Config<int>("--max-len", "Tokens kept per text", (c, v) => c with { MaxLength = v }),
         Config<int>("--embed", "Embedding width", (c, v) => c with { EmbedDim = v }),
-        Config<int>("--hidden", "Hidden width per direction / filters / model width", (c, v) => c with { Hidden = v }),
+        // The transformer's width is --embed (its residual stream), so its "hidden" is the MLP's; the bag has no hidden layer.
+        Config<int>("--hidden", "Hidden width per direction (bilstm, bigru), filters per width (cnn), MLP width (transformer)", (c, v) => c.Encoder switch
+        {
+            EncoderKind.Transformer => c with { MlpHidden = v },
+            EncoderKind.Bag => throw new CliError("--hidden does not apply to the bag encoder (its only width is --embed).", ExitCodes.Usage),
+            _ => c with { Hidden = v },
+        }),
         Config<int>("--layers", "Stacked layers", (c, v) => c with { Layers = v }),
         Config<PoolingKind>("--pooling", "last | max | mean", (c, v) => c with { Pooling = v }),
         Buckets, Bigrams, NaiveBayes, Svm,
