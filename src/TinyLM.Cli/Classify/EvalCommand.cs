@@ -19,6 +19,7 @@ public static class EvalCommand
         command.AddOptions([SharedOptions.Json, SharedOptions.SkipBad, SharedOptions.DataDir, SharedOptions.Threads]);
         command.SetRunner(parse =>
         {
+            if (Image.ImageEval.IsImageModel(parse.GetValue(ModelArgument)!)) return Image.ImageEval.Run(parse.GetValue(ModelArgument)!, parse.GetValue(DataArgument)!, parse.GetValue(SharedOptions.DataDir), parse.GetValue(SharedOptions.Json));
             var model = TextClassifierFile.Load(parse.GetValue(ModelArgument)!);
             var data = InputData.ReadLabelled(parse.GetValue(DataArgument)!, "test.tsv", parse.GetValue(SharedOptions.DataDir), parse.GetValue(SharedOptions.SkipBad));
             var report = model.Evaluate(data);

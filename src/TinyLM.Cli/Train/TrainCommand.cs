@@ -13,6 +13,7 @@ public static class TrainCommand
         command.Subcommands.Add(Generate.TrainCausalLMCommand.Create());
         command.Subcommands.Add(Translate.TrainTranslateCommand.Create());
         command.Subcommands.Add(TrainVectorsCommand.Create());
+        command.Subcommands.Add(Image.TrainImageCommand.Create());
         return command;
     }
 }

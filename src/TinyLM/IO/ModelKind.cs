@@ -11,6 +11,9 @@ public enum ModelKind
 
     /// <summary>Encoder-decoder model (translation).</summary>
     Seq2Seq,
+
+    /// <summary>Image classifier (small CNN): an image in, one label out.</summary>
+    ImageClassifier,
 }
 
 public static class ModelKindExtensions
@@ -21,6 +24,7 @@ public static class ModelKindExtensions
         ModelKind.Classifier => "classifier",
         ModelKind.CausalLM => "causal-lm",
         ModelKind.Seq2Seq => "seq2seq",
+        ModelKind.ImageClassifier => "image-classifier",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown model kind"),
     };
 
@@ -31,6 +35,7 @@ public static class ModelKindExtensions
             case "classifier": kind = ModelKind.Classifier; return true;
             case "causal-lm": kind = ModelKind.CausalLM; return true;
             case "seq2seq": kind = ModelKind.Seq2Seq; return true;
+            case "image-classifier": kind = ModelKind.ImageClassifier; return true;
             default: kind = default; return false;
         }
     }

@@ -51,13 +51,14 @@ public sealed class DatasetCatalog
         _byName = new Dictionary<string, DatasetInfo>(StringComparer.OrdinalIgnoreCase);
         foreach (DatasetInfo d in Datasets)
         {
-            if (d.Transform == DatasetTransform.MovieReviewJoin ? d.Sources.Count != 2 || d.Files.Count != 2 : d.Sources.Count != d.Files.Count)
+            // A dataset without sources is found on disk only (e.g. installed by a system package).
+            if (d.Sources.Count > 0 && (d.Transform == DatasetTransform.MovieReviewJoin ? d.Sources.Count != 2 || d.Files.Count != 2 : d.Sources.Count != d.Files.Count))
                 throw new ArgumentException($"DatasetCatalog: dataset '{d.Name}' has {d.Sources.Count} sources for {d.Files.Count} files, which its transform {d.Transform} cannot map.");
             _byName.Add(d.Name, d);
         }
     }
 
-    /// <summary>The built-in catalog: r8, mr, tinyshakespeare, multi30k.</summary>
+    /// <summary>The built-in catalog: r8, mr, tinyshakespeare, multi30k, fashion-mnist.</summary>
     public static DatasetCatalog Default { get; } = new(
     [
         new DatasetInfo("r8", "Reuters-21578 R8 news topics, 8 classes (label<TAB>text)",
@@ -86,6 +87,9 @@ public sealed class DatasetCatalog
              new(OpenNmt + "data/multi30k/val.de", "366863c09b91e91c100bc87501a85fe1ce49270c2301de46d39075aee5ce8021"),
              new(OpenNmt + "data/multi30k/val.en", "1f2a23d992769b5b3d209b0a10dd0b77c08cceb1f20dfb97ed0aafa49d107227")],
             DatasetTransform.None),
+        new DatasetInfo("fashion-mnist", "Zalando Fashion-MNIST, 28×28 grey images of 10 clothing classes (gzip IDX); not downloaded: install the Debian package dataset-fashion-mnist (into /usr/share/datasets) or put the four files in a data folder",
+            [new("train-images-idx3-ubyte.gz"), new("train-labels-idx1-ubyte.gz"), new("t10k-images-idx3-ubyte.gz"), new("t10k-labels-idx1-ubyte.gz")],
+            [], DatasetTransform.None),
     ]);
 
     public IReadOnlyList<DatasetInfo> Datasets { get; }

@@ -24,6 +24,9 @@ public enum DatasetOrigin
 
     /// <summary>Downloaded into the user cache just now.</summary>
     Downloaded,
+
+    /// <summary>The system's dataset folder (<c>/usr/share/datasets</c>, where Debian's <c>dataset-*</c> packages install).</summary>
+    System,
 }
 
 /// <summary>A dataset on disk: its folder and the full paths of its files.</summary>
@@ -84,6 +87,9 @@ public sealed class DatasetResolver
     /// <summary>Folders from which to search upward for <c>shared/datasets</c>.</summary>
     public IReadOnlyList<string> SearchStarts { get; set; } = [System.Environment.CurrentDirectory, AppContext.BaseDirectory];
 
+    /// <summary>The system's dataset folder, searched after <c>shared/datasets</c> when it exists (null to skip).</summary>
+    public string? SystemDir { get; set; } = "/usr/share/datasets";
+
     /// <summary>Download target and last search location.</summary>
     public string CacheDir { get; set; } = DefaultCacheDir();
 
@@ -127,6 +133,7 @@ public sealed class DatasetResolver
             if (FindSharedDatasets(start) is string shared && !roots.Any(r => r.Item1 == shared))
                 roots.Add((shared, DatasetOrigin.Shared));
         }
+        if (!string.IsNullOrEmpty(SystemDir) && System.IO.Directory.Exists(SystemDir)) roots.Add((Path.GetFullPath(SystemDir), DatasetOrigin.System));
         roots.Add((Path.GetFullPath(CacheDir), DatasetOrigin.Cache));
         return roots;
     }
@@ -187,8 +194,8 @@ public sealed class DatasetResolver
 
     private async Task<ResolvedDataset> DownloadAsync(DatasetInfo info, IProgress<DownloadProgress>? progress, CancellationToken ct)
     {
-        if (!AllowDownload)
-            throw Unavailable(info, "downloads are disabled", null);
+        if (!AllowDownload || info.Sources.Count == 0)
+            throw Unavailable(info, info.Sources.Count == 0 ? $"it has no download source: {info.Description}" : "downloads are disabled", null);
         HttpClient http = _http ?? _sharedClient.Value;
         var sources = new List<byte[]>(info.Sources.Count);
         for (int i = 0; i < info.Sources.Count; i++)

@@ -20,7 +20,7 @@ public class RealCatalogTests
         {
             if (Local(info.Name) is not ResolvedDataset d)
                 continue;
-            foreach (DatasetFile f in info.Files)
+            foreach (DatasetFile f in info.Files.Where(f => f.Sha256 is not null))
                 Assert.Equal(f.Sha256, Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(d.File(f.Name)))));
         }
     }
