@@ -32,7 +32,13 @@ public static class TrainTranslateCommand
         Config<float>("--dropout", "Dropout rate", (c, v) => c with { Dropout = v }),
     ];
 
-    private static readonly Override<Seq2SeqTrainOptions, double> Minutes = new("--minutes", "Wall-clock training budget (the learning rate decays over it)",
+    /// <summary>
+    /// The budget of a run given neither --epochs nor --minutes: the 20 epochs of the recipe take hours on a 2-core
+    /// machine (Multi30k), so by default training stops after this many minutes, or after the 20 epochs if sooner.
+    /// </summary>
+    internal const double DefaultMinutes = 15;
+
+    private static readonly Override<Seq2SeqTrainOptions, double> Minutes = new("--minutes", $"Wall-clock training budget (the learning rate decays over it); default {DefaultMinutes:0} unless --epochs is given",
         // A budget in minutes replaces the epoch count (unless --epochs is also given): it runs until the time is up.
         (o, v) => o with { Minutes = v, Epochs = 1000 });
 
@@ -85,6 +91,9 @@ public static class TrainTranslateCommand
         {
             Seed = seed, CheckpointEvery = checkpointPath is null ? 0 : parse.GetValue(CheckpointEveryOption),
         };
+        // Neither --epochs nor --minutes: a time budget, so the first run ends in minutes, not hours (--epochs N runs exactly N).
+        bool defaultBudget = !Minutes.IsGiven(parse) && !TrainingOverrides.Single(o => o.Option.Name == "--epochs").IsGiven(parse);
+        if (defaultBudget) options = options with { Minutes = DefaultMinutes };
         int beam = parse.GetValue(BeamOption);
         CliError.Check(config.Validate);
         CliError.Check(options.Validate);
@@ -109,6 +118,11 @@ public static class TrainTranslateCommand
             model = Seq2SeqModel.Create(config, train);
         Console.Error.WriteLine($"{train.Count} training pairs, vocabulary {model.SourceTokenizer.VocabSize}/{model.TargetTokenizer.VocabSize}" +
                                 $"{(config.SharedVocab ? " (shared)" : "")}, {model.ParameterCount():N0} parameters, arch {arch.ToString().ToLowerInvariant()}, {Threading.MaxThreads} threads");
+        // With --minutes alone the epoch count is an unreachable bound (1000): not worth a mention.
+        bool epochsBound = defaultBudget || TrainingOverrides.Single(o => o.Option.Name == "--epochs").IsGiven(parse);
+        if (options.Minutes > 0)
+            Console.Error.WriteLine($"budget: {options.Minutes:0.##} min{(epochsBound ? $" or {options.Epochs} epochs, whichever comes first" : "")}" +
+                                    (defaultBudget ? " (the default; --minutes M or --epochs N to change)" : ""));
         var process = Process.GetCurrentProcess();
         var cpuStart = process.TotalProcessorTime;
         var result = TrainingView.Run("train", progress => new Seq2SeqTrainer(model, options)
@@ -135,7 +149,8 @@ public static class TrainTranslateCommand
             chrf = ChrF.CorpusScore(hyps, refs);
             Console.Error.WriteLine($"validation ({valid.Source}, beam {beam}): {bleu}; {chrf}; loss {result.ValidLoss:F3}");
         }
-        Console.Error.WriteLine($"saved {outPath} ({modelBytes:N0} bytes) after {result.EpochsRun} epochs, {result.Steps} steps, {result.TrainSeconds:F1}s of training");
+        Console.Error.WriteLine($"saved {outPath} ({modelBytes:N0} bytes) after {result.EpochsRun} epochs, {result.Steps} steps, {result.TrainSeconds:F1}s of training" +
+                                (result.TimeBudgetReached ? $" (the {options.Minutes:0.##}-minute budget ran out)" : ""));
 
         if (json)
             JsonLine.Print(new TrainTranslateOutput(bleu is null ? null : Math.Round(bleu.Score, 2), chrf is null ? null : Math.Round(chrf.Score, 2),
