@@ -70,7 +70,7 @@ public static class TrainTranslateCommand
         command.AddOptions([SrcOption, TgtOption, ValidSrcOption, ValidTgtOption, OutOption, ArchOption, InputFeedingOption, SeparateVocabOption]);
         command.AddOptions(ConfigOverrides.Options());
         command.AddOptions(TrainingOverrides.Options());
-        command.AddOptions([CheckpointOption, CheckpointEveryOption, ResumeOption, BeamOption, SeedOption, SharedOptions.Threads, SharedOptions.DataDir, SharedOptions.Json]);
+        command.AddOptions([CheckpointOption, CheckpointEveryOption, ResumeOption, BeamOption, SeedOption, SharedOptions.Threads, SharedOptions.SkipBad, SharedOptions.DataDir, SharedOptions.Json]);
         command.SetRunner(Run);
         return command;
     }
@@ -100,6 +100,8 @@ public static class TrainTranslateCommand
         CliError.Check(new SearchOptions { Beam = beam }.Validate);
 
         var (train, valid) = ReadCorpora(parse, dataDir);
+        foreach (var corpus in new[] { train, valid })
+            if (corpus is { SkippedLines: > 0 }) Console.Error.WriteLine($"skipped {corpus.SkippedLines} bad lines in {corpus.Source} (--skip-bad)");
         // Before any training: a run must not end by overwriting its own data, or fail to save after hours of work.
         var inputs = CorpusFiles(parse).Select(f => ("data file", (string?)f)).ToList();
         OutputFile.Check(outPath, "--out", [.. inputs, ("checkpoint to resume", parse.GetValue(ResumeOption))]);
@@ -166,13 +168,14 @@ public static class TrainTranslateCommand
         string src = parse.GetValue(SrcOption)!;
         string? tgt = parse.GetValue(TgtOption);
         bool named = !File.Exists(src);
-        var train = Read(src, tgt, "train.de", "train.en", dataDir);
+        bool skipBad = parse.GetValue(SharedOptions.SkipBad);
+        var train = Read(src, tgt, "train.de", "train.en", dataDir, skipBad);
         string? validSrc = parse.GetValue(ValidSrcOption);
         string? validTgt = parse.GetValue(ValidTgtOption);
         if (validSrc is null && validTgt is not null) throw new CliError("--valid-tgt needs --valid-src.", ExitCodes.Usage);
         ParallelCorpus? valid = validSrc is not null
-            ? Read(validSrc, validTgt, "val.de", "val.en", dataDir)
-            : named && !src.Contains('/') ? Read(src, tgt ?? src, "val.de", "val.en", dataDir) : null;
+            ? Read(validSrc, validTgt, "val.de", "val.en", dataDir, skipBad)
+            : named && !src.Contains('/') ? Read(src, tgt ?? src, "val.de", "val.en", dataDir, skipBad) : null;
         return (train, valid);
     }
 
@@ -182,11 +185,11 @@ public static class TrainTranslateCommand
             .OfType<string>().Where(File.Exists);
 
     // Two aligned files, or one TSV when the target is not given. A dataset name picks its default files.
-    private static ParallelCorpus Read(string src, string? tgt, string defaultSrc, string defaultTgt, string? dataDir)
+    private static ParallelCorpus Read(string src, string? tgt, string defaultSrc, string defaultTgt, string? dataDir, bool skipBad)
     {
         string srcPath = DatasetArgument.Resolve(src, defaultSrc, dataDir);
         if (tgt is null)
-            return File.Exists(src) ? ParallelCorpus.ReadTsv(srcPath) : ParallelCorpus.Read(srcPath, DatasetArgument.Resolve(src, defaultTgt, dataDir));
-        return ParallelCorpus.Read(srcPath, DatasetArgument.Resolve(tgt, defaultTgt, dataDir));
+            return File.Exists(src) ? ParallelCorpus.ReadTsv(srcPath, skipBad) : ParallelCorpus.Read(srcPath, DatasetArgument.Resolve(src, defaultTgt, dataDir), skipBad);
+        return ParallelCorpus.Read(srcPath, DatasetArgument.Resolve(tgt, defaultTgt, dataDir), skipBad);
     }
 }
