@@ -11,10 +11,12 @@ public static class Program
         // The library never writes to the console: a TINYLM_SIMD it could not follow as written is said here, once.
         if (Kernels.Simd.Warning is { } simd) Console.Error.WriteLine($"warning: {simd}");
         var root = BuildRoot();
-        var parse = root.Parse(UsageMessages.NormalizeSwitches(args, Switches(root)));
+        var switches = Switches(root);
+        var parse = root.Parse(UsageMessages.NormalizeSwitches(args, switches));
         if (parse.Errors.Count == 0) return parse.Invoke();
         // A usage error: say what is wrong and where the help is, rather than print the whole help (exit 2, docs/cli.md).
-        foreach (var error in parse.Errors) Console.Error.WriteLine($"error: {UsageMessages.Clean(error.Message)}");
+        foreach (var error in parse.Errors)
+            Console.Error.WriteLine($"error: {UsageMessages.CleanSwitchValue(UsageMessages.Clean(error.Message), args, switches)}");
         Console.Error.WriteLine($"see: {CommandPath(parse.CommandResult)} --help");
         return ExitCodes.Usage;
     }

@@ -24,7 +24,7 @@ public static class BenchCommand
 
     private static Command CreateGemm()
     {
-        var threads = new Option<int?>("--threads") { Description = "Measure only this thread count (default: 1 and all cores)." };
+        var threads = SharedOptions.MeasureThreads;
         var trials = new Option<int>("--trials") { Description = "Timed trials per shape; the best counts.", DefaultValueFactory = _ => 7 };
         var shapes = new Option<string[]>("--shape")
         {
@@ -81,17 +81,20 @@ public static class BenchCommand
         var trials = new Option<int>("--trials") { Description = "Timed runs per thread count; the best counts.", DefaultValueFactory = _ => 3 };
         var types = new Option<string>("--type") { Description = "Weight storage to time, comma-separated: f32, q8_0, q4_0, q4_k (e.g. f32,q8_0,q4_0,q4_k; quantized rows also give the speed-up over f32 from the same run).", DefaultValueFactory = _ => "f32" };
         var command = new Command("generate", $"Greedy float32 decode tokens/s of a random llama2.c-shaped model on 1 thread and all cores. llama.cpp on the same weights: `{GenerateBench.PeerCommand}`.");
-        command.AddOptions([shape, SharedOptions.Json, trials, types]);
+        command.AddOptions([shape, SharedOptions.Json, SharedOptions.MeasureThreads, trials, types]);
         command.SetRunner(p =>
         {
             string name = p.GetValue(shape)!.ToLowerInvariant();
             int t = p.GetValue(trials);
             if (t < 1) throw new CliError($"bench generate: --trials must be at least 1, got {t}.", ExitCodes.Usage);
+            int? only = p.GetValue(SharedOptions.MeasureThreads);
+            if (only is < 1) throw new CliError($"bench generate: --threads must be at least 1, got {only}.", ExitCodes.Usage);
+            int[] threadCounts = only is { } n ? [n] : GenerateBench.ThreadCounts();
             var llamaShape = CliError.Check(() => GenerateBench.Shape(name));
             CausalLM model = LlamaConversion.ToModel(LlamaWeights.Random(llamaShape, GenerateBench.Seed));
             var models = CliError.Check(() => GenerateBench.QuantizedVariants(model, p.GetValue(types)!));
             var results = new List<GenerateBenchResult>();
-            foreach (int threads in GenerateBench.ThreadCounts())
+            foreach (int threads in threadCounts)
             {
                 double? f32 = null;
                 foreach (var (type, variant) in models)

@@ -22,6 +22,12 @@ public static class SharedOptions
         Description = "Print the results as JSON on standard output, the last line (fields: docs/cli.md)",
     };
 
+    /// <summary>
+    /// <c>--threads</c> of the bench verbs: not a cap on the threads used, as on the other verbs, but the one thread count
+    /// to measure (default: 1 and all cores). A value below 1 is a usage error.
+    /// </summary>
+    public static readonly Option<int?> MeasureThreads = new("--threads") { Description = "Measure only this thread count (default: 1 and all cores)" };
+
     public static readonly Option<bool> SkipBad = new("--skip-bad") { Description = "Skip and count bad input lines instead of failing" };
 
     private const string SeedDescription = "Seed of weights, data order and sampling: the same seed and inputs give the same result, bit for bit";

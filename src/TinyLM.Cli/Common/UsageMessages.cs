@@ -51,6 +51,26 @@ internal static partial class UsageMessages
         return result;
     }
 
+    [GeneratedRegex(@"^Unrecognized command or argument '(?<value>.*)'\.?$")]
+    private static partial Regex Unrecognized();
+
+    /// <summary>
+    /// A word after an on/off flag that is not one of its values (<c>--bigrams maybe</c>) reaches the parser as a stray
+    /// argument ("Unrecognized command or argument 'maybe'"); said as the flag's bad value instead.
+    /// </summary>
+    public static string CleanSwitchValue(string message, string[] args, ISet<string> switches)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(switches);
+        var match = Unrecognized().Match(message ?? "");
+        if (!match.Success) return message ?? "";
+        string value = match.Groups["value"].Value;
+        for (int i = 1; i < args.Length; i++)
+            if (args[i] == value && switches.Contains(args[i - 1]) && !value.StartsWith('-'))
+                return $"{args[i - 1]}: '{value}' is not valid; expected true or false (or yes/no, on/off).";
+        return message ?? "";
+    }
+
     private static string? Switch(string value) => value.ToLowerInvariant() switch
     {
         "yes" or "on" or "y" or "1" => "true",

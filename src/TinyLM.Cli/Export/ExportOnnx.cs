@@ -21,7 +21,7 @@ public static class ExportOnnx
         var onnx = new Command("onnx", "Write a text classifier as ONNX: input_ids (batch, sequence) int64 padded with 0 and lengths (batch) int64 in; "
             + "logits and probabilities (batch, classes) out; tokenizer, labels and config in metadata_props.");
         onnx.Arguments.Add(model);
-        onnx.AddOptions([output, opset, SharedOptions.Json]);
+        onnx.AddOptions([output, opset, SharedOptions.Threads, SharedOptions.Json]);
         onnx.SetRunner(p => Run(p.GetValue(model)!, p.GetValue(output)!, p.GetValue(opset), p.GetValue(SharedOptions.Json)));
         return onnx;
     }

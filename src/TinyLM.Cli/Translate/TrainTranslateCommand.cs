@@ -32,7 +32,13 @@ public static class TrainTranslateCommand
         Config<float>("--dropout", "Dropout rate", (c, v) => c with { Dropout = v }),
     ];
 
-    private static readonly Override<TrainOptions, double> Minutes = new("--minutes", "Wall-clock training budget (the learning rate decays over it)",
+    /// <summary>
+    /// The budget of a run given neither --epochs nor --minutes: the 20 epochs of the recipe take hours on a 2-core
+    /// machine (Multi30k), so by default training stops after this many minutes, or after the 20 epochs if sooner.
+    /// </summary>
+    internal const double DefaultMinutes = 15;
+
+    private static readonly Override<TrainOptions, double> Minutes = new("--minutes", $"Wall-clock training budget (the learning rate decays over it); default {DefaultMinutes:0} unless --epochs is given",
         // A budget in minutes replaces the epoch count (unless --epochs is also given): it runs until the time is up.
         (o, v) => o with { Minutes = v, Epochs = 1000 });
 
@@ -65,7 +71,7 @@ public static class TrainTranslateCommand
         command.AddOptions([SrcOption, TgtOption, ValidSrcOption, ValidTgtOption, OutOption, ArchOption, InputFeedingOption, SeparateVocabOption]);
         command.AddOptions(ConfigOverrides.Options());
         command.AddOptions(TrainingOverrides.Options());
-        command.AddOptions([CheckpointOption, CheckpointEveryOption, ResumeOption, BeamOption, SeedOption, SharedOptions.Threads, SharedOptions.DataDir, SharedOptions.Json]);
+        command.AddOptions([CheckpointOption, CheckpointEveryOption, ResumeOption, BeamOption, SeedOption, SharedOptions.Threads, SharedOptions.SkipBad, SharedOptions.DataDir, SharedOptions.Json]);
         command.SetRunner(Run);
         return command;
     }
@@ -86,12 +92,17 @@ public static class TrainTranslateCommand
         {
             Seed = seed, CheckpointEvery = checkpointPath is null ? 0 : parse.GetValue(CheckpointEveryOption),
         };
+        // Neither --epochs nor --minutes: a time budget, so the first run ends in minutes, not hours (--epochs N runs exactly N).
+        bool defaultBudget = !Minutes.IsGiven(parse) && !TrainingOverrides.Single(o => o.Option.Name == "--epochs").IsGiven(parse);
+        if (defaultBudget) options = options with { Minutes = DefaultMinutes };
         int beam = parse.GetValue(BeamOption);
         CliError.Check(config.Validate);
         CliError.Check(options.Validate);
         CliError.Check(new SearchOptions { Beam = beam }.Validate);
 
         var (train, valid) = ReadCorpora(parse, dataDir);
+        foreach (var corpus in new[] { train, valid })
+            if (corpus is { SkippedLines: > 0 }) Console.Error.WriteLine($"skipped {corpus.SkippedLines} bad lines in {corpus.Source} (--skip-bad)");
         // Before any training: a run must not end by overwriting its own data, or fail to save after hours of work.
         var inputs = CorpusFiles(parse).Select(f => ("data file", (string?)f)).ToList();
         OutputFile.Check(outPath, "--out", [.. inputs, ("checkpoint to resume", parse.GetValue(ResumeOption))]);
@@ -110,6 +121,11 @@ public static class TrainTranslateCommand
             model = Seq2SeqModel.Create(config, train);
         Console.Error.WriteLine($"{train.Count} training pairs, vocabulary {model.SourceTokenizer.VocabSize}/{model.TargetTokenizer.VocabSize}" +
                                 $"{(config.SharedVocab ? " (shared)" : "")}, {model.ParameterCount():N0} parameters, arch {arch.ToString().ToLowerInvariant()}, {Threading.MaxThreads} threads");
+        // With --minutes alone the epoch count is an unreachable bound (1000): not worth a mention.
+        bool epochsBound = defaultBudget || TrainingOverrides.Single(o => o.Option.Name == "--epochs").IsGiven(parse);
+        if (options.Minutes > 0)
+            Console.Error.WriteLine($"budget: {options.Minutes:0.##} min{(epochsBound ? $" or {options.Epochs} epochs, whichever comes first" : "")}" +
+                                    (defaultBudget ? " (the default; --minutes M or --epochs N to change)" : ""));
         var process = Process.GetCurrentProcess();
         var cpuStart = process.TotalProcessorTime;
         var result = TrainingView.Run("train", progress => new Seq2SeqTrainer(model, options)
@@ -136,7 +152,8 @@ public static class TrainTranslateCommand
             chrf = ChrF.CorpusScore(hyps, refs);
             Console.Error.WriteLine($"validation ({valid.Source}, beam {beam}): {bleu}; {chrf}; loss {result.ValidationLoss:F3}");
         }
-        Console.Error.WriteLine($"saved {outPath} ({modelBytes:N0} bytes) after {result.EpochsRun} epochs, {result.Steps} steps, {result.TrainSeconds:F1}s of training");
+        Console.Error.WriteLine($"saved {outPath} ({modelBytes:N0} bytes) after {result.EpochsRun} epochs, {result.Steps} steps, {result.TrainSeconds:F1}s of training" +
+                                (result.BudgetReached ? $" (the {options.Minutes:0.##}-minute budget ran out)" : ""));
 
         if (json)
             JsonLine.Print(new TrainTranslateOutput(bleu is null ? null : Math.Round(bleu.Score, 2), chrf is null ? null : Math.Round(chrf.Score, 2),
@@ -152,13 +169,14 @@ public static class TrainTranslateCommand
         string src = parse.GetValue(SrcOption)!;
         string? tgt = parse.GetValue(TgtOption);
         bool named = !File.Exists(src);
-        var train = Read(src, tgt, "train.de", "train.en", dataDir);
+        bool skipBad = parse.GetValue(SharedOptions.SkipBad);
+        var train = Read(src, tgt, "train.de", "train.en", dataDir, skipBad);
         string? validSrc = parse.GetValue(ValidSrcOption);
         string? validTgt = parse.GetValue(ValidTgtOption);
         if (validSrc is null && validTgt is not null) throw new CliError("--valid-tgt needs --valid-src.", ExitCodes.Usage);
         ParallelCorpus? valid = validSrc is not null
-            ? Read(validSrc, validTgt, "val.de", "val.en", dataDir)
-            : named && !src.Contains('/') ? Read(src, tgt ?? src, "val.de", "val.en", dataDir) : null;
+            ? Read(validSrc, validTgt, "val.de", "val.en", dataDir, skipBad)
+            : named && !src.Contains('/') ? Read(src, tgt ?? src, "val.de", "val.en", dataDir, skipBad) : null;
         return (train, valid);
     }
 
@@ -168,11 +186,11 @@ public static class TrainTranslateCommand
             .OfType<string>().Where(File.Exists);
 
     // Two aligned files, or one TSV when the target is not given. A dataset name picks its default files.
-    private static ParallelCorpus Read(string src, string? tgt, string defaultSrc, string defaultTgt, string? dataDir)
+    private static ParallelCorpus Read(string src, string? tgt, string defaultSrc, string defaultTgt, string? dataDir, bool skipBad)
     {
         string srcPath = DatasetArgument.Resolve(src, defaultSrc, dataDir);
         if (tgt is null)
-            return File.Exists(src) ? ParallelCorpus.ReadTsv(srcPath) : ParallelCorpus.Read(srcPath, DatasetArgument.Resolve(src, defaultTgt, dataDir));
-        return ParallelCorpus.Read(srcPath, DatasetArgument.Resolve(tgt, defaultTgt, dataDir));
+            return File.Exists(src) ? ParallelCorpus.ReadTsv(srcPath, skipBad) : ParallelCorpus.Read(srcPath, DatasetArgument.Resolve(src, defaultTgt, dataDir), skipBad);
+        return ParallelCorpus.Read(srcPath, DatasetArgument.Resolve(tgt, defaultTgt, dataDir), skipBad);
     }
 }

@@ -131,24 +131,38 @@ public sealed class CharTokenizer : ITokenizer
         Tokenizers.CheckHeader(source, s.Type, s.Version, KindName, FormatVersion);
         if (s.Chars is null)
             throw new DataFormatException(source, 0, "char tokenizer JSON has no \"chars\" array.");
-        string[] specials;
+        return FromParts(s.Specials ?? [], s.Chars, source);
+    }
+
+    /// <summary>
+    /// The tokenizer whose ids are <paramref name="specials"/> then <paramref name="chars"/> (each exactly one Unicode
+    /// character, distinct), as another file format stores them (a GGUF character vocabulary); bad parts are a
+    /// <see cref="DataFormatException"/> naming <paramref name="source"/>.
+    /// </summary>
+    public static CharTokenizer FromParts(IReadOnlyList<string> specials, IReadOnlyList<string?> chars, string source)
+    {
+        ArgumentNullException.ThrowIfNull(specials);
+        ArgumentNullException.ThrowIfNull(chars);
+        string[] sp;
         try
         {
-            specials = ValidateSpecials(s.Specials ?? [], "specials");
+            sp = ValidateSpecials(specials, "specials");
         }
         catch (ArgumentException ex)
         {
             throw new DataFormatException(source, 0, ex.Message, ex);
         }
         var seen = new HashSet<int>();
-        for (int i = 0; i < s.Chars.Count; i++)
+        var result = new string[chars.Count];
+        for (int i = 0; i < chars.Count; i++)
         {
-            string? c = s.Chars[i];
+            string? c = chars[i];
             if (string.IsNullOrEmpty(c) || Rune.DecodeFromUtf16(c, out Rune r, out int used) != System.Buffers.OperationStatus.Done || used != c.Length)
                 throw new DataFormatException(source, 0, $"char tokenizer: chars[{i}] must be exactly one Unicode character, got \"{c}\".");
             if (!seen.Add(r.Value))
                 throw new DataFormatException(source, 0, $"char tokenizer: chars[{i}] U+{r.Value.ToString("X4", CultureInfo.InvariantCulture)} appears twice.");
+            result[i] = c;
         }
-        return new CharTokenizer(specials, [.. s.Chars]);
+        return new CharTokenizer(sp, result);
     }
 }

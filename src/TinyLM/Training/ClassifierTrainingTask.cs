@@ -118,7 +118,7 @@ internal sealed class ClassifierTrainingTask(TextClassifier model, TrainOptions 
             Loss = loss, Accuracy = accuracy, LearningRate = lr,
             TokensPerSecond = elapsed.TotalSeconds > 0 ? Tokens / elapsed.TotalSeconds : 0,
             Elapsed = elapsed, Remaining = clock.Remaining(steps),
-            ValidationAccuracy = validAccuracy, ValidationLoss = validLoss, Milestone = epochEnd,
+            ValidationAccuracy = validAccuracy, ValidationLoss = validLoss, Milestone = epochEnd, StepsPerEpoch = StepsPerEpoch,
         });
     }
 }

@@ -104,7 +104,7 @@ internal sealed class Seq2SeqTrainingTask(Seq2SeqModel model, TrainOptions optio
             Loss = loss, Accuracy = accuracy, LearningRate = lr,
             TokensPerSecond = elapsed.TotalSeconds > 0 ? Tokens / elapsed.TotalSeconds : 0,
             Elapsed = elapsed, Remaining = TimeSpan.FromSeconds(remaining),
-            ValidationLoss = validLoss, Milestone = epochEnd,
+            ValidationLoss = validLoss, Milestone = epochEnd, StepsPerEpoch = StepsPerEpoch, BudgetSeconds = options.Minutes * 60,
         });
     }
 }

@@ -28,6 +28,10 @@ public sealed record TrainProgress
     public double? TrainLoss { get; init; }
     /// <summary>True for the report of a milestone (epoch end or evaluation).</summary>
     public bool Milestone { get; init; }
+    /// <summary>Steps in one epoch (so a view can show progress inside the epoch), or 0 when unknown or counted in steps.</summary>
+    public int StepsPerEpoch { get; init; }
+    /// <summary>The wall-clock budget in seconds when the run is bounded by time (then <see cref="Epochs"/> is only an upper bound), else 0.</summary>
+    public double BudgetSeconds { get; init; }
 }
 
 /// <summary>What a finished training run measured, for every task (a field a task does not measure stays null or 0).</summary>

@@ -59,6 +59,50 @@ public sealed record GgufVocabulary(
         return new GgufVocabulary(tokens, new float[n], types, null, null, tokenizer.UnknownId, AddBos: false, AddSpacePrefix: false);
     }
 
+    /// <summary>
+    /// The tokenizer this vocabulary describes: a <see cref="CharTokenizer"/> for the character vocabulary
+    /// <see cref="FromChar"/> writes (no BOS or EOS, no BOS or space prefix added, control tokens first, then one token
+    /// per character), else a <see cref="LlamaTokenizer"/>.
+    /// </summary>
+    public ITokenizer ToTokenizer(string source) =>
+        IsCharVocabulary() ? ToCharTokenizer(source) : ToLlamaTokenizer(source);
+
+    /// <summary>Whether this is a character vocabulary as <see cref="FromChar"/> writes it.</summary>
+    public bool IsCharVocabulary()
+    {
+        if (BosId is not null || EosId is not null || AddBos || AddSpacePrefix) return false;
+        int i = 0;
+        while (i < Tokens.Length && TokenTypes[i] == (int)GgufTokenType.Control) i++;
+        if (i == Tokens.Length) return false;
+        for (; i < Tokens.Length; i++)
+        {
+            if (TokenTypes[i] != (int)GgufTokenType.Normal) return false;
+            string t = Tokens[i];
+            if (t.Length == 0 || System.Text.Rune.DecodeFromUtf16(t, out _, out int used) != System.Buffers.OperationStatus.Done || used != t.Length)
+                return false;
+        }
+        return true;
+    }
+
+    /// <summary>Back to the <see cref="CharTokenizer"/> <see cref="FromChar"/> described ("▁" is a space again).</summary>
+    public CharTokenizer ToCharTokenizer(string source)
+    {
+        if (!IsCharVocabulary())
+            throw new ModelFormatException(source, "GGUF vocabulary is not a character vocabulary (control tokens, then one normal token per character, no BOS/EOS).");
+        int specials = 0;
+        while (TokenTypes[specials] == (int)GgufTokenType.Control) specials++;
+        var chars = new string[Tokens.Length - specials];
+        for (int i = 0; i < chars.Length; i++) chars[i] = Tokens[specials + i].Replace(SpaceMarker, ' ');
+        try
+        {
+            return CharTokenizer.FromParts(Tokens[..specials], chars, source);
+        }
+        catch (DataFormatException ex)
+        {
+            throw new ModelFormatException(source, $"GGUF character vocabulary: {ex.Problem}", ex);
+        }
+    }
+
     /// <summary>Back to a <see cref="LlamaTokenizer"/>; needs BOS, EOS and unknown ids.</summary>
     public LlamaTokenizer ToLlamaTokenizer(string source)
     {

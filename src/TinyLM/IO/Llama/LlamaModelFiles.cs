@@ -29,7 +29,7 @@ public static class LlamaModelFiles
             (LlamaWeights weights, GgufVocabulary? vocabulary) = LlamaGguf.Read(path);
             ITokenizer tokenizer = tokenizerPath is not null
                 ? Llama2cTokenizerFile.Read(tokenizerPath, weights.Shape.VocabSize)
-                : vocabulary?.ToLlamaTokenizer(path) ?? throw new ModelFormatException(path, "GGUF file has no tokenizer; pass --tokenizer tokenizer.bin.");
+                : vocabulary?.ToTokenizer(path) ?? throw new ModelFormatException(path, "GGUF file has no tokenizer; pass --tokenizer tokenizer.bin.");
             return Pair(weights, tokenizer, path);
         }
         if (tokenizerPath is null && !path.EndsWith(".bin", StringComparison.OrdinalIgnoreCase)) return null;
