@@ -46,7 +46,7 @@ public static class TuneClassifyCommand
     /// <summary>The <c>tune</c> verb group with its <c>classify</c> verb.</summary>
     public static Command Create()
     {
-        var classify = new Command("classify", "Search classifier recipes (encoder, learning rate, width, vocabulary, bigrams, naive Bayes, epochs) by successive halving under a time and size budget.");
+        var classify = new Command("classify", "Search classifier recipes (encoder, learning rate, width, vocabulary, bigrams, naive Bayes and SVM mixtures, epochs) by successive halving under a time and size budget.");
         classify.AddOptions([TrainOption, ValidOption, TestOption, OutOption, LeaderboardOption, BudgetOption, MaxBytesOption, MetricOption,
             CandidatesOption, SeedOption, SharedOptions.Threads, SharedOptions.SkipBad, SharedOptions.DataDir]);
         classify.SetRunner(Run);
@@ -175,6 +175,7 @@ public static class TuneClassifyCommand
         w.WriteNumber("vocab", t.Candidate.Model.VocabSize);
         w.WriteBoolean("bigrams", t.Candidate.Model.WordBigrams);
         w.WriteNumber("nb_weight", t.Candidate.Model.NaiveBayesWeight);
+        w.WriteNumber("svm_weight", t.Candidate.Model.LinearSvmWeight);
         w.WriteNumber("learning_rate", t.Candidate.Training.LearningRate);
         w.WriteNumber("rung", t.Rung);
         w.WriteNumber("epochs", t.Epochs);

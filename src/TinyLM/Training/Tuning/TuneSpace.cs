@@ -14,7 +14,8 @@ public sealed record TuneCandidate(int Index, TextClassifierConfig Model, TrainO
         return m.Encoder switch
         {
             EncoderKind.Bag => $"bag embed {m.EmbedDim} vocab {m.VocabSize} lr {lr}{(m.WordBigrams ? " bigrams" : "")}" +
-                               (m.NaiveBayesWeight > 0 ? $" nb {m.NaiveBayesWeight.ToString(CultureInfo.InvariantCulture)}" : ""),
+                               (m.NaiveBayesWeight > 0 ? $" nb {m.NaiveBayesWeight.ToString(CultureInfo.InvariantCulture)}" : "") +
+                               (m.LinearSvmWeight > 0 ? $" svm {m.LinearSvmWeight.ToString(CultureInfo.InvariantCulture)}" : ""),
             _ => $"{m.Encoder.ToString().ToLowerInvariant()} embed {m.EmbedDim} hidden {m.Hidden} lr {lr}",
         };
     }
@@ -22,7 +23,7 @@ public sealed record TuneCandidate(int Index, TextClassifierConfig Model, TrainO
 
 /// <summary>
 /// The space <see cref="ClassifierTuner"/> searches: the bag (fastText) and CNN recipes of <see cref="ClassifierRecipes"/>
-/// varied in embedding width, vocabulary cap, learning rate, word bigrams and the naive Bayes mixture (bag), and
+/// varied in embedding width, vocabulary cap, learning rate, word bigrams and the naive Bayes and tf-idf SVM mixtures (bag), and
 /// filters (CNN). Epochs are the halving's resource, not drawn.
 /// </summary>
 public static class TuneSpace
@@ -44,7 +45,8 @@ public static class TuneSpace
         foreach (float lr in LrScale)
         foreach (bool bigrams in (bool[])[false, true])
         foreach (float nb in (float[])[0f, 0.5f])
-            points.Add((bag with { EmbedDim = embed, VocabSize = vocab, WordBigrams = bigrams, NaiveBayesWeight = nb },
+        foreach (float svm in (float[])[0f, 0.5f])
+            points.Add((bag with { EmbedDim = embed, VocabSize = vocab, WordBigrams = bigrams, NaiveBayesWeight = nb, LinearSvmWeight = svm },
                 bagTraining with { LearningRate = bagTraining.LearningRate * lr }));
         foreach (int embed in CnnEmbed)
         foreach (int filters in CnnFilters)
