@@ -26,7 +26,7 @@ public static class TuneClassifyCommand
     {
         Description = "accuracy | macro_f1", DefaultValueFactory = _ => TuneMetric.Accuracy, CustomParser = r => ParseMetric(r),
     };
-    private static readonly Option<int> CandidatesOption = new("--candidates") { Description = "Candidates of the first rung", DefaultValueFactory = _ => 9 };
+    private static readonly Option<int> CandidatesOption = new("--candidates") { Description = "Candidates of the first rung", DefaultValueFactory = _ => 12 };
     private static readonly Option<ulong> SeedOption = SharedOptions.Seed(1);
 
     // A parse error, not an exception: the parser reports it as bad usage (exit 2).

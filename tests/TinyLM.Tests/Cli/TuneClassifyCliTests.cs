@@ -37,7 +37,7 @@ public sealed class TuneClassifyCliTests : IDisposable
         Assert.Equal(bytes, root.GetProperty("best").GetProperty("model_bytes").GetInt64()); // measured as trained, as saved
         Assert.Equal("accuracy", root.GetProperty("metric").GetString());
         var board = root.GetProperty("leaderboard").EnumerateArray().ToArray();
-        Assert.Equal(6, board.Length);
+        Assert.Equal(6, board.Count(r => r.GetProperty("status").GetString() == "done")); // --candidates 6 that fit
         Assert.Contains(board, r => r.GetProperty("status").GetString() == "over_size"); // the CNN recipe alone is far over 60 kB
         foreach (var row in board.Where(r => r.GetProperty("status").GetString() == "done"))
             Assert.True(row.GetProperty("model_bytes").GetInt64() <= max);

@@ -24,8 +24,9 @@ public sealed record TuneResult(IReadOnlyList<TuneTrial> Trials, IReadOnlyList<T
     double Seconds, bool BudgetExhausted);
 
 /// <summary>
-/// Successive halving over <see cref="TuneSpace"/>: rung 0 trains every candidate for a short run
-/// (1/Eta^(rungs−1) of its recipe's epochs), scores it on validation data, and the best 1/Eta go on to the next rung with
+/// Successive halving over <see cref="TuneSpace"/>: rung 0 trains <see cref="TuneOptions.Candidates"/> candidates (the first of the
+/// seeded draw order that fit the size budget) for a short run
+/// (1/Eta^(rungs−1) of its recipe's epochs, at least 1/Eta: <see cref="RungEpochs"/>), scores it on validation data, and the best 1/Eta go on to the next rung with
 /// Eta times the epochs, until one candidate is trained for the full recipe. Every trial is a fresh training run on the one
 /// <see cref="ClassifierTrainer"/> loop. A candidate's size is measured by saving it (the caller's <c>measureBytes</c>,
 /// since files are the IO layer's): before it trains, where one over <see cref="TuneOptions.MaxModelBytes"/> is not trained
@@ -51,9 +52,10 @@ public sealed class ClassifierTuner(TuneOptions options, Func<TextClassifier, lo
         if (validation.Count == 0) throw new ArgumentException($"{validation.Source}: no validation examples.");
 
         var clock = Stopwatch.StartNew();
-        var candidates = TuneSpace.Draw(options.Candidates, options.Seed);
+        // The whole space in draw order: rung 0 takes candidates from it until Candidates of them fit the size budget.
+        var candidates = TuneSpace.Draw(int.MaxValue, options.Seed);
         int rungs = 1;
-        for (int n = candidates.Count; n > 1; n = (n + options.Eta - 1) / options.Eta) rungs++;
+        for (int n = Math.Min(options.Candidates, candidates.Count); n > 1; n = (n + options.Eta - 1) / options.Eta) rungs++;
 
         var trials = new List<TuneTrial>();
         TextClassifier? best = null;
@@ -64,15 +66,17 @@ public sealed class ClassifierTuner(TuneOptions options, Func<TextClassifier, lo
         for (int rung = 0; rung < rungs && alive.Count > 0 && !exhausted; rung++)
         {
             var scored = new List<TuneTrial>();
+            int admitted = 0;
             foreach (var candidate in alive)
             {
+                if (rung == 0 && admitted == options.Candidates) break;
                 var remaining = options.Budget - clock.Elapsed;
                 if (remaining <= TimeSpan.Zero)
                 {
                     exhausted = true;
                     break;
                 }
-                int epochs = Math.Max(1, (int)Math.Round(candidate.Training.Epochs / Math.Pow(options.Eta, rungs - 1 - rung)));
+                int epochs = RungEpochs(candidate.Training.Epochs, rung, rungs, options.Eta);
                 var (trial, model) = RunTrial(candidate, rung, epochs, train, validation, remaining);
                 trials.Add(trial);
                 TrialDone?.Invoke(trial);
@@ -83,6 +87,7 @@ public sealed class ClassifierTuner(TuneOptions options, Func<TextClassifier, lo
                     break;
                 }
                 if (trial.Status != TrialStatus.Done) continue;
+                admitted++;
                 scored.Add(trial);
                 if (bestTrial is null || Better(trial, bestTrial))
                 {
@@ -102,6 +107,17 @@ public sealed class ClassifierTuner(TuneOptions options, Func<TextClassifier, lo
             throw new ArgumentException($"the time budget ({options.Budget.TotalMinutes:0.##} minutes) ended before any trial finished; give a larger budget.");
         }
         return new TuneResult(trials, Leaderboard(trials), best, bestTrial, clock.Elapsed.TotalSeconds, exhausted);
+    }
+
+    /// <summary>
+    /// Epochs of a rung: the recipe's <paramref name="full"/> epochs divided by Eta once per rung still to come, but never below
+    /// full/Eta (rounded up): a bag trained for one epoch with a decaying rate is too poor a guess of the same bag trained for six,
+    /// and ranks its naive Bayes and SVM mixtures (fitted whole at any length) above it.
+    /// </summary>
+    public static int RungEpochs(int full, int rung, int rungs, int eta)
+    {
+        int floor = (full + eta - 1) / eta;
+        return Math.Max(floor, (int)Math.Round(full / Math.Pow(eta, rungs - 1 - rung)));
     }
 
     /// <summary>Each candidate's trial from the furthest rung it reached, best first; unranked trials (over size, cut) last.</summary>

@@ -16,8 +16,11 @@ public sealed record TuneOptions
     public long? MaxModelBytes { get; init; }
     /// <summary>Ranking metric on the validation data.</summary>
     public TuneMetric Metric { get; init; } = TuneMetric.Accuracy;
-    /// <summary>Candidates of the first rung (the default recipes of the bag and CNN encoders, then seeded draws from the space).</summary>
-    public int Candidates { get; init; } = 9;
+    /// <summary>
+    /// Candidates trained in the first rung: the default recipes of the bag and CNN encoders, then seeded draws from the space,
+    /// skipping those over <see cref="MaxModelBytes"/>.
+    /// </summary>
+    public int Candidates { get; init; } = 12;
     /// <summary>Each rung keeps the best 1/Eta of the last and trains them Eta times longer.</summary>
     public int Eta { get; init; } = 3;
     /// <summary>Seed of the draws, the weights and the batch order: same seed, data and finished trials → same leaderboard.</summary>

@@ -29,7 +29,7 @@ public sealed record TuneCandidate(int Index, TextClassifierConfig Model, TrainO
 public static class TuneSpace
 {
     private static readonly int[] BagEmbed = [8, 16, 32, 64];
-    private static readonly int[] BagVocab = [10_000, 50_000];
+    private static readonly int[] BagVocab = [2_000, 10_000, 50_000];
     private static readonly float[] LrScale = [0.5f, 1f, 2f];
     private static readonly int[] CnnEmbed = [32, 64];
     private static readonly int[] CnnFilters = [50, 100];

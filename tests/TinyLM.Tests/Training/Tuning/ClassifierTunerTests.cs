@@ -31,19 +31,23 @@ public sealed class ClassifierTunerTests
         Assert.True(Bytes(result.Best) <= max);
         Assert.False(result.BudgetExhausted);
 
-        // Rung 0 trains every candidate that fits; each later rung keeps the best third (rounded up) of the one before.
-        int fit = sizes.Count(s => s <= max);
+        // Rung 0 trains the first 9 candidates of the draw that fit, measuring (not training) those before them that do not;
+        // each later rung keeps the best third (rounded up) of the one before.
         var rung0 = result.Trials.Where(t => t.Rung == 0 && t.Status == TrialStatus.Done).ToList();
-        Assert.Equal(fit, rung0.Count);
+        Assert.Equal(9, rung0.Count);
+        var order = TuneSpace.Draw(int.MaxValue, seed: 2).Select(c => c.Describe()).ToList();
+        var tried = result.Trials.Where(t => t.Rung == 0).Select(t => t.Candidate.Describe()).ToList();
+        Assert.Equal(order.Take(tried.Count), tried);
+        Assert.Equal(TrialStatus.Done, result.Trials.Last(t => t.Rung == 0).Status);
         var rung1 = result.Trials.Where(t => t.Rung == 1).Select(t => t.Candidate.Index).ToHashSet();
-        Assert.Equal((fit + 2) / 3, rung1.Count);
+        Assert.Equal(3, rung1.Count);
         var promoted = rung0.OrderByDescending(t => t.Score).ThenBy(t => t.ModelBytes).ThenBy(t => t.Candidate.Index).Take(rung1.Count);
         Assert.Equal(promoted.Select(t => t.Candidate.Index).ToHashSet(), rung1);
         Assert.True(result.Trials.Where(t => t.Rung == 1).All(t => t.Epochs >= rung0.First(r => r.Candidate.Index == t.Candidate.Index).Epochs));
 
         // The leaderboard: one row per candidate; ranked rows first, further rungs first, then by score.
-        Assert.Equal(candidates.Count, result.Leaderboard.Count);
-        Assert.Equal(candidates.Count, result.Leaderboard.Select(t => t.Candidate.Index).Distinct().Count());
+        Assert.Equal(tried.Count, result.Leaderboard.Count);
+        Assert.Equal(tried.Count, result.Leaderboard.Select(t => t.Candidate.Index).Distinct().Count());
         for (int i = 1; i < result.Leaderboard.Count; i++)
         {
             var (a, b) = (result.Leaderboard[i - 1], result.Leaderboard[i]);
@@ -73,6 +77,18 @@ public sealed class ClassifierTunerTests
         var t = Assert.Throws<ArgumentException>(() => new ClassifierTuner(instant, Bytes).Run(train, valid));
         Assert.Contains("time budget", t.Message);
     }
+
+    [Theory]
+    [InlineData(6, 0, 3, 3, 2)] // 6/9 rounds to 1, below the floor 6/3
+    [InlineData(6, 1, 3, 3, 2)]
+    [InlineData(6, 2, 3, 3, 6)] // the last rung trains the whole recipe
+    [InlineData(10, 0, 3, 3, 4)]
+    [InlineData(27, 0, 4, 3, 9)]
+    [InlineData(27, 2, 4, 3, 9)]
+    [InlineData(27, 3, 4, 3, 27)]
+    [InlineData(1, 0, 3, 3, 1)]
+    public void Rung_epochs_grow_by_eta_up_to_the_recipe_from_a_floor_of_a_third(int full, int rung, int rungs, int eta, int expected) =>
+        Assert.Equal(expected, ClassifierTuner.RungEpochs(full, rung, rungs, eta));
 
     [Fact]
     public void Draws_are_distinct_start_with_the_recipes_and_depend_on_the_seed()
