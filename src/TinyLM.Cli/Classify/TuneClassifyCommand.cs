@@ -27,6 +27,7 @@ public static class TuneClassifyCommand
         Description = "accuracy | macro_f1", DefaultValueFactory = _ => TuneMetric.Accuracy, CustomParser = r => ParseMetric(r),
     };
     private static readonly Option<int> CandidatesOption = new("--candidates") { Description = "Candidates of the first rung", DefaultValueFactory = _ => 12 };
+    private static readonly Option<int> BracketsOption = new("--brackets") { Description = "Successive-halving brackets, each on fresh candidates (0 = as many as the budget allows)", DefaultValueFactory = _ => 0 };
     private static readonly Option<ulong> SeedOption = SharedOptions.Seed(1);
 
     // A parse error, not an exception: the parser reports it as bad usage (exit 2).
@@ -48,7 +49,7 @@ public static class TuneClassifyCommand
     {
         var classify = new Command("classify", "Search classifier recipes (encoder, learning rate, width, vocabulary, bigrams, naive Bayes and SVM mixtures, epochs) by successive halving under a time and size budget.");
         classify.AddOptions([TrainOption, ValidOption, TestOption, OutOption, LeaderboardOption, BudgetOption, MaxBytesOption, MetricOption,
-            CandidatesOption, SeedOption, SharedOptions.Threads, SharedOptions.SkipBad, SharedOptions.DataDir]);
+            CandidatesOption, BracketsOption, SeedOption, SharedOptions.Threads, SharedOptions.SkipBad, SharedOptions.DataDir]);
         classify.SetRunner(Run);
         var tune = new Command("tune", "Search hyper-parameters under a budget.");
         tune.Subcommands.Add(classify);
@@ -67,7 +68,7 @@ public static class TuneClassifyCommand
         var options = new TuneOptions
         {
             Budget = TimeSpan.FromMinutes(minutes), MaxModelBytes = parse.GetValue(MaxBytesOption), Metric = parse.GetValue(MetricOption),
-            Candidates = parse.GetValue(CandidatesOption), Seed = seed,
+            Candidates = parse.GetValue(CandidatesOption), Brackets = parse.GetValue(BracketsOption), Seed = seed,
         };
         CliError.Check(options.Validate);
 

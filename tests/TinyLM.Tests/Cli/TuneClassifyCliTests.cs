@@ -25,7 +25,7 @@ public sealed class TuneClassifyCliTests : IDisposable
         const long max = 60_000;
         string model = PathOf("best.tlm");
         var (exit, stdout, stderr) = CliRunner.Run("tune", "classify", "--train", PathOf("train.tsv"), "--test", PathOf("test.tsv"),
-            "--budget-minutes", "5", "--max-model-bytes", max.ToString(), "--candidates", "6", "--seed", "3", "--out", model);
+            "--budget-minutes", "5", "--max-model-bytes", max.ToString(), "--candidates", "6", "--brackets", "1", "--seed", "3", "--out", model);
         Assert.True(exit == 0, stderr);
         long bytes = new FileInfo(model).Length;
         Assert.True(bytes <= max, $"{bytes} bytes");

@@ -31,7 +31,9 @@ public sealed record TuneResult(IReadOnlyList<TuneTrial> Trials, IReadOnlyList<T
 /// <see cref="ClassifierTrainer"/> loop. A candidate's size is measured by saving it (the caller's <c>measureBytes</c>,
 /// since files are the IO layer's): before it trains, where one over <see cref="TuneOptions.MaxModelBytes"/> is not trained
 /// (training adds to a file, never removes: the naive Bayes counts), and again trained, where one over is not ranked.
-/// The time budget stops the search: a trial still running at the deadline is cut and not ranked.
+/// While budget and space remain, another bracket (rung 0 on the next candidates of the draw, then its halvings) follows,
+/// up to <see cref="TuneOptions.Brackets"/>. The time budget stops the search: a trial still running at the deadline is cut
+/// and not ranked.
 /// </summary>
 public sealed class ClassifierTuner(TuneOptions options, Func<TextClassifier, long> measureBytes)
 {
@@ -62,42 +64,48 @@ public sealed class ClassifierTuner(TuneOptions options, Func<TextClassifier, lo
         TuneTrial? bestTrial = null;
         long smallest = long.MaxValue;
         bool exhausted = false;
-        IReadOnlyList<TuneCandidate> alive = candidates;
-        for (int rung = 0; rung < rungs && alive.Count > 0 && !exhausted; rung++)
+        int next = 0; // the next candidate of the draw order a bracket's rung 0 takes
+        for (int bracket = 0; (options.Brackets == 0 || bracket < options.Brackets) && next < candidates.Count && !exhausted; bracket++)
         {
-            var scored = new List<TuneTrial>();
-            int admitted = 0;
-            foreach (var candidate in alive)
+            IReadOnlyList<TuneCandidate> alive = candidates;
+            for (int rung = 0; rung < rungs && alive.Count > 0 && !exhausted; rung++)
             {
-                if (rung == 0 && admitted == options.Candidates) break;
-                var remaining = options.Budget - clock.Elapsed;
-                if (remaining <= TimeSpan.Zero)
+                var scored = new List<TuneTrial>();
+                int admitted = 0;
+                for (int i = rung == 0 ? next : 0; i < alive.Count; i++)
                 {
-                    exhausted = true;
-                    break;
+                    if (rung == 0 && admitted == options.Candidates) break;
+                    var candidate = alive[i];
+                    var remaining = options.Budget - clock.Elapsed;
+                    if (remaining <= TimeSpan.Zero)
+                    {
+                        exhausted = true;
+                        break;
+                    }
+                    if (rung == 0) next = i + 1;
+                    int epochs = RungEpochs(candidate.Training.Epochs, rung, rungs, options.Eta);
+                    var (trial, model) = RunTrial(candidate, rung, epochs, train, validation, remaining);
+                    trials.Add(trial);
+                    TrialDone?.Invoke(trial);
+                    smallest = Math.Min(smallest, trial.ModelBytes);
+                    if (trial.Status == TrialStatus.Cut)
+                    {
+                        exhausted = true;
+                        break;
+                    }
+                    if (trial.Status != TrialStatus.Done) continue;
+                    admitted++;
+                    scored.Add(trial);
+                    if (bestTrial is null || Better(trial, bestTrial))
+                    {
+                        best = model;
+                        bestTrial = trial;
+                    }
                 }
-                int epochs = RungEpochs(candidate.Training.Epochs, rung, rungs, options.Eta);
-                var (trial, model) = RunTrial(candidate, rung, epochs, train, validation, remaining);
-                trials.Add(trial);
-                TrialDone?.Invoke(trial);
-                smallest = Math.Min(smallest, trial.ModelBytes);
-                if (trial.Status == TrialStatus.Cut)
-                {
-                    exhausted = true;
-                    break;
-                }
-                if (trial.Status != TrialStatus.Done) continue;
-                admitted++;
-                scored.Add(trial);
-                if (bestTrial is null || Better(trial, bestTrial))
-                {
-                    best = model;
-                    bestTrial = trial;
-                }
+                scored.Sort(Compare);
+                int keep = rung + 1 < rungs ? (scored.Count + options.Eta - 1) / options.Eta : 0; // of those that fit and finished
+                alive = scored.Take(keep).Select(t => t.Candidate).ToList();
             }
-            scored.Sort(Compare);
-            int keep = rung + 1 < rungs ? (scored.Count + options.Eta - 1) / options.Eta : 0; // of those that fit and finished
-            alive = scored.Take(keep).Select(t => t.Candidate).ToList();
         }
 
         if (bestTrial is null || best is null)

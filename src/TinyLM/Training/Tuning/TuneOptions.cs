@@ -21,6 +21,11 @@ public sealed record TuneOptions
     /// skipping those over <see cref="MaxModelBytes"/>.
     /// </summary>
     public int Candidates { get; init; } = 12;
+    /// <summary>
+    /// Brackets of successive halving run one after another, each on the next <see cref="Candidates"/> of the draw, while the
+    /// budget lasts; 0 = until the budget or the space runs out.
+    /// </summary>
+    public int Brackets { get; init; }
     /// <summary>Each rung keeps the best 1/Eta of the last and trains them Eta times longer.</summary>
     public int Eta { get; init; } = 3;
     /// <summary>Seed of the draws, the weights and the batch order: same seed, data and finished trials → same leaderboard.</summary>
@@ -36,6 +41,7 @@ public sealed record TuneOptions
         Require(Budget > TimeSpan.Zero, $"Budget must be positive, got {Budget.TotalMinutes} minutes.");
         Require(MaxModelBytes is null or > 0, $"MaxModelBytes must be positive, got {MaxModelBytes}.");
         Require(Candidates >= 1, $"Candidates must be ≥ 1, got {Candidates}.");
+        Require(Brackets >= 0, $"Brackets must be ≥ 0, got {Brackets}.");
         Require(Eta >= 2, $"Eta must be ≥ 2, got {Eta}.");
     }
 }

@@ -21,7 +21,7 @@ public sealed class ClassifierTunerTests
         var sizes = candidates.Select(c => SizeOfCandidate(c, train.Examples)).Order().ToArray();
         long max = sizes[sizes.Length / 2]; // about half the candidates fit
         Assert.True(sizes[^1] > max, "the budget must leave some candidates out");
-        var options = new TuneOptions { Budget = TimeSpan.FromMinutes(10), MaxModelBytes = max, Candidates = 9, Seed = 2 };
+        var options = new TuneOptions { Budget = TimeSpan.FromMinutes(10), MaxModelBytes = max, Candidates = 9, Brackets = 1, Seed = 2 };
 
         var result = new ClassifierTuner(options, Bytes).Run(train, valid);
 
@@ -57,6 +57,15 @@ public sealed class ClassifierTunerTests
         }
         Assert.Equal(result.Trials.Where(t => t.Status == TrialStatus.Done).Max(t => t.Score), result.BestTrial.Score);
         Assert.True(result.BestTrial.Score > 0.5, $"best validation score {result.BestTrial.Score}"); // chance is 1/3
+
+        // A second bracket takes the next candidates of the draw: its rung 0 starts where the first one's stopped.
+        var two = new ClassifierTuner(options with { Brackets = 2 }, Bytes).Run(train, valid);
+        Assert.Equal(result.Trials.Select(t => (t.Candidate.Index, t.Rung, t.Status, t.Score)),
+            two.Trials.Take(result.Trials.Count).Select(t => (t.Candidate.Index, t.Rung, t.Status, t.Score)));
+        var second = two.Trials.Skip(result.Trials.Count).ToList();
+        Assert.Equal(9, second.Count(t => t.Rung == 0 && t.Status == TrialStatus.Done));
+        Assert.Equal(order.Skip(tried.Count).Take(second.Count(t => t.Rung == 0)), second.Where(t => t.Rung == 0).Select(t => t.Candidate.Describe()));
+        Assert.True(two.BestTrial.Score >= result.BestTrial.Score);
 
         // Same seed, same data: the same trials and scores.
         var again = new ClassifierTuner(options, Bytes).Run(train, valid);
