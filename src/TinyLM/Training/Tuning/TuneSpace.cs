@@ -11,6 +11,7 @@ public sealed record TuneCandidate(int Index, TextClassifierConfig Model, TrainO
     {
         var m = Model;
         string lr = Training.LearningRate.ToString("0.####", CultureInfo.InvariantCulture);
+        if (m.SvmOnly) return $"svm alone vocab {m.VocabSize}{(m.WordBigrams ? " bigrams" : "")}";
         return m.Encoder switch
         {
             EncoderKind.Bag => $"bag embed {m.EmbedDim} vocab {m.VocabSize} lr {lr}{(m.WordBigrams ? " bigrams" : "")}" +
@@ -23,7 +24,8 @@ public sealed record TuneCandidate(int Index, TextClassifierConfig Model, TrainO
 
 /// <summary>
 /// The space <see cref="ClassifierTuner"/> searches: the bag (fastText) and CNN recipes of <see cref="ClassifierRecipes"/>
-/// varied in embedding width, vocabulary cap, learning rate, word bigrams and the naive Bayes and tf-idf SVM mixtures (bag), and
+/// varied in embedding width, vocabulary cap, learning rate, word bigrams and the naive Bayes and tf-idf SVM mixtures (bag),
+/// the tf-idf SVM alone (vocabulary cap, bigrams), and
 /// filters (CNN). Epochs are the halving's resource, not drawn.
 /// </summary>
 public static class TuneSpace
@@ -48,6 +50,10 @@ public static class TuneSpace
         foreach (float svm in (float[])[0f, 0.5f])
             points.Add((bag with { EmbedDim = embed, VocabSize = vocab, WordBigrams = bigrams, NaiveBayesWeight = nb, LinearSvmWeight = svm },
                 bagTraining with { LearningRate = bagTraining.LearningRate * lr }));
+        // The tf-idf SVM alone (no network: embedding width and learning rate mean nothing), the default recipe's usual choice.
+        foreach (int vocab in BagVocab)
+        foreach (bool bigrams in (bool[])[false, true])
+            points.Add((bag with { SvmOnly = true, LinearSvmWeight = 1f, NaiveBayesWeight = 0f, VocabSize = vocab, WordBigrams = bigrams }, bagTraining));
         foreach (int embed in CnnEmbed)
         foreach (int filters in CnnFilters)
         foreach (float lr in LrScale)
