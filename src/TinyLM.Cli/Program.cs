@@ -29,6 +29,7 @@ public static class Program
         root.Subcommands.Add(Classify.EvalCommand.Create());
         root.Subcommands.Add(Classify.PredictCommand.Create());
         root.Subcommands.Add(Classify.DemoCommand.Create());
+        root.Subcommands.Add(Classify.TuneClassifyCommand.Create());
         root.Subcommands.Add(Bench.BenchCommand.Create());
         root.Subcommands.Add(Generate.GenerateCommand.Create());
         root.Subcommands.Add(Export.ExportCommand.Create());

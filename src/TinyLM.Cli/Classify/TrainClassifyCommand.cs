@@ -6,6 +6,7 @@ using TinyLM.Kernels;
 using TinyLM.Models;
 using TinyLM.Text;
 using TinyLM.Training;
+using TinyLM.Training.Vectors;
 
 namespace TinyLM.Cli.Classify;
 
@@ -22,18 +23,22 @@ public static class TrainClassifyCommand
     private static readonly Override<TextClassifierConfig, int> Buckets = new("--buckets", "Hashed word-bigram buckets (0 = unigrams only)", (c, v) => c with { BigramBuckets = v });
     private static readonly Override<TextClassifierConfig, bool> Bigrams = new("--bigrams", "Bag: add every word bigram of the training data to the vocabulary (default: chosen on held-out training data)", (c, v) => c with { WordBigrams = v });
     private static readonly Override<TextClassifierConfig, float> NaiveBayes = new("--nb-weight", "Weight γ of naive Bayes mixed into the predictions, 0–1 (default: chosen on held-out training data)", (c, v) => c with { NaiveBayesWeight = v });
+    private static readonly Override<TextClassifierConfig, int> Embed = new("--embed", "Embedding width (default with --vectors: the vectors' width)", (c, v) => c with { EmbedDim = v });
+    private static readonly Override<TrainOptions, int> WarmStart = new("--warm-start-epochs", "Epochs of a bag-of-words pass whose embeddings initialise a sequence encoder (0 = off; off with --vectors)", (o, v) => o with { Classifier = o.Classifier with { WarmStartEpochs = v } });
+    private static readonly Option<string?> VectorsOption = new("--vectors") { Description = "Initialise the word embeddings from a .vec file (word2vec, fastText or GloVe text layout); words without a vector keep their random start" };
     private static readonly Override<TextClassifierConfig, float> Svm = new("--svm-weight", "Weight λ of a tf-idf linear SVM mixed into the predictions, 0–1 (default: chosen on held-out training data)", (c, v) => c with { LinearSvmWeight = v });
 
     private static readonly Override<TextClassifierConfig>[] ConfigOverrides =
     [
         Config<int>("--vocab", "Word vocabulary cap", (c, v) => c with { VocabSize = v }),
         Config<int>("--max-len", "Tokens kept per text", (c, v) => c with { MaxLength = v }),
-        Config<int>("--embed", "Embedding width", (c, v) => c with { EmbedDim = v }),
+        Embed,
         // The transformer's width is --embed (its residual stream), so its "hidden" is the MLP's; the bag has no hidden layer.
         Config<int>("--hidden", "Hidden width per direction (bilstm, bigru), filters per width (cnn), MLP width (transformer)", (c, v) => c.Encoder switch
         {
             EncoderKind.Transformer => c with { MlpHidden = v },
-            EncoderKind.Bag => throw new CliError("--hidden does not apply to the bag encoder (its only width is --embed).", ExitCodes.Usage),
+            // A warning, not an error: scripts that loop over encoders with one set of flags keep working.
+            EncoderKind.Bag => WarnIgnored(c, "--hidden does not apply to the bag encoder (its only width is --embed); ignored"),
             _ => c with { Hidden = v },
         }),
         Config<int>("--layers", "Stacked layers", (c, v) => c with { Layers = v }),
@@ -50,10 +55,10 @@ public static class TrainClassifyCommand
         Training<OptimizerKind>("--optimizer", "adam | adamw | sgd", (o, v) => o with { Optimizer = v }),
         Training<float>("--weight-decay", "Weight decay", (o, v) => o with { WeightDecay = v }),
         Training<float>("--label-smoothing", "Label smoothing of the cross-entropy target", (o, v) => o with { LabelSmoothing = v }),
-        Training<int>("--warm-start-epochs", "Epochs of a bag-of-words pass whose embeddings initialise a sequence encoder (0 = off)", (o, v) => o with { Classifier = o.Classifier with { WarmStartEpochs = v } }),
+        WarmStart,
         Training<ScheduleKind>("--schedule", "Learning-rate decay after warmup: constant | linear | cosine", (o, v) => o with { Schedule = v }),
         Training<float>("--ema", "Per-step decay of a moving average of the weights that is evaluated and saved, e.g. 0.999 (0 = off)", (o, v) => o with { AverageDecay = v }),
-        Training<bool>("--freeze-embeddings", "Train everything but the (warm-started) embeddings", (o, v) => o with { Classifier = o.Classifier with { FreezeEmbeddings = v } }),
+        Training<bool>("--freeze-embeddings", "Train everything but the embeddings (warm-started or from --vectors)", (o, v) => o with { Classifier = o.Classifier with { FreezeEmbeddings = v } }),
         Training<int>("--patience", "Stop after N epochs without validation improvement", (o, v) => o with { Patience = v }),
     ];
 
@@ -69,10 +74,16 @@ public static class TrainClassifyCommand
     private static Override<TrainOptions> Training<T>(string name, string description, Func<TrainOptions, T, TrainOptions> set)
         where T : struct => new Override<TrainOptions, T>(name, description, set);
 
+    private static TextClassifierConfig WarnIgnored(TextClassifierConfig config, string message)
+    {
+        Console.Error.WriteLine($"warning: {message}");
+        return config;
+    }
+
     public static Command Create()
     {
         var command = new Command("classify", "Train a text classifier (news topics, sentiment, …).");
-        command.AddOptions([TrainOption, ValidOption, TestOption, OutOption, EncoderOption]);
+        command.AddOptions([TrainOption, ValidOption, TestOption, OutOption, EncoderOption, VectorsOption]);
         command.AddOptions(ConfigOverrides.Options());
         command.AddOptions(TrainingOverrides.Options());
         command.AddOptions([ValidFractionOption, CheckpointOption, CheckpointEveryOption, ResumeOption, SeedOption, SharedOptions.Threads,
@@ -104,9 +115,35 @@ public static class TrainClassifyCommand
         string? checkpointPath = parse.GetValue(CheckpointOption), resumePath = parse.GetValue(ResumeOption);
         // Before any training: a run must not end by overwriting its own data, or fail to save after hours of work.
         OutputFile.Check(outPath, "--out", ("training data", train.Source), ("validation data", valid?.Source), ("test data", test?.Source),
-            ("checkpoint to resume", resumePath));
+            ("checkpoint to resume", resumePath), ("word vectors", parse.GetValue(VectorsOption)));
         if (checkpointPath is not null)
             OutputFile.Check(checkpointPath, "--checkpoint", ("training data", train.Source), ("validation data", valid?.Source), ("test data", test?.Source));
+
+        // Pretrained vectors: read (and checked) before any training; their width is the embedding's unless --embed disagrees.
+        string? vectorsPath = parse.GetValue(VectorsOption);
+        WordVectors? vectors = null;
+        if (vectorsPath is not null)
+        {
+            if (resumePath is not null)
+                throw new CliError("--vectors initialises a fresh model; a run resumed with --resume has its embeddings in the checkpoint.", ExitCodes.Usage);
+            if (WarmStart.IsGiven(parse) && options.Classifier.WarmStartEpochs > 0)
+                throw new CliError($"--vectors {vectorsPath} and --warm-start-epochs both initialise the embeddings: give one of them.", ExitCodes.Usage);
+            if (!File.Exists(vectorsPath)) throw new CliError($"--vectors: no such file '{vectorsPath}'");
+            try
+            {
+                vectors = VecFile.Read(vectorsPath);
+            }
+            catch (VecFormatException e)
+            {
+                throw new CliError(e.Message);
+            }
+            if (Embed.IsGiven(parse) && config.EmbedDim != vectors.Dim)
+                throw new CliError($"--vectors {vectorsPath}: the vectors are {vectors.Dim} wide but --embed is {config.EmbedDim}; " +
+                                   $"give --embed {vectors.Dim} or leave it out.", ExitCodes.Usage);
+            config = config with { EmbedDim = vectors.Dim };
+            CliError.Check(config.Validate);
+            options = options with { Classifier = options.Classifier with { WarmStartEpochs = 0 } };
+        }
 
         double validFraction = parse.GetValue(ValidFractionOption);
         if (valid is null && validFraction > 0)
@@ -140,6 +177,12 @@ public static class TrainClassifyCommand
         }
         else
             model = TextClassifier.Create(config, train.Examples);
+        if (vectors is not null)
+        {
+            var found = CliError.Check(() => PretrainedEmbeddings.Apply(model, vectors), ExitCodes.Usage, $"--vectors {vectorsPath}: ");
+            Console.Error.WriteLine($"vectors: {found.Found:N0} of {found.Words:N0} vocabulary words found in {vectorsPath} ({vectors.Words.Count:N0} vectors, {vectors.Dim} wide); " +
+                                    $"{found.Missing:N0} keep their random start{(options.Classifier.FreezeEmbeddings ? "; the table is frozen" : "")}");
+        }
         Console.Error.WriteLine($"{train.Count} training texts, {model.Labels.Count} labels, vocabulary {model.Tokenizer.VocabSize}, " +
                                 $"{model.ParameterCount():N0} parameters, encoder {config.Encoder.ToString().ToLowerInvariant()}, {Threading.MaxThreads} threads");
         var result = TrainingView.Run("train", progress => new ClassifierTrainer(model, options)

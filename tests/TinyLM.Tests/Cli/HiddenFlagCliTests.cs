@@ -3,7 +3,7 @@ using TinyLM.Tests.Models;
 
 namespace TinyLM.Tests.Cli;
 
-/// <summary>--hidden reaches every encoder that has a hidden width, and is refused where none exists (it was silently ignored).</summary>
+/// <summary>--hidden reaches every encoder that has a hidden width, and a warning says it is ignored where none exists (it was silently ignored).</summary>
 [Collection("Serial")]
 public sealed class HiddenFlagCliTests : IDisposable
 {
@@ -43,8 +43,8 @@ public sealed class HiddenFlagCliTests : IDisposable
     public void The_bag_has_no_hidden_width_and_says_so()
     {
         var (exit, err) = Train("bag", "32", "b.tlm");
-        Assert.Equal(2, exit);
-        Assert.Contains("--hidden does not apply to the bag encoder", err);
-        Assert.False(File.Exists(PathOf("b.tlm")));
+        Assert.True(exit == 0, err);
+        Assert.Contains("warning: --hidden does not apply to the bag encoder", err);
+        Assert.True(File.Exists(PathOf("b.tlm")));
     }
 }
