@@ -22,7 +22,9 @@ public static class EmbeddingWarmStart
         ArgumentNullException.ThrowIfNull(train);
         var bagConfig = model.Config with
         {
-            Encoder = EncoderKind.Bag, BigramBuckets = 0, Pooling = PoolingKind.Mean, Dropout = 0f, NaiveBayesWeight = 0f, Seed = seed,
+            Encoder = EncoderKind.Bag, BigramBuckets = 0, Pooling = PoolingKind.Mean, Dropout = 0f, Seed = seed,
+            // Only its embeddings are kept: no mixture heads to fit (an SVM here was fitted and thrown away).
+            NaiveBayesWeight = 0f, LinearSvmWeight = 0f, SvmOnly = false,
         };
         var bag = new TextClassifier(bagConfig, model.Tokenizer, model.Labels);
         var options = new TrainOptions { Epochs = epochs, BatchSize = 32, LearningRate = learningRate, Schedule = ScheduleKind.Linear, Seed = seed };
