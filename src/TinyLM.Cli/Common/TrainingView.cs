@@ -100,7 +100,7 @@ public static class TrainingView
     /// </summary>
     internal static string ProgressLine(TrainProgress p)
     {
-        string accuracy = p.Accuracy is double a ? $"  acc {a:P2}" : "";
+        string accuracy = p.Accuracy is double a ? $"  train_acc {a:P2}" : "";
         string rate = $"{p.TokensPerSecond / 1000:F1}k tok/s";
         if (p.Epochs == 0)
             return $"  step {p.Step}/{p.TotalSteps} ({Percent(p.Step, p.TotalSteps)})  loss {p.Loss:F4}{accuracy}  {rate}  " +
@@ -133,7 +133,7 @@ public static class TrainingView
                    $"{p.TokensPerSecond / 1000:F1}k tok/s  {p.Elapsed.TotalSeconds:F1}s";
         // Bounded by time, the epoch count is only an upper bound: the line counts time instead.
         var line = p.BudgetSeconds > 0 ? $"epoch {p.Epoch}  loss {p.Loss:F4}" : $"epoch {p.Epoch}/{p.Epochs}  loss {p.Loss:F4}";
-        if (p.Accuracy is double a) line += $"  acc {a:P2}";
+        if (p.Accuracy is double a) line += $"  train_acc {a:P2}";
         line += $"  {p.TokensPerSecond / 1000:F1}k tok/s  {p.Elapsed.TotalSeconds:F1}s";
         if (p.BudgetSeconds > 0) line += $" (budget {p.BudgetSeconds:0.#}s)";
         else if (p.Epoch < p.Epochs && p.Remaining > TimeSpan.Zero) line += $"  left {Clock(p.Remaining)}";

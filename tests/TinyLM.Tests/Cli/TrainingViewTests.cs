@@ -17,14 +17,14 @@ public sealed class TrainingViewTests
     {
         // Step 250 of 4000 = step 50 of epoch 2's 200; 3750 steps left take 3750 s at this pace, 150 of them in this epoch.
         string line = TrainingView.ProgressLine(InEpoch(250, 250, 3750));
-        Assert.Equal("  epoch 2/20 step 50/200 (25 %)  loss 4.2500  acc 12.50 %  2.1k tok/s  elapsed 4:10  epoch left 2:30, run left 1:02:30", line);
+        Assert.Equal("  epoch 2/20 step 50/200 (25 %)  loss 4.2500  train_acc 12.50 %  2.1k tok/s  elapsed 4:10  epoch left 2:30, run left 1:02:30", line);
     }
 
     [Fact]
     public void A_run_bounded_by_time_counts_time_and_never_shows_the_epoch_bound()
     {
         string line = TrainingView.ProgressLine(InEpoch(250, 15, 45, budget: 60, epochs: 1000));
-        Assert.Equal("  epoch 2 step 50/200 (25 %)  loss 4.2500  acc 12.50 %  2.1k tok/s  time 0:15 of 1:00 (25 %)  left 0:45", line);
+        Assert.Equal("  epoch 2 step 50/200 (25 %)  loss 4.2500  train_acc 12.50 %  2.1k tok/s  time 0:15 of 1:00 (25 %)  left 0:45", line);
         Assert.DoesNotContain("1000", line, StringComparison.Ordinal);
     }
 
