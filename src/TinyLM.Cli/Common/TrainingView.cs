@@ -91,7 +91,7 @@ public static class TrainingView
     {
         string position = p.Epochs == 0 ? $"step {p.Step}/{p.TotalSteps}" : p.BudgetSeconds > 0 ? $"epoch {p.Epoch}" : $"epoch {p.Epoch}/{p.Epochs}";
         string accuracy = p.Accuracy is double a ? $" acc {a:P1}" : "";
-        return $"{title} {position} loss {p.Loss:F4}{accuracy} {p.TokensPerSecond / 1000:F1}k tok/s";
+        return $"{title} {position} loss {p.Loss:F4}{accuracy} {p.TokensPerSecond / 1000:F1}k {p.ThroughputUnit}/s";
     }
 
     /// <summary>
@@ -101,7 +101,7 @@ public static class TrainingView
     internal static string ProgressLine(TrainProgress p)
     {
         string accuracy = p.Accuracy is double a ? $"  train_acc {a:P2}" : "";
-        string rate = $"{p.TokensPerSecond / 1000:F1}k tok/s";
+        string rate = $"{p.TokensPerSecond / 1000:F1}k {p.ThroughputUnit}/s";
         if (p.Epochs == 0)
             return $"  step {p.Step}/{p.TotalSteps} ({Percent(p.Step, p.TotalSteps)})  loss {p.Loss:F4}{accuracy}  {rate}  " +
                    $"elapsed {Clock(p.Elapsed)}  left {Clock(p.Remaining)}";
@@ -130,11 +130,11 @@ public static class TrainingView
     {
         if (p.Epochs == 0)
             return $"step {p.Step}/{p.TotalSteps}  train_loss {p.TrainLoss:F4}  val_loss {p.ValidationLoss:F4}  lr {p.LearningRate:G3}  " +
-                   $"{p.TokensPerSecond / 1000:F1}k tok/s  {p.Elapsed.TotalSeconds:F1}s";
+                   $"{p.TokensPerSecond / 1000:F1}k {p.ThroughputUnit}/s  {p.Elapsed.TotalSeconds:F1}s";
         // Bounded by time, the epoch count is only an upper bound: the line counts time instead.
         var line = p.BudgetSeconds > 0 ? $"epoch {p.Epoch}  loss {p.Loss:F4}" : $"epoch {p.Epoch}/{p.Epochs}  loss {p.Loss:F4}";
         if (p.Accuracy is double a) line += $"  train_acc {a:P2}";
-        line += $"  {p.TokensPerSecond / 1000:F1}k tok/s  {p.Elapsed.TotalSeconds:F1}s";
+        line += $"  {p.TokensPerSecond / 1000:F1}k {p.ThroughputUnit}/s  {p.Elapsed.TotalSeconds:F1}s";
         if (p.BudgetSeconds > 0) line += $" (budget {p.BudgetSeconds:0.#}s)";
         else if (p.Epoch < p.Epochs && p.Remaining > TimeSpan.Zero) line += $"  left {Clock(p.Remaining)}";
         if (p.ValidationLoss is double vl) line += $"  val_loss {vl:F4}";

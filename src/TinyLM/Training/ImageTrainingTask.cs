@@ -87,6 +87,7 @@ internal sealed class ImageTrainingTask(ImageClassifier model, TrainOptions opti
             Epoch = _epoch + 1, Epochs = options.Epochs, Step = (int)steps, TotalSteps = (int)TotalSteps,
             Loss = _seen > 0 ? _lossSum / _seen : 0, Accuracy = _seen > 0 ? (double)_correct / _seen : 0, LearningRate = lr,
             TokensPerSecond = elapsed.TotalSeconds > 0 ? _images / elapsed.TotalSeconds : 0,
+            ThroughputUnit = "img",
             Elapsed = elapsed, Remaining = clock.Remaining(steps),
             ValidationAccuracy = evalAccuracy, Milestone = epochEnd,
         });

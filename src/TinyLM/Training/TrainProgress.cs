@@ -16,8 +16,10 @@ public sealed record TrainProgress
     public double Loss { get; init; }
     /// <summary>Running training accuracy over the current epoch (token accuracy for translation); null for a task without one.</summary>
     public double? Accuracy { get; init; }
-    /// <summary>Training tokens per second since training started.</summary>
+    /// <summary>Training tokens (or <see cref="ThroughputUnit"/>s) per second since training started.</summary>
     public double TokensPerSecond { get; init; }
+    /// <summary>What <see cref="TokensPerSecond"/> counts, for display: "tok", or "img" for image tasks.</summary>
+    public string ThroughputUnit { get; init; } = "tok";
     public TimeSpan Elapsed { get; init; }
     public TimeSpan Remaining { get; init; }
     public double LearningRate { get; init; }

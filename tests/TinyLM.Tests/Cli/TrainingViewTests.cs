@@ -21,6 +21,14 @@ public sealed class TrainingViewTests
     }
 
     [Fact]
+    public void An_image_task_counts_images_per_second_not_tokens()
+    {
+        string line = TrainingView.ProgressLine(InEpoch(250, 250, 3750) with { ThroughputUnit = "img" });
+        Assert.Contains("  2.1k img/s  ", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("tok/s", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_run_bounded_by_time_counts_time_and_never_shows_the_epoch_bound()
     {
         string line = TrainingView.ProgressLine(InEpoch(250, 15, 45, budget: 60, epochs: 1000));
