@@ -40,7 +40,21 @@ public static class Program
         root.Subcommands.Add(Translate.BleuCommand.Create());
         root.Subcommands.Add(Serve.ServeCommand.Create());
         HelpName.Apply(root);
+        LowerCaseEnumHelp(root);
         return root;
+    }
+
+    // An option whose values are an enum shows them as typed, "<bag|bigru|…>", not as the enum's names "<Bag|BiGru|…>"
+    // (System.CommandLine's default); the parser accepts them in any case.
+    internal static void LowerCaseEnumHelp(Command command)
+    {
+        foreach (var option in command.Options)
+        {
+            var type = Nullable.GetUnderlyingType(option.ValueType) ?? option.ValueType;
+            if (type.IsEnum && option.HelpName is null)
+                option.HelpName = string.Join('|', Enum.GetNames(type).Select(n => n.ToLowerInvariant()).Order(StringComparer.Ordinal));
+        }
+        foreach (var sub in command.Subcommands) LowerCaseEnumHelp(sub);
     }
 
     // Every on/off flag of the tree, by name and alias, so that "--bigrams yes" reads as "--bigrams true".

@@ -63,9 +63,6 @@ public static class TrainClassifyCommand
     ];
 
     private static readonly Option<double> ValidFractionOption = new("--valid-fraction") { Description = "Hold out this stratified fraction of training data for validation when --valid is not given", DefaultValueFactory = _ => 0.0 };
-    private static readonly Option<string?> CheckpointOption = new("--checkpoint") { Description = "Checkpoint file written every --checkpoint-every steps" };
-    private static readonly Option<int> CheckpointEveryOption = new("--checkpoint-every") { Description = "Steps between checkpoints", DefaultValueFactory = _ => 200 };
-    private static readonly Option<string?> ResumeOption = new("--resume") { Description = "Continue from a checkpoint file (same data and options)" };
     private static readonly Option<ulong> SeedOption = SharedOptions.Seed(1);
 
     private static Override<TextClassifierConfig> Config<T>(string name, string description, Func<TextClassifierConfig, T, TextClassifierConfig> set)
@@ -80,13 +77,15 @@ public static class TrainClassifyCommand
         return config;
     }
 
+    private static readonly SharedOptions.Checkpointing CheckpointOptions = SharedOptions.Checkpoint(200);
+
     public static Command Create()
     {
         var command = new Command("classify", "Train a text classifier (news topics, sentiment, …).");
         command.AddOptions([TrainOption, ValidOption, TestOption, OutOption, EncoderOption, VectorsOption]);
         command.AddOptions(ConfigOverrides.Options());
         command.AddOptions(TrainingOverrides.Options());
-        command.AddOptions([ValidFractionOption, CheckpointOption, CheckpointEveryOption, ResumeOption, SeedOption, SharedOptions.Threads,
+        command.AddOptions([ValidFractionOption, .. CheckpointOptions.All, SeedOption, SharedOptions.Threads,
             SharedOptions.SkipBad, SharedOptions.DataDir, SharedOptions.Json]);
         command.SetRunner(Run);
         return command;
@@ -104,7 +103,7 @@ public static class TrainClassifyCommand
         options = TrainingOverrides.Apply(parse, options) with
         {
             Seed = seed,
-            CheckpointEvery = parse.GetValue(CheckpointOption) is null ? 0 : parse.GetValue(CheckpointEveryOption),
+            CheckpointEvery = parse.GetValue(CheckpointOptions.File) is null ? 0 : parse.GetValue(CheckpointOptions.Every),
         };
         CliError.Check(config.Validate);
         CliError.Check(options.Validate);
@@ -112,7 +111,7 @@ public static class TrainClassifyCommand
         var train = InputData.ReadLabelled(parse.GetValue(TrainOption)!, "train.tsv", dataDir, skipBad);
         TextDataset? valid = parse.GetValue(ValidOption) is string v ? InputData.ReadLabelled(v, "valid.tsv", dataDir, skipBad) : null;
         TextDataset? test = parse.GetValue(TestOption) is string t ? InputData.ReadLabelled(t, "test.tsv", dataDir, skipBad) : null;
-        string? checkpointPath = parse.GetValue(CheckpointOption), resumePath = parse.GetValue(ResumeOption);
+        string? checkpointPath = parse.GetValue(CheckpointOptions.File), resumePath = parse.GetValue(CheckpointOptions.Resume);
         // Before any training: a run must not end by overwriting its own data, or fail to save after hours of work.
         OutputFile.Check(outPath, "--out", ("training data", train.Source), ("validation data", valid?.Source), ("test data", test?.Source),
             ("checkpoint to resume", resumePath), ("word vectors", parse.GetValue(VectorsOption)));
@@ -151,7 +150,7 @@ public static class TrainClassifyCommand
 
         // The default recipe decides bigrams and the naive Bayes mixture on held-out training data, unless told.
         bool auto = parse.GetValue(EncoderOption) is null && !new Override<TextClassifierConfig>[] { Buckets, Bigrams, NaiveBayes, Svm }.Any(o => o.IsGiven(parse))
-                    && parse.GetValue(ResumeOption) is null;
+                    && parse.GetValue(CheckpointOptions.Resume) is null;
         ClassifierAutoChoice? choice = null;
         double recipeSeconds = 0; // choosing the recipe trains two candidate models: it is training time too
         if (auto)

@@ -39,4 +39,19 @@ public static class SharedOptions
 
     /// <summary><c>--out</c>: required where the verb exists to write a file, optional where writing is a by-product.</summary>
     public static Option<string> Out(bool required = true) => new("--out") { Description = OutDescription, Required = required };
+
+    /// <summary>
+    /// <c>--checkpoint</c>, <c>--checkpoint-every</c> and <c>--resume</c> of the training verbs, one help text for all;
+    /// only the interval's default differs per verb.
+    /// </summary>
+    public static Checkpointing Checkpoint(int defaultEvery) => new(
+        new Option<string?>("--checkpoint") { Description = "Resumable training state, written whole every --checkpoint-every steps (train lm: and at the end)" },
+        new Option<int>("--checkpoint-every") { Description = "Optimizer steps between checkpoints", DefaultValueFactory = _ => defaultEvery },
+        new Option<string?>("--resume") { Description = "Continue from a --checkpoint file written with the same data and options" });
+
+    /// <summary>The three checkpoint options of one verb, in the order they are listed.</summary>
+    public sealed record Checkpointing(Option<string?> File, Option<int> Every, Option<string?> Resume)
+    {
+        public Option[] All => [File, Every, Resume];
+    }
 }

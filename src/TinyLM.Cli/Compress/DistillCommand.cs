@@ -30,10 +30,13 @@ public static class DistillCommand
     private static readonly Override<TextClassifierConfig, int> Hidden = new("--student-hidden", "Student hidden width / filters / model width", (c, v) => c with { Hidden = v });
     private static readonly Override<TextClassifierConfig, int> Layers = new("--student-layers", "Student stacked layers", (c, v) => c with { Layers = v });
     private static readonly Override<TextClassifierConfig, int> MaxLen = new("--student-max-len", "Tokens the student keeps per text", (c, v) => c with { MaxLength = v });
-    private static readonly Override<TextClassifierConfig, int> Vocab = new("--student-vocab", "Must equal the teacher's vocabulary size (the student reuses its tokenizer)", (c, v) => c with { VocabSize = v });
     private static readonly Override<TextClassifierConfig, PoolingKind> Pooling = new("--student-pooling", "last | max | mean", (c, v) => c with { Pooling = v });
     private static readonly Override<TextClassifierConfig, float> Dropout = new("--student-dropout", "Student dropout", (c, v) => c with { Dropout = v });
-    private static readonly Override<TextClassifierConfig>[] Shape = [Embed, Hidden, Layers, MaxLen, Vocab, Pooling, Dropout];
+    private static readonly Override<TextClassifierConfig>[] Shape = [Embed, Hidden, Layers, MaxLen, Pooling, Dropout];
+    private static readonly Option<int?> VocabOption = new("--student-vocab")
+    {
+        Description = "Keep at most the teacher's first N word ids (its most frequent words; the rest read as unknown): a smaller embedding table. Default: the teacher's whole vocabulary",
+    };
 
     private static readonly Option<float> TemperatureOption = new("--temperature") { Description = "Softmax temperature T of the soft targets (> 0)", DefaultValueFactory = _ => 2f };
     private static readonly Option<float> AlphaOption = new("--alpha") { Description = "Weight of the soft term in [0, 1]; 1 − alpha goes to the hard labels", DefaultValueFactory = _ => 0.5f };
@@ -71,6 +74,7 @@ public static class DistillCommand
         var command = new Command("distill", "Distill a text classifier or a language model into a smaller student and report what it costs and saves.");
         command.AddOptions([TeacherOption, DataOption, UnlabeledOption, AugmentOption, AugmentDropOption, OutOption, StudentOption, EncoderOption]);
         command.AddOptions(Shape.Options());
+        command.AddOptions([VocabOption]);
         command.AddOptions([TemperatureOption, AlphaOption]);
         command.AddOptions(Training.Options());
         command.AddOptions([SeedOption, NoBaselineOption, EvalOption, SharedOptions.DataDir, SharedOptions.SkipBad, SharedOptions.Threads, SharedOptions.Json, HeadsOption,
@@ -109,11 +113,23 @@ public static class DistillCommand
         var eval = evalArgument is null ? null : InputData.ReadLabelled(evalArgument, "test.tsv", dataDir, skipBad);
         InputData.CheckLabels(teacher, eval);
 
-        if (studentPath is not null && Shape.Select(o => o.Option).Prepend(EncoderOption).FirstOrDefault(o => parse.GetResult(o) is not null) is { } clash)
+        if (studentPath is not null && Shape.Select(o => o.Option).Prepend(EncoderOption).Append(VocabOption).FirstOrDefault(o => parse.GetResult(o) is not null) is { } clash)
             throw new CliError($"--student {studentPath} fixes the student's architecture; drop {clash.Name}.", ExitCodes.Usage);
         var (config, training) = StudentSettings(parse, teacher);
+        int? vocabulary = parse.GetValue(VocabOption);
+        if (vocabulary is int keep)
+        {
+            if (teacher.Words is not { } words)
+                throw new CliError($"--student-vocab needs a teacher with a word tokenizer; {teacher.Tokenizer.Kind} here.", ExitCodes.Usage);
+            int least = words.OovId is null ? 2 : 3;
+            if (keep < least)
+                throw new CliError($"--student-vocab must be ≥ {least} (padding{(words.OovId is null ? "" : ", unknown word")} and one word), got {keep}.", ExitCodes.Usage);
+            if (config.WordBigrams)
+                throw new CliError("--student-vocab: a student with word bigrams needs the teacher's whole vocabulary.", ExitCodes.Usage);
+            vocabulary = Math.Min(keep, words.VocabSize); // a cap: a teacher with fewer ids keeps them all
+        }
         Func<TextClassifier> newStudent = studentPath is null
-            ? () => ClassifierDistiller.CreateStudent(teacher, config)
+            ? () => ClassifierDistiller.CreateStudent(teacher, config, vocabulary)
             : () => TextClassifierFile.Load(studentPath);
         var student = newStudent();
         ClassifierDistiller.CheckCompatible(teacher, student);
@@ -174,7 +190,7 @@ public static class DistillCommand
 
     private static DistillCausalLM.Settings CausalLMSettings(ParseResult parse, string teacherPath, string output)
     {
-        if (new Option[] { UnlabeledOption, AugmentOption, AugmentDropOption, EncoderOption, MaxLen.Option, Vocab.Option, Pooling.Option, Epochs.Option, SharedOptions.SkipBad }
+        if (new Option[] { UnlabeledOption, AugmentOption, AugmentDropOption, EncoderOption, MaxLen.Option, VocabOption, Pooling.Option, Epochs.Option, SharedOptions.SkipBad }
                 .FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } classifierOnly)
             throw new CliError($"{classifierOnly.Name} applies to classifier teachers; {teacherPath} is a language model (use --steps and --student-layers/-heads/-embed/-hidden).", ExitCodes.Usage);
         if (parse.GetValue(StudentOption) is { } studentPath && CausalLMShape.FirstOrDefault(o => parse.GetResult(o.Option) is not null) is { } clash)
@@ -191,7 +207,7 @@ public static class DistillCommand
         };
     }
 
-    // The student's architecture (the encoder's recipe with the --student-* overrides, the teacher's vocabulary)
+    // The student's architecture (the encoder's recipe with the --student-* overrides, the teacher's vocabulary cap)
     // and training options (the recipe's, with --epochs/--batch/--lr/--seed).
     private static (TextClassifierConfig Config, TrainOptions Training) StudentSettings(ParseResult parse, TextClassifier teacher)
     {
@@ -201,9 +217,6 @@ public static class DistillCommand
         training = Training.Apply(parse, training) with { Seed = seed };
         CliError.Check(config.Validate);
         CliError.Check(training.Validate);
-        if (config.VocabSize != teacher.Config.VocabSize)
-            throw new CliError($"--student-vocab {config.VocabSize} differs from the teacher's vocabulary size {teacher.Config.VocabSize}; " +
-                               "the student reuses the teacher's tokenizer.", ExitCodes.Usage);
         return (config, training);
     }
 }

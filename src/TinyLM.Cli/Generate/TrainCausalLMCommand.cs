@@ -49,9 +49,8 @@ public static class TrainCausalLMCommand
     private static readonly Option<int> EvalBatchesOption = new("--eval-batches") { Description = "Batches per loss estimate", DefaultValueFactory = _ => 20 };
     private static readonly Option<bool> EvalFullOption = new("--eval-full") { Description = "Also report the loss over the whole validation split (every non-overlapping window) at the end as val_loss_full" };
     private static readonly Option<ulong> SeedOption = SharedOptions.Seed(1337);
-    private static readonly Option<string?> CheckpointOption = new("--checkpoint") { Description = "Checkpoint file written every --checkpoint-every steps and at the end" };
-    private static readonly Option<int> CheckpointEveryOption = new("--checkpoint-every") { Description = "Steps between checkpoints", DefaultValueFactory = _ => 500 };
-    private static readonly Option<string?> ResumeOption = new("--resume") { Description = "Continue from a checkpoint file (same data and options)" };
+
+    private static readonly SharedOptions.Checkpointing CheckpointOptions = SharedOptions.Checkpoint(500);
 
     public static Command Create()
     {
@@ -60,7 +59,7 @@ public static class TrainCausalLMCommand
             DataOption, OutOption, TokenizerOption, VocabOption, ArchOption, LayersOption, HeadsOption, KvHeadsOption, EmbedOption,
             ContextOption, BatchOption, AccumOption, StepsOption, LrOption, MinLrOption, DecayOption, WarmupOption, Beta1Option, Beta2Option,
             WeightDecayOption, EmbedDecayOption, TieOption, ZeroInitOption, PositionsOption, BiasOption, DropoutOption, EvalEveryOption,
-            EvalBatchesOption, EvalFullOption, SeedOption, SharedOptions.Threads, CheckpointOption, CheckpointEveryOption, ResumeOption,
+            EvalBatchesOption, EvalFullOption, SeedOption, SharedOptions.Threads, .. CheckpointOptions.All,
             SharedOptions.DataDir, SharedOptions.Json,
         ]);
         command.SetRunner(Run);
@@ -70,7 +69,7 @@ public static class TrainCausalLMCommand
     private static int Run(ParseResult parse)
     {
         string outPath = parse.GetValue(OutOption)!, tokenizerKind = parse.GetValue(TokenizerOption)!;
-        string? checkpointPath = parse.GetValue(CheckpointOption), resumePath = parse.GetValue(ResumeOption);
+        string? checkpointPath = parse.GetValue(CheckpointOptions.File), resumePath = parse.GetValue(CheckpointOptions.Resume);
         ulong seed = parse.GetValue(SeedOption);
         var decay = parse.GetValue(DecayOption) switch
         {
@@ -85,7 +84,7 @@ public static class TrainCausalLMCommand
             LearningRate = parse.GetValue(LrOption), MinLearningRate = parse.GetValue(MinLrOption) ?? parse.GetValue(LrOption) / 10,
             Schedule = decay, WarmupSteps = parse.GetValue(WarmupOption), Beta1 = parse.GetValue(Beta1Option), Beta2 = parse.GetValue(Beta2Option),
             WeightDecay = parse.GetValue(WeightDecayOption), Seed = seed,
-            CheckpointEvery = checkpointPath is null ? 0 : parse.GetValue(CheckpointEveryOption),
+            CheckpointEvery = checkpointPath is null ? 0 : parse.GetValue(CheckpointOptions.Every),
             CausalLM = new()
             {
                 DecayEmbeddings = parse.GetValue(EmbedDecayOption), FullValidation = parse.GetValue(EvalFullOption),

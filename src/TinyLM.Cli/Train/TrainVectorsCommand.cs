@@ -12,7 +12,7 @@ public static class TrainVectorsCommand
 {
     private static readonly Option<string> DataOption = new("--data") { Description = "Plain text, one sentence or document per line, words separated by spaces", Required = true };
     private static readonly Option<string> OutOption = SharedOptions.Out();
-    private static readonly Option<VectorModel> ModelOption = new("--model") { Description = "skipgram | cbow", DefaultValueFactory = _ => VectorModel.SkipGram, CustomParser = r => ParseModel(r.Tokens[0].Value) };
+    private static readonly Option<VectorModel?> ModelOption = new("--model") { Description = "skipgram | cbow (default skipgram)", CustomParser = ParseModel };
     private static readonly Option<int> DimOption = new("--dim") { Description = "Vector width", DefaultValueFactory = _ => 100 };
     private static readonly Option<int> WindowOption = new("--window") { Description = "Largest context distance", DefaultValueFactory = _ => 5 };
     private static readonly Option<int> NegOption = new("--neg") { Description = "Negative samples per context word", DefaultValueFactory = _ => 5 };
@@ -25,12 +25,19 @@ public static class TrainVectorsCommand
     private static readonly Option<double> SampleOption = new("--sample") { Description = "Subsampling threshold of frequent words (0 = off)", DefaultValueFactory = _ => 1e-4 };
     private static readonly Option<ulong> SeedOption = SharedOptions.Seed(1);
 
-    private static VectorModel ParseModel(string s) => s.ToLowerInvariant() switch
+    // A parse error, not an exception: an unknown value is a usage error (exit 2) with the allowed values.
+    private static VectorModel? ParseModel(System.CommandLine.Parsing.ArgumentResult result)
     {
-        "skipgram" or "skip-gram" => VectorModel.SkipGram,
-        "cbow" => VectorModel.Cbow,
-        _ => throw new CliError($"--model: expected skipgram or cbow, found '{s}'", ExitCodes.Usage),
-    };
+        string s = result.Tokens[0].Value;
+        switch (s.ToLowerInvariant())
+        {
+            case "skipgram" or "skip-gram": return VectorModel.SkipGram;
+            case "cbow": return VectorModel.Cbow;
+            default:
+                result.AddError($"--model: '{s}' is not valid; expected one of cbow, skipgram.");
+                return null;
+        }
+    }
 
     public static Command Create()
     {
@@ -46,7 +53,7 @@ public static class TrainVectorsCommand
         string data = parse.GetValue(DataOption)!, outPath = parse.GetValue(OutOption)!;
         var options = new VectorTrainOptions
         {
-            Model = parse.GetValue(ModelOption), Dim = parse.GetValue(DimOption), Window = parse.GetValue(WindowOption),
+            Model = parse.GetValue(ModelOption) ?? VectorModel.SkipGram, Dim = parse.GetValue(DimOption), Window = parse.GetValue(WindowOption),
             Negatives = parse.GetValue(NegOption), MinCount = parse.GetValue(MinCountOption), Epochs = parse.GetValue(EpochsOption),
             LearningRate = parse.GetValue(LrOption), MinN = parse.GetValue(MinNOption), MaxN = parse.GetValue(MaxNOption),
             Buckets = parse.GetValue(BucketOption), Sample = parse.GetValue(SampleOption), Seed = parse.GetValue(SeedOption),

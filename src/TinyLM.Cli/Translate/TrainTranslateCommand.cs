@@ -53,9 +53,6 @@ public static class TrainTranslateCommand
         Training<int>("--max-len", "Training pairs longer than this (tokens) are left out", (o, v) => o with { Seq2Seq = o.Seq2Seq with { MaxTrainLength = v } }),
     ];
 
-    private static readonly Option<string?> CheckpointOption = new("--checkpoint") { Description = "Checkpoint file written every --checkpoint-every steps" };
-    private static readonly Option<int> CheckpointEveryOption = new("--checkpoint-every") { Description = "Steps between checkpoints", DefaultValueFactory = _ => 200 };
-    private static readonly Option<string?> ResumeOption = new("--resume") { Description = "Continue from a checkpoint file (same data and options; exact without --minutes)" };
     private static readonly Option<int> BeamOption = new("--beam") { Description = "Beam width for the validation BLEU", DefaultValueFactory = _ => 1 };
     private static readonly Option<ulong> SeedOption = SharedOptions.Seed(1);
 
@@ -65,13 +62,15 @@ public static class TrainTranslateCommand
     private static Override<TrainOptions> Training<T>(string name, string description, Func<TrainOptions, T, TrainOptions> set)
         where T : struct => new Override<TrainOptions, T>(name, description, set);
 
+    private static readonly SharedOptions.Checkpointing CheckpointOptions = SharedOptions.Checkpoint(200);
+
     public static Command Create()
     {
         var command = new Command("translate", "Train a translation model (encoder–decoder: BiGRU+attention or Transformer).");
         command.AddOptions([SrcOption, TgtOption, ValidSrcOption, ValidTgtOption, OutOption, ArchOption, InputFeedingOption, SeparateVocabOption]);
         command.AddOptions(ConfigOverrides.Options());
         command.AddOptions(TrainingOverrides.Options());
-        command.AddOptions([CheckpointOption, CheckpointEveryOption, ResumeOption, BeamOption, SeedOption, SharedOptions.Threads, SharedOptions.SkipBad, SharedOptions.DataDir, SharedOptions.Json]);
+        command.AddOptions([.. CheckpointOptions.All, BeamOption, SeedOption, SharedOptions.Threads, SharedOptions.SkipBad, SharedOptions.DataDir, SharedOptions.Json]);
         command.SetRunner(Run);
         return command;
     }
@@ -87,10 +86,10 @@ public static class TrainTranslateCommand
         {
             InputFeeding = parse.GetValue(InputFeedingOption), SharedVocab = !parse.GetValue(SeparateVocabOption), Seed = seed,
         };
-        string? checkpointPath = parse.GetValue(CheckpointOption);
+        string? checkpointPath = parse.GetValue(CheckpointOptions.File);
         var options = TrainingOverrides.Apply(parse, TrainOptions.ForSeq2Seq) with
         {
-            Seed = seed, CheckpointEvery = checkpointPath is null ? 0 : parse.GetValue(CheckpointEveryOption),
+            Seed = seed, CheckpointEvery = checkpointPath is null ? 0 : parse.GetValue(CheckpointOptions.Every),
         };
         // Neither --epochs nor --minutes: a time budget, so the first run ends in minutes, not hours (--epochs N runs exactly N).
         bool defaultBudget = !Minutes.IsGiven(parse) && !TrainingOverrides.Single(o => o.Option.Name == "--epochs").IsGiven(parse);
@@ -105,12 +104,12 @@ public static class TrainTranslateCommand
             if (corpus is { SkippedLines: > 0 }) Console.Error.WriteLine($"skipped {corpus.SkippedLines} bad lines in {corpus.Source} (--skip-bad)");
         // Before any training: a run must not end by overwriting its own data, or fail to save after hours of work.
         var inputs = CorpusFiles(parse).Select(f => ("data file", (string?)f)).ToList();
-        OutputFile.Check(outPath, "--out", [.. inputs, ("checkpoint to resume", parse.GetValue(ResumeOption))]);
+        OutputFile.Check(outPath, "--out", [.. inputs, ("checkpoint to resume", parse.GetValue(CheckpointOptions.Resume))]);
         if (checkpointPath is not null) OutputFile.Check(checkpointPath, "--checkpoint", inputs);
         TrainCheckpoint? resume = null;
         Seq2SeqModel model;
         // A resumed run takes the model, its tokenizers and its config from the checkpoint.
-        if (parse.GetValue(ResumeOption) is string resumePath)
+        if (parse.GetValue(CheckpointOptions.Resume) is string resumePath)
         {
             (model, resume) = Seq2SeqCheckpointFile.Load(resumePath);
             ResumeCheck.Refuse(resumePath, parse, ConfigOverrides, model.Config,

@@ -20,16 +20,31 @@ public static class ClassifierDistiller
 {
     /// <summary>
     /// A fresh student with <paramref name="config"/>'s architecture and the teacher's tokenizer and labels.
-    /// The config's vocabulary cap and label mode must match the teacher's.
+    /// The config's vocabulary cap and label mode must match the teacher's. With <paramref name="vocabulary"/> (a word
+    /// tokenizer's teacher only) the student keeps only the teacher's first N ids (padding, OOV, then its most frequent
+    /// words, in the teacher's ids); every other word reads as the OOV token, so the student's embedding table has N rows.
     /// </summary>
-    public static TextClassifier CreateStudent(TextClassifier teacher, TextClassifierConfig config)
+    public static TextClassifier CreateStudent(TextClassifier teacher, TextClassifierConfig config, int? vocabulary = null)
     {
         ArgumentNullException.ThrowIfNull(teacher);
         ArgumentNullException.ThrowIfNull(config);
         if (config.VocabSize != teacher.Config.VocabSize)
             throw new ArgumentException($"distill: the student's vocabulary size {config.VocabSize} differs from the teacher's {teacher.Config.VocabSize}; " +
                                         "the student reuses the teacher's tokenizer, so leave the vocabulary unset or equal.");
-        var student = new TextClassifier(config with { MultiLabel = teacher.Config.MultiLabel }, teacher.Tokenizer, teacher.Labels);
+        var tokenizer = teacher.Tokenizer;
+        if (vocabulary is int keep)
+        {
+            if (teacher.Words is not { } words)
+                throw new ArgumentException($"distill: a smaller student vocabulary needs a word tokenizer; the teacher's is {teacher.Tokenizer.Kind}.");
+            int first = words.OovId is null ? 1 : 2;
+            if (keep <= first || keep > words.VocabSize)
+                throw new ArgumentOutOfRangeException(nameof(vocabulary), keep,
+                    $"distill: the student's vocabulary must be in [{first + 1}, {words.VocabSize}] (the teacher's has {words.VocabSize} ids), got {keep}.");
+            if (config.WordBigrams)
+                throw new ArgumentException("distill: a student with word bigrams needs the teacher's whole vocabulary (its bigrams follow the words).");
+            if (keep < words.VocabSize) tokenizer = words.WithWords(Enumerable.Range(first, keep - first).Select(words.IdToWord));
+        }
+        var student = new TextClassifier(config with { MultiLabel = teacher.Config.MultiLabel }, tokenizer, teacher.Labels);
         CheckCompatible(teacher, student);
         return student;
     }
@@ -51,14 +66,20 @@ public static class ClassifierDistiller
                 throw new ArgumentException($"distill: the tokenizers differ ({teacher.Tokenizer.Kind}, {teacher.Tokenizer.VocabSize} ids vs {student.Tokenizer.Kind}, {student.Tokenizer.VocabSize}).");
             return;
         }
-        if (tt.VocabSize != st.VocabSize)
+        // The student's words are the teacher's first ids (all of them, or a smaller vocabulary's), with the same ids.
+        if (st.VocabSize > tt.VocabSize)
             throw new ArgumentException($"distill: the vocabularies differ: teacher has {tt.VocabSize} words, student has {st.VocabSize}.");
         if (tt.OovToken != st.OovToken || tt.Lower != st.Lower || tt.Filters != st.Filters)
             throw new ArgumentException("distill: the tokenizers differ (OOV token, lower-casing or filter characters).");
-        foreach (var (word, id) in tt.WordIndex)
-            if (!st.WordIndex.TryGetValue(word, out int other) || other != id)
-                throw new ArgumentException($"distill: the vocabularies differ: teacher word \"{word}\" has id {id}, student " +
-                                            (st.WordIndex.ContainsKey(word) ? $"id {st.WordIndex[word]}." : "does not have it."));
+        for (int id = st.OovId is null ? 1 : 2; id < st.VocabSize; id++)
+        {
+            string word = st.IdToWord(id);
+            if (!tt.WordIndex.TryGetValue(word, out int other) || other != id)
+                throw new ArgumentException($"distill: the vocabularies differ: student word \"{word}\" has id {id}, teacher " +
+                                            (tt.WordIndex.TryGetValue(word, out int t) ? $"id {t}." : "does not have it."));
+        }
+        if (student.Config.WordBigrams && st.VocabSize != tt.VocabSize)
+            throw new ArgumentException("distill: a student with word bigrams needs the teacher's whole vocabulary.");
     }
 
     /// <summary>The teacher's logits (N·C, row per text) in inference mode, computed in batches.</summary>

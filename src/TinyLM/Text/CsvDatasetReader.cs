@@ -14,7 +14,7 @@ public static class CsvDatasetReader
         ArgumentNullException.ThrowIfNull(textColumn);
         ArgumentNullException.ThrowIfNull(labelColumn);
         var c = new ExampleCollector(path, skipBad);
-        List<string> lines = TextFile.ReadLines(path);
+        List<string> lines = c.ReadLines();
         int next = 0;
         List<string>? header = null;
         int headerLine = 0;
@@ -31,6 +31,9 @@ public static class CsvDatasetReader
                 throw new DataFormatException(path, headerLine, $"bad CSV header: {error}");
             header = fields!;
         }
+        // The header names the columns: a line of invalid UTF-8 in or before it cannot be skipped.
+        if (c.Invalid.Keys.Where(line => line <= next).Order().FirstOrDefault() is > 0 and int badHeader)
+            throw new DataFormatException(path, badHeader, $"{c.Invalid[badHeader]} (in or before the CSV header, which cannot be skipped)");
         if (header is null)
             throw new DataFormatException(path, 0, $"no examples (the file is empty); expected a CSV header with columns \"{textColumn}\" and \"{labelColumn}\".");
 
@@ -51,6 +54,9 @@ public static class CsvDatasetReader
             }
             int recordLine = next + 1;
             (List<string>? fields, string? error) = ParseRecord(lines, ref next);
+            // A record holding a line of invalid UTF-8 (read as "", counted as skipped) is dropped with it.
+            if (c.Invalid.Count > 0 && Enumerable.Range(recordLine, next - recordLine + 1).Any(c.Invalid.ContainsKey))
+                continue;
             if (error is not null)
             {
                 c.Bad(recordLine, error);

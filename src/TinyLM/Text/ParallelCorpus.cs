@@ -27,14 +27,20 @@ public sealed class ParallelCorpus
     /// <summary>Reads two line-aligned files; a different number of lines is an error naming both.</summary>
     public static ParallelCorpus Read(string sourcePath, string targetPath, bool skipBad = false)
     {
-        List<string> src = TextFile.ReadLines(sourcePath);
-        List<string> tgt = TextFile.ReadLines(targetPath);
+        // With skipBad a line of invalid UTF-8 reads as "" and is listed: its pair is skipped and counted.
+        List<string> src = TextFile.ReadLines(sourcePath, skipBad, out var badSrc);
+        List<string> tgt = TextFile.ReadLines(targetPath, skipBad, out var badTgt);
         if (src.Count != tgt.Count)
             throw new DataFormatException(sourcePath, 0, $"has {src.Count} lines but {targetPath} has {tgt.Count}; a parallel corpus needs line N of one file to translate line N of the other.");
         var pairs = new List<SentencePair>(src.Count);
         int skipped = 0;
         for (int i = 0; i < src.Count; i++)
         {
+            if (badSrc.ContainsKey(i + 1) || badTgt.ContainsKey(i + 1))
+            {
+                skipped++;
+                continue;
+            }
             bool emptySrc = string.IsNullOrWhiteSpace(src[i]), emptyTgt = string.IsNullOrWhiteSpace(tgt[i]);
             if (emptySrc && emptyTgt)
                 continue;
@@ -55,9 +61,9 @@ public sealed class ParallelCorpus
     /// <summary>Reads <c>source&lt;TAB&gt;target</c> lines.</summary>
     public static ParallelCorpus ReadTsv(string path, bool skipBad = false)
     {
-        List<string> lines = TextFile.ReadLines(path);
+        List<string> lines = TextFile.ReadLines(path, skipBad, out var invalid);
         var pairs = new List<SentencePair>(lines.Count);
-        int skipped = 0;
+        int skipped = invalid.Count; // lines of invalid UTF-8 (with skipBad; read as "")
         for (int i = 0; i < lines.Count; i++)
         {
             string line = lines[i];

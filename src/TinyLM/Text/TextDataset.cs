@@ -71,6 +71,21 @@ internal sealed class ExampleCollector(string path, bool skipBad)
 
     public List<string> Reasons { get; } = [];
 
+    /// <summary>
+    /// The file's lines; with skipping, a line of invalid UTF-8 is counted as skipped here and reads as "" (a blank line,
+    /// which every reader ignores); without, it is an error naming file and line.
+    /// </summary>
+    public List<string> ReadLines()
+    {
+        var lines = TextFile.ReadLines(path, skipBad, out var invalid);
+        foreach (var (line, problem) in invalid) Bad(line, problem);
+        Invalid = invalid;
+        return lines;
+    }
+
+    /// <summary>The lines <see cref="ReadLines"/> found invalid (1-based), already counted as skipped.</summary>
+    public IReadOnlyDictionary<int, string> Invalid { get; private set; } = new Dictionary<int, string>();
+
     public void Bad(int line, string problem)
     {
         var ex = new DataFormatException(path, line, problem);

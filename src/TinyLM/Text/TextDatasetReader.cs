@@ -42,7 +42,8 @@ public static class TextDatasetReader
             case ".jsonl" or ".json" or ".ndjson":
                 return DatasetFormat.Jsonl;
         }
-        foreach (string line in TextFile.ReadLines(path))
+        // A line of invalid UTF-8 says nothing about the format: the reader reports it (or skips it with skipBad).
+        foreach (string line in TextFile.ReadLines(path, skipInvalid: true, out _))
         {
             if (string.IsNullOrWhiteSpace(line))
                 continue;
@@ -55,7 +56,7 @@ public static class TextDatasetReader
     public static TextDataset ReadTsv(string path, bool skipBad = false)
     {
         var c = new ExampleCollector(path, skipBad);
-        List<string> lines = TextFile.ReadLines(path);
+        List<string> lines = c.ReadLines();
         for (int i = 0; i < lines.Count; i++)
         {
             string line = lines[i];
@@ -83,7 +84,7 @@ public static class TextDatasetReader
     public static TextDataset ReadFastText(string path, bool skipBad = false)
     {
         var c = new ExampleCollector(path, skipBad);
-        List<string> lines = TextFile.ReadLines(path);
+        List<string> lines = c.ReadLines();
         var labels = new List<string>();
         var words = new List<string>();
         for (int i = 0; i < lines.Count; i++)
@@ -127,7 +128,7 @@ public static class TextDatasetReader
     public static TextDataset ReadJsonl(string path, bool skipBad = false, string textField = "text", string labelField = "label")
     {
         var c = new ExampleCollector(path, skipBad);
-        List<string> lines = TextFile.ReadLines(path);
+        List<string> lines = c.ReadLines();
         for (int i = 0; i < lines.Count; i++)
         {
             string line = lines[i];

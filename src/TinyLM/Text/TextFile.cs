@@ -22,8 +22,16 @@ public static class TextFile
     }
 
     /// <summary>All lines of a file (line i of the list is line i + 1 of the file), CR stripped.</summary>
-    public static List<string> ReadLines(string path)
+    public static List<string> ReadLines(string path) => ReadLines(path, skipInvalid: false, out _);
+
+    /// <summary>
+    /// As <see cref="ReadLines(string)"/>; with <paramref name="skipInvalid"/> a line that is not valid UTF-8 reads as
+    /// "" (so the other lines keep their numbers) and is listed in <paramref name="invalid"/> (1-based line → problem)
+    /// for the caller to skip and count; without it, such a line is a <see cref="DataFormatException"/> naming file and line.
+    /// </summary>
+    internal static List<string> ReadLines(string path, bool skipInvalid, out Dictionary<int, string> invalid)
     {
+        invalid = [];
         ReadOnlyMemory<byte> memory = ReadBytesWithoutBom(path);
         var lines = new List<string>();
         ReadOnlySpan<byte> rest = memory.Span;
@@ -33,7 +41,22 @@ public static class TextFile
             ReadOnlySpan<byte> line = nl < 0 ? rest : rest[..nl];
             if (line.Length > 0 && line[^1] == (byte)'\r')
                 line = line[..^1];
-            lines.Add(Decode(line, path, lines.Count + 1));
+            if (!skipInvalid)
+            {
+                lines.Add(Decode(line, path, lines.Count + 1));
+            }
+            else
+            {
+                try
+                {
+                    lines.Add(Decode(line, path, lines.Count + 1));
+                }
+                catch (DataFormatException ex)
+                {
+                    invalid[lines.Count + 1] = ex.Problem;
+                    lines.Add("");
+                }
+            }
             rest = nl < 0 ? [] : rest[(nl + 1)..];
         }
         return lines;

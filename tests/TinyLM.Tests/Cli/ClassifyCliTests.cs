@@ -94,6 +94,25 @@ public sealed class ClassifyCliTests : IDisposable
     }
 
     [Fact]
+    public void Skip_bad_skips_lines_of_invalid_utf8_that_fail_without_it()
+    {
+        var lines = ToyTopics.Make(60, seed: 3).Examples.Select(e => $"{e.Label}\t{e.Text}\n").ToList();
+        byte[] bad = [.. "crude\toil "u8, 0xFF, 0xFE, .. " barrel\n"u8];
+        File.WriteAllBytes(PathOf("latin.tsv"), [.. lines.Take(4).SelectMany(System.Text.Encoding.UTF8.GetBytes), .. bad,
+            .. lines.Skip(4).SelectMany(System.Text.Encoding.UTF8.GetBytes)]);
+        string[] run = ["train", "classify", "--train", PathOf("latin.tsv"), "--encoder", "bag", "--epochs", "1", "--out", PathOf("u.tlm")];
+        var (exit, _, stderr) = CliRunner.Run(run);
+        Assert.Equal(1, exit);
+        Assert.Contains($"{PathOf("latin.tsv")}:5: invalid UTF-8", stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(PathOf("u.tlm")));
+
+        (exit, _, stderr) = CliRunner.Run([.. run, "--skip-bad"]);
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("skipped 1 bad lines", stderr);
+        Assert.True(File.Exists(PathOf("u.tlm")));
+    }
+
+    [Fact]
     public void Eval_of_a_file_that_is_not_a_model_fails_clearly()
     {
         File.WriteAllText(PathOf("notmodel.tlm"), "hello, I am text");

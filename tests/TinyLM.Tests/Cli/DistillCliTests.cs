@@ -54,6 +54,36 @@ public sealed class DistillCliTests : IDisposable
     }
 
     [Fact]
+    public void Student_vocab_keeps_the_teachers_most_frequent_words_and_writes_a_smaller_file()
+    {
+        var teacher = Teacher();
+        var (exit, stdout, stderr) = CliRunner.Run(Distill(teacher, "--no-baseline", "--json"));
+        Assert.True(exit == 0, stderr);
+        long whole = new FileInfo(PathOf("student.tlm")).Length;
+        using var full = JsonDocument.Parse(stdout.TrimEnd().Split('\n')[^1]);
+        long wholeParameters = full.RootElement.GetProperty("after").GetProperty("parameters").GetInt64();
+        File.Delete(PathOf("student.tlm"));
+
+        (exit, stdout, stderr) = CliRunner.Run(Distill(teacher, "--no-baseline", "--json", "--student-vocab", "24"));
+        Assert.True(exit == 0, stderr);
+        using var json = JsonDocument.Parse(stdout.TrimEnd().Split('\n')[^1]);
+        var after = json.RootElement.GetProperty("after");
+        Assert.True(new FileInfo(PathOf("student.tlm")).Length < whole, $"{new FileInfo(PathOf("student.tlm")).Length} vs {whole}");
+        var student = TinyLM.IO.TextClassifierFile.Load(PathOf("student.tlm"));
+        Assert.Equal(24, student.Tokenizer.VocabSize);
+        Assert.Equal(24, student.Embedding.Weight.Dim(0));
+        Assert.True(after.GetProperty("parameters").GetInt64() < wholeParameters);
+        Assert.True(after.GetProperty("accuracy").GetDouble() > 0.8, stdout);
+
+        // A --student model fixes the vocabulary: the two together are a usage error.
+        (exit, _, stderr) = CliRunner.Run("distill", "--teacher", teacher, "--data", PathOf("train.tsv"), "--student", PathOf("student.tlm"),
+            "--student-vocab", "24", "--out", PathOf("again.tlm"));
+        Assert.Equal(2, exit);
+        Assert.Contains("drop --student-vocab", stderr);
+        Assert.False(File.Exists(PathOf("again.tlm")));
+    }
+
+    [Fact]
     public void A_student_model_with_the_teachers_tokenizer_and_labels_is_trained_further()
     {
         var teacher = Teacher();
@@ -75,7 +105,7 @@ public sealed class DistillCliTests : IDisposable
     [InlineData("--temperature", "-2", "--temperature must be > 0")]
     [InlineData("--alpha", "1.5", "--alpha must be in [0, 1]")]
     [InlineData("--alpha", "-0.1", "--alpha must be in [0, 1]")]
-    [InlineData("--student-vocab", "50", "differs from the teacher's vocabulary size")]
+    [InlineData("--student-vocab", "2", "--student-vocab must be ≥ 3")]
     public void Bad_settings_fail_with_a_clear_message_and_write_nothing(string option, string value, string message)
     {
         var teacher = Teacher();

@@ -49,6 +49,45 @@ public sealed class UserWordsCliTests
     }
 
     [Fact]
+    public void Help_shows_allowed_values_in_lower_case_and_no_enum_names_anywhere()
+    {
+        var (exit, stdout, _) = CliRunner.Run("train", "vectors", "--help");
+        Assert.Equal(0, exit);
+        Assert.Contains("--model <cbow|skipgram>", stdout, StringComparison.Ordinal);
+        Assert.Contains("(default skipgram)", stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("SkipGram", stdout, StringComparison.Ordinal);
+        (exit, stdout, _) = CliRunner.Run("train", "classify", "--help");
+        Assert.Equal(0, exit);
+        Assert.Contains("--encoder <bag|bigru|bilstm|cnn|transformer>", stdout, StringComparison.Ordinal);
+        // Every enum-valued option of the verb tree, not only these two.
+        static IEnumerable<System.CommandLine.Option> All(System.CommandLine.Command c) => c.Options.Concat(c.Subcommands.SelectMany(All));
+        foreach (var option in All(TinyLM.Cli.Program.BuildRoot()))
+            if ((Nullable.GetUnderlyingType(option.ValueType) ?? option.ValueType).IsEnum)
+                Assert.True(option.HelpName is { } name && name == name.ToLowerInvariant(), $"{option.Name}: {option.HelpName}");
+    }
+
+    [Fact]
+    public void An_unknown_vectors_model_is_a_usage_error_with_the_allowed_values()
+    {
+        var (exit, _, stderr) = CliRunner.Run("train", "vectors", "--data", "text.txt", "--out", "words.vec", "--model", "glove");
+        Assert.Equal(2, exit);
+        Assert.Contains("--model: 'glove' is not valid; expected one of cbow, skipgram.", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_training_verbs_share_one_description_of_the_checkpoint_options()
+    {
+        var help = new[] { "classify", "lm", "translate" }.Select(verb => CliRunner.Run("train", verb, "--help").Out).ToList();
+        foreach (var flag in new[] { "--checkpoint <", "--checkpoint-every <", "--resume <" })
+        {
+            var lines = help.Select(h => h.Split('\n').Single(l => l.TrimStart().StartsWith(flag, StringComparison.Ordinal))).ToList();
+            // The same text after the column padding, except the interval's default.
+            var texts = lines.Select(l => System.Text.RegularExpressions.Regex.Replace(l.Trim(), @"\s{2,}", "  ").Replace("[default: 500]", "[default: 200]")).ToList();
+            Assert.All(texts, t => Assert.Equal(texts[0], t));
+        }
+    }
+
+    [Fact]
     public void Bigrams_yes_parses_like_bigrams_true()
     {
         // Both fail on the missing training file, not on the switch: same exit code, same message.

@@ -118,6 +118,31 @@ public class ClassifierDistillerTests
 
         e = Assert.Throws<ArgumentException>(() => ClassifierDistiller.CreateStudent(teacher, StudentConfig with { VocabSize = 50 }));
         Assert.Contains("vocabulary size 50", e.Message);
+
+        // A student whose vocabulary is larger than the teacher's, or not its first ids, is not the teacher's.
+        var words = teacher.Words!;
+        var reordered = words.WithWords(Enumerable.Range(2, words.VocabSize - 2).Select(words.IdToWord).Reverse());
+        e = Assert.Throws<ArgumentException>(() => ClassifierDistiller.CheckCompatible(teacher, new TextClassifier(StudentConfig, reordered, teacher.Labels)));
+        Assert.Contains("vocabularies differ", e.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => ClassifierDistiller.CreateStudent(teacher, StudentConfig, vocabulary: words.VocabSize + 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ClassifierDistiller.CreateStudent(teacher, StudentConfig, vocabulary: 2));
+    }
+
+    [Fact]
+    public void A_smaller_student_vocabulary_keeps_the_teachers_first_ids_and_still_learns()
+    {
+        var teacher = Teacher();
+        var words = teacher.Words!;
+        var student = ClassifierDistiller.CreateStudent(teacher, StudentConfig, vocabulary: 24);
+        Assert.Equal(24, student.Tokenizer.VocabSize);
+        Assert.Equal(24, student.Embedding.Weight.Dim(0));
+        for (int id = 2; id < 24; id++) Assert.Equal(words.IdToWord(id), student.Words!.IdToWord(id));
+        // A word beyond the first 24 ids (the 12 filler words come first; 10 of the 15 topic words are kept) reads as the OOV token (id 1) in the student, as itself in the teacher.
+        string rare = words.IdToWord(words.VocabSize - 1);
+        Assert.Equal([1], student.Tokenizer.Encode(rare));
+        Assert.Equal([words.VocabSize - 1], teacher.Tokenizer.Encode(rare));
+        ClassifierDistiller.Distill(teacher, student, Train, null, new DistillOptions { Training = Quick });
+        Assert.True(student.Evaluate(Test).Accuracy > 0.8, $"student accuracy {student.Evaluate(Test).Accuracy}");
     }
 
     [Fact]

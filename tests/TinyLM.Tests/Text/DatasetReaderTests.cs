@@ -50,6 +50,61 @@ public class DatasetReaderTests
         Assert.Contains("UTF-8", ex.Message);
     }
 
+    [Theory]
+    [InlineData("d.tsv", "pos\tgood\n", "neg\tbad ", "\n", "neg\tfine\n")]
+    [InlineData("d.txt", "__label__pos good\n", "__label__neg bad ", "\n", "__label__neg fine\n")]
+    [InlineData("d.jsonl", "{\"text\": \"good\", \"label\": \"pos\"}\n", "{\"text\": \"bad ", "\", \"label\": \"neg\"}\n", "{\"text\": \"fine\", \"label\": \"neg\"}\n")]
+    [InlineData("d.csv", "text,label\ngood,pos\n", "bad ", ",neg\n", "fine,neg\n")]
+    public void Invalid_utf8_fails_naming_file_and_line_and_skip_bad_skips_and_counts_it(string name, string before, string badStart, string badEnd, string after)
+    {
+        using var dir = new TempDir();
+        // The bad line holds the byte 0xFF, never valid in UTF-8, inside an otherwise well-formed line.
+        string p = dir.Bytes(name, [.. Encoding.UTF8.GetBytes(before + badStart), 0xFF, .. Encoding.UTF8.GetBytes(badEnd + after)]);
+        int badLine = before.Count(ch => ch == '\n') + 1;
+
+        var ex = Assert.Throws<DataFormatException>(() => TextDatasetReader.Read(p));
+        Assert.Equal(badLine, ex.Line);
+        Assert.StartsWith($"{p}:{badLine}: invalid UTF-8", ex.Message, StringComparison.Ordinal);
+
+        TextDataset d = TextDatasetReader.Read(p, skipBad: true);
+        Assert.Equal(["pos", "neg"], d.Examples.Select(e => e.Label));
+        Assert.Equal(["good", "fine"], d.Examples.Select(e => e.Text));
+        Assert.Equal(badLine + 1, d.Examples[1].Line);
+        Assert.Equal(1, d.SkippedLines);
+        Assert.StartsWith($"{p}:{badLine}: invalid UTF-8", Assert.Single(d.SkipReasons), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Invalid_utf8_in_a_csv_header_cannot_be_skipped()
+    {
+        using var dir = new TempDir();
+        string p = dir.Bytes("h.csv", [.. "te"u8, 0xFF, .. "xt,label\ngood,pos\n"u8]);
+        var ex = Assert.Throws<DataFormatException>(() => CsvDatasetReader.Read(p, skipBad: true));
+        Assert.Equal(1, ex.Line);
+        Assert.Contains("header", ex.Message);
+    }
+
+    [Fact]
+    public void Invalid_utf8_in_parallel_data_fails_naming_file_and_line_and_skip_bad_skips_the_pair()
+    {
+        using var dir = new TempDir();
+        string tsv = dir.Bytes("p.tsv", [.. "ein hund\ta dog\nkaput"u8, 0xC3, 0x28, .. "\tbroken\neine katze\ta cat\n"u8]);
+        var ex = Assert.Throws<DataFormatException>(() => ParallelCorpus.ReadTsv(tsv));
+        Assert.StartsWith($"{tsv}:2: invalid UTF-8", ex.Message, StringComparison.Ordinal);
+        var corpus = ParallelCorpus.ReadTsv(tsv, skipBad: true);
+        Assert.Equal(["a dog", "a cat"], corpus.Pairs.Select(pair => pair.Target));
+        Assert.Equal(1, corpus.SkippedLines);
+
+        string de = dir.Bytes("t.de", [.. "ein hund\nkaput"u8, 0xFF, .. "\neine katze\n"u8]);
+        string en = dir.File("t.en", "a dog\nbroken\na cat\n");
+        ex = Assert.Throws<DataFormatException>(() => ParallelCorpus.Read(de, en));
+        Assert.StartsWith($"{de}:2: invalid UTF-8", ex.Message, StringComparison.Ordinal);
+        corpus = ParallelCorpus.Read(de, en, skipBad: true);
+        Assert.Equal(["a dog", "a cat"], corpus.Pairs.Select(pair => pair.Target));
+        Assert.Equal([1, 3], corpus.Pairs.Select(pair => pair.Line));
+        Assert.Equal(1, corpus.SkippedLines);
+    }
+
     [Fact]
     public void Empty_file_is_an_error()
     {
