@@ -87,11 +87,11 @@ public static class TrainImageCommand
         var result = TrainingView.Run("image", progress => new ImageClassifierTrainer(model, options) { BudgetSeconds = minutes * 60, Progress = progress }.Fit(train, testSet));
         model.Save(outPath);
         Console.Error.WriteLine($"trained {result.EpochsRun} epochs ({result.Steps} steps{(result.BudgetReached ? ", budget reached" : "")}) in {result.TrainSeconds:F1}s, " +
-            $"{result.ImagesPerSecond:F0} images/s; train acc {result.FinalTrainAccuracy:P2}" +
+            $"{result.TokensPerSecond:F0} images/s; train acc {result.FinalTrainAccuracy:P2}" +
             (result.EvaluationAccuracy is double acc ? $", test acc {acc:P2}" : "") + $"; written to {outPath}");
         if (parse.GetValue(SharedOptions.Json))
             JsonLine.Print(new TrainImageOutput(outPath, "cnn-small", model.ParameterCount(), train.Count, testSet?.Count, result.EpochsRun, result.Steps,
-                result.FinalTrainLoss, result.FinalTrainAccuracy, result.EvaluationAccuracy, result.TrainSeconds, result.ImagesPerSecond, result.BudgetReached,
+                result.FinalTrainLoss, result.FinalTrainAccuracy ?? 0, result.EvaluationAccuracy, result.TrainSeconds, result.TokensPerSecond, result.BudgetReached,
                 Threading.MaxThreads, Simd.Level.ToString()), ImageCliJson.Default.TrainImageOutput);
         return ExitCodes.Ok;
     }

@@ -3,21 +3,6 @@ using TinyLM.Text;
 
 namespace TinyLM.Training;
 
-/// <summary>What a finished image-classifier training run measured.</summary>
-public sealed record ImageTrainResult
-{
-    public int EpochsRun { get; init; }
-    public long Steps { get; init; }
-    public double FinalTrainLoss { get; init; }
-    public double FinalTrainAccuracy { get; init; }
-    /// <summary>Accuracy on the evaluation set after the last epoch, or null without one.</summary>
-    public double? EvaluationAccuracy { get; init; }
-    public double TrainSeconds { get; init; }
-    public long Images { get; init; }
-    public bool BudgetReached { get; init; }
-    public double ImagesPerSecond => TrainSeconds > 0 ? Images / TrainSeconds : 0;
-}
-
 /// <summary>
 /// Trains an <see cref="ImageClassifier"/> on the one <see cref="Trainer{TBatch}"/> loop (<see cref="ImageTrainingTask"/>):
 /// shuffled batches, cross-entropy, the optimizer, schedule and clipping that <see cref="TrainOptions"/> name, and an
@@ -28,10 +13,13 @@ public sealed class ImageClassifierTrainer(ImageClassifier model, TrainOptions o
     /// <summary>Called after every step and at each epoch's end.</summary>
     public IProgress<TrainProgress>? Progress { get; init; }
 
-    /// <summary>Wall-clock budget in seconds (0 = none): no step starts after it.</summary>
+    /// <summary>
+    /// Wall-clock budget in seconds (0 = none): no step starts after it. Unlike <see cref="TrainOptions.Minutes"/> it leaves
+    /// the schedule counted in steps, so a run that ends within its budget is reproducible (the published figure's case).
+    /// </summary>
     public double BudgetSeconds { get; init; }
 
-    public ImageTrainResult Fit(ImageDataset train, ImageDataset? evaluation = null, CancellationToken cancel = default)
+    public TrainResult Fit(ImageDataset train, ImageDataset? evaluation = null, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(train);
@@ -49,10 +37,11 @@ public sealed class ImageClassifierTrainer(ImageClassifier model, TrainOptions o
         }).Fit(cancel);
         // A budget that ends mid-epoch skips that epoch's evaluation; score the weights kept.
         double? evaluated = evaluation is null ? null : outcome.BudgetReached || task.LastEvaluation is null ? model.Accuracy(evaluation) : task.LastEvaluation;
-        return new ImageTrainResult
+        return new TrainResult
         {
-            EpochsRun = outcome.RoundsRun, Steps = outcome.Steps, FinalTrainLoss = task.EpochLoss, FinalTrainAccuracy = task.EpochAccuracy,
-            EvaluationAccuracy = evaluated, TrainSeconds = outcome.Seconds, Images = task.Images, BudgetReached = outcome.BudgetReached,
+            EpochsRun = outcome.RoundsRun, Steps = (int)outcome.Steps, FinalTrainLoss = task.EpochLoss, FinalTrainAccuracy = task.EpochAccuracy,
+            EvaluationAccuracy = evaluated, TrainSeconds = outcome.Seconds, TotalSeconds = outcome.Seconds, Tokens = task.Images,
+            BudgetReached = outcome.BudgetReached,
         };
     }
 }

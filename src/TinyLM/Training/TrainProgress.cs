@@ -47,6 +47,10 @@ public sealed record TrainResult
     public int BestEpoch { get; init; }
     /// <summary>Classification: the best validation accuracy.</summary>
     public double? BestValidationAccuracy { get; init; }
+    /// <summary>Image classification: the running accuracy over the last epoch's training batches.</summary>
+    public double? FinalTrainAccuracy { get; init; }
+    /// <summary>Image classification: the accuracy of the weights kept on the evaluation set (null without one).</summary>
+    public double? EvaluationAccuracy { get; init; }
     /// <summary>
     /// Training loss at the end: the last epoch's mean (epoch tasks) or the estimate over the fixed training batches
     /// (the causal LM).
@@ -63,7 +67,7 @@ public sealed record TrainResult
     public double TrainSeconds { get; init; }
     /// <summary>Wall seconds including evaluations.</summary>
     public double TotalSeconds { get; init; }
-    /// <summary>Tokens consumed by the optimisation steps of this run.</summary>
+    /// <summary>Tokens (images, for image tasks) consumed by the optimisation steps of this run.</summary>
     public long Tokens { get; init; }
     public double TokensPerSecond => TrainSeconds > 0 ? Tokens / TrainSeconds : 0;
     public bool StoppedEarly { get; init; }
