@@ -139,6 +139,7 @@ public static class TrainingView
         else if (p.Epoch < p.Epochs && p.Remaining > TimeSpan.Zero) line += $"  left {Clock(p.Remaining)}";
         if (p.ValidationLoss is double vl) line += $"  val_loss {vl:F4}";
         if (p.ValidationAccuracy is double va) line += $"  val_acc {va:P2}";
+        if (p.ModelTrainAccuracy is double ma) line += $"  model_train_acc {ma:P2}";
         return line;
     }
 

@@ -65,9 +65,12 @@ internal sealed class ClassifierTrainingTask(TextClassifier model, TrainOptions 
     public double? EndRound(int round, long steps, float learningRate, TrainerClock clock)
     {
         _epochLoss = _seen > 0 ? _lossSum / _seen : _epochLoss;
-        double? accuracy = null, loss = null;
+        double? accuracy = null, loss = null, modelTrainAccuracy = null;
         if (validation is { Count: > 0 }) (accuracy, loss) = Validate(validation);
-        Report(steps, _epochLoss, _seen > 0 ? (double)_correct / _seen : 0, clock, learningRate, accuracy, loss, true);
+        // Without validation data, a mixture's epoch line would only show the network's running accuracy, which is not the
+        // model that gets saved: score the whole mixture on the training texts too (shown, never used to choose weights).
+        else if (model.Mixture.HasHeads && progress is not null) modelTrainAccuracy = Validate(train).Accuracy;
+        Report(steps, _epochLoss, _seen > 0 ? (double)_correct / _seen : 0, clock, learningRate, accuracy, loss, true, modelTrainAccuracy);
         return accuracy;
     }
 
@@ -108,7 +111,8 @@ internal sealed class ClassifierTrainingTask(TextClassifier model, TrainOptions 
         return ((double)correct / texts.Length, lossSum / texts.Length);
     }
 
-    private void Report(long steps, double loss, double accuracy, TrainerClock clock, double lr, double? validAccuracy, double? validLoss, bool epochEnd)
+    private void Report(long steps, double loss, double accuracy, TrainerClock clock, double lr, double? validAccuracy, double? validLoss, bool epochEnd,
+        double? modelTrainAccuracy = null)
     {
         if (progress is null) return;
         var elapsed = clock.Elapsed;
@@ -119,6 +123,7 @@ internal sealed class ClassifierTrainingTask(TextClassifier model, TrainOptions 
             TokensPerSecond = elapsed.TotalSeconds > 0 ? Tokens / elapsed.TotalSeconds : 0,
             Elapsed = elapsed, Remaining = clock.Remaining(steps),
             ValidationAccuracy = validAccuracy, ValidationLoss = validLoss, Milestone = epochEnd, StepsPerEpoch = StepsPerEpoch,
+            ModelTrainAccuracy = modelTrainAccuracy,
         });
     }
 }

@@ -25,6 +25,11 @@ public sealed record TrainProgress
     public double LearningRate { get; init; }
     /// <summary>Set at a milestone when validation data exists.</summary>
     public double? ValidationAccuracy { get; init; }
+    /// <summary>
+    /// Set at a classifier's epoch end when its saved model is more than the network (a naive Bayes or SVM mixture) and
+    /// there is no validation data: the whole model's accuracy on the training texts.
+    /// </summary>
+    public double? ModelTrainAccuracy { get; init; }
     public double? ValidationLoss { get; init; }
     /// <summary>Set at a language model's evaluation: mean loss over its fixed training batches.</summary>
     public double? TrainLoss { get; init; }
