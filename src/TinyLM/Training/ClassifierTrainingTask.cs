@@ -15,6 +15,8 @@ internal sealed class ClassifierTrainingTask(TextClassifier model, TrainOptions 
 {
     private readonly int[][] _ids = model.Inputs.EncodeAll(train.Examples.Select(e => e.Text).ToArray());
     private readonly ClassifierTargets _targets = ClassifierTargets.Of(model, train);
+    // The validation texts, encoded once for every epoch's evaluation.
+    private (int[][] Ids, ClassifierTargets Targets)? _validation;
     private int[] _lengths = [];
     private Tensor? _logits;
     private double _lossSum, _epochLoss;
@@ -66,10 +68,14 @@ internal sealed class ClassifierTrainingTask(TextClassifier model, TrainOptions 
     {
         _epochLoss = _seen > 0 ? _lossSum / _seen : _epochLoss;
         double? accuracy = null, loss = null, modelTrainAccuracy = null;
-        if (validation is { Count: > 0 }) (accuracy, loss) = Validate(validation);
+        if (validation is { Count: > 0 })
+        {
+            var (ids, targets) = _validation ??= (model.Inputs.EncodeAll(validation.Examples.Select(e => e.Text).ToArray()), ClassifierTargets.Of(model, validation));
+            (accuracy, loss) = Validate(ids, targets);
+        }
         // Without validation data, a mixture's epoch line would only show the network's running accuracy, which is not the
         // model that gets saved: score the whole mixture on the training texts too (shown, never used to choose weights).
-        else if (model.Mixture.HasHeads && progress is not null) modelTrainAccuracy = Validate(train).Accuracy;
+        else if (model.Mixture.HasHeads && progress is not null) modelTrainAccuracy = Validate(_ids, _targets).Accuracy;
         Report(steps, _epochLoss, _seen > 0 ? (double)_correct / _seen : 0, clock, learningRate, accuracy, loss, true, modelTrainAccuracy);
         return accuracy;
     }
@@ -89,17 +95,15 @@ internal sealed class ClassifierTrainingTask(TextClassifier model, TrainOptions 
         return rows;
     }
 
-    private (double Accuracy, double Loss) Validate(TextDataset data)
+    /// <summary>Accuracy and loss of the saved model (the mixture) on encoded texts.</summary>
+    private (double Accuracy, double Loss) Validate(int[][] ids, ClassifierTargets targets)
     {
-        var texts = data.Examples.Select(e => e.Text).ToArray();
-        var ids = model.Inputs.EncodeAll(texts);
-        var targets = ClassifierTargets.Of(model, data);
         double lossSum = 0;
         int correct = 0;
         model.Eval();
         using (Tensor.NoGrad())
         {
-            foreach (var indices in Batching.Sequential(texts.Length, 64))
+            foreach (var indices in Batching.Sequential(ids.Length, 64))
             {
                 using var scope = new TensorScope();
                 var logits = model.Mixture.Logits(Batching.Pad(ids, indices)); // (B, C), what predictions use
@@ -108,7 +112,7 @@ internal sealed class ClassifierTrainingTask(TextClassifier model, TrainOptions 
             }
         }
         model.Train();
-        return ((double)correct / texts.Length, lossSum / texts.Length);
+        return ((double)correct / ids.Length, lossSum / ids.Length);
     }
 
     private void Report(long steps, double loss, double accuracy, TrainerClock clock, double lr, double? validAccuracy, double? validLoss, bool epochEnd,

@@ -29,9 +29,8 @@ public sealed class ImageClassifierTrainer(ImageClassifier model, TrainOptions o
         if (evaluation is not null) model.CheckShape(evaluation);
         var optimizer = Optimizers.Create(options, model);
         var task = new ImageTrainingTask(model, options, train, evaluation, Progress);
-        var outcome = new Trainer<int[]>(task, new TrainerSettings(model, optimizer, Optimizers.CreateSchedule(options, task.TotalSteps))
+        var outcome = new Trainer<int[]>(task, Optimizers.Settings(options, model, optimizer, Optimizers.CreateSchedule(options, task.TotalSteps)) with
         {
-            ClipNorm = options.ClipNorm,
             RestoreBest = false,
             BudgetSeconds = BudgetSeconds,
         }).Fit(cancel);
