@@ -192,13 +192,13 @@ public abstract class RecurrentModule : Module
         return (yOut, hOut, cOut);
     }
 
-    // LSTM inference with quantized weight_ih/weight_hh (a float32 one runs as a FloatMatrix) on the quantized
-    // kernel, straight on spans, both directions of a layer into one (B, T, D·H) output; records no gradient and
-    // returns no cell state.
+    // Inference with quantized weight_ih/weight_hh (a float32 one runs as a FloatMatrix) on the quantized kernel,
+    // straight on spans, both directions of a layer into one (B, T, D·H) output; records no gradient and returns no
+    // cell state.
     private RecurrentOutput RunQuantized(Tensor input, int[]? lengths, Tensor? h0, Tensor? c0)
     {
         if (h0 is not null || c0 is not null)
-            throw new ArgumentException("Lstm.Forward: quantized weights run from a zero initial state (h0 and c0 must be null).");
+            throw new ArgumentException($"{(_lstm ? "Lstm" : "Gru")}.Forward: quantized weights run from a zero initial state (h0{(_lstm ? " and c0" : "")} must be null).");
         int batch = input.Dim(0), seqLen = input.Dim(1), h = HiddenSize, dirs = Directions;
         float[] x;
         using (Tensor.NoGrad()) x = input.Contiguous().ToArray();
@@ -211,11 +211,9 @@ public abstract class RecurrentModule : Module
             {
                 var cell = _cells[layer * dirs + d];
                 var names = _weightNames[layer * dirs + d];
-                var bias = cell[2] is { } bih ? bih.ToArray() : [];
-                if (cell[3] is { } bhh) System.Numerics.Tensors.TensorPrimitives.Add(bias, bhh.AsSpan(), bias);
                 var shape = new RecurrentShape(batch, seqLen, inputSize, h, Reverse: d == 1);
-                QuantizedLstmKernel.Forward(shape, x, lengths, Matrix(cell[0]!, names[0]), Matrix(cell[1]!, names[1]), bias,
-                    y.AsSpan(d * h), dirs * h, hN.AsSpan((layer * dirs + d) * batch * h, batch * h));
+                QuantizedRecurrentKernel.Forward(_lstm, shape, x, lengths, Matrix(cell[0]!, names[0]), Matrix(cell[1]!, names[1]),
+                    Span(cell[2]), Span(cell[3]), y.AsSpan(d * h), dirs * h, hN.AsSpan((layer * dirs + d) * batch * h, batch * h));
             }
             x = y;
             inputSize = dirs * h;
@@ -225,9 +223,8 @@ public abstract class RecurrentModule : Module
         IWeightMatrix Matrix(Tensor weight, string key) => WeightFormat(key) ?? new FloatMatrix(weight.ToArray(), weight.Dim(0), weight.Dim(1));
     }
 
-    // Only the LSTM has a quantized kernel.
     protected override bool IsQuantizable(string name) =>
-        _lstm && (name.StartsWith("weight_ih_l", StringComparison.Ordinal) || name.StartsWith("weight_hh_l", StringComparison.Ordinal));
+        name.StartsWith("weight_ih_l", StringComparison.Ordinal) || name.StartsWith("weight_hh_l", StringComparison.Ordinal);
 
     private static ReadOnlySpan<float> Span(Tensor? t) => t is null ? [] : t.AsSpan();
 

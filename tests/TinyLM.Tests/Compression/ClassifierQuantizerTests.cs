@@ -63,12 +63,14 @@ public class ClassifierQuantizerTests
     private static readonly string[] _texts = [.. Examples(24, 2).Select(e => e.Text), "", "unknown words only"];
 
     [Theory]
-    [InlineData(PoolingKind.Last, 1)]
-    [InlineData(PoolingKind.Max, 2)]
-    [InlineData(PoolingKind.Mean, 2)]
-    public void Quantized_kernel_on_float_weights_reproduces_the_bilstm_forward_pass(PoolingKind pooling, int layers)
+    [InlineData(EncoderKind.BiLstm, PoolingKind.Last, 1)]
+    [InlineData(EncoderKind.BiLstm, PoolingKind.Max, 2)]
+    [InlineData(EncoderKind.BiLstm, PoolingKind.Mean, 2)]
+    [InlineData(EncoderKind.BiGru, PoolingKind.Last, 1)]
+    [InlineData(EncoderKind.BiGru, PoolingKind.Max, 2)]
+    public void Quantized_kernel_on_float_weights_reproduces_the_recurrent_forward_pass(EncoderKind encoder, PoolingKind pooling, int layers)
     {
-        var model = Model(EncoderKind.BiLstm, pooling, layers);
+        var model = Model(encoder, pooling, layers);
         var expected = Logits(model, _texts);
         // One weight given as a FloatMatrix moves the whole LSTM onto the quantized kernel, with the same values.
         var w = model.NamedParameters().First(p => p.Key == "encoder.rnn.weight_ih_l0").Value;
@@ -81,6 +83,8 @@ public class ClassifierQuantizerTests
     [InlineData(EncoderKind.BiLstm, QuantizationType.Int8, 0.03)]
     [InlineData(EncoderKind.BiLstm, QuantizationType.Q8_0, 0.03)]
     [InlineData(EncoderKind.BiLstm, QuantizationType.Q4_0, 0.25)]
+    [InlineData(EncoderKind.BiGru, QuantizationType.Int8, 0.03)]
+    [InlineData(EncoderKind.BiGru, QuantizationType.Q8_0, 0.03)]
     [InlineData(EncoderKind.Bag, QuantizationType.Int8, 0.03)]
     [InlineData(EncoderKind.Cnn, QuantizationType.Int8, 0.03)]
     [InlineData(EncoderKind.Transformer, QuantizationType.Int8, 0.03)]

@@ -179,7 +179,7 @@ public static unsafe class GruKernel
 
     // hp: h·W_hhᵀ + b_hh (r, z, n rows); xp: W_ih x + b_ih; saved: out r, z, n, hp_n for backward.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void CellForward(float* hp, float* xp, float* hPrev, float* h, float* saved, int hidden)
+    internal static void CellForward(float* hp, float* xp, float* hPrev, float* h, float* saved, int hidden)
     {
         float* sr = saved, sz = saved + hidden, sn = saved + 2 * hidden, shn = saved + 3 * hidden;
         int j = 0;
