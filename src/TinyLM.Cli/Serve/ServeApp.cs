@@ -53,6 +53,7 @@ public static class ServeApp
         app.MapGet("/v1/models", (HttpContext c) => api.Handle(c, "/v1/models", (_, _) => Json(c,
             new ModelList([.. models.Select(m => new ModelInfo(m.Name, m.Kind, m.Path))]), ServeJson.Default.ModelList)));
         app.MapPost("/v1/classify", (HttpContext c) => api.Handle(c, "/v1/classify", api.ClassifyAsync));
+        app.MapPost("/v1/translate", (HttpContext c) => api.Handle(c, "/v1/translate", api.TranslateAsync));
         app.MapPost("/v1/completions", (HttpContext c) => api.Handle(c, "/v1/completions", api.CompletionAsync));
         app.MapPost("/v1/chat/completions", (HttpContext c) => api.Handle(c, "/v1/chat/completions", api.ChatAsync));
         app.MapFallback((HttpContext c) => api.Handle(c, "other", (_, _) =>
@@ -146,17 +147,24 @@ public static class ServeApp
                 throw new ServeError(StatusCodes.Status413PayloadTooLarge, "invalid_request_error", $"{what} has {text.Length} characters, more than the limit {options.MaxTextLength}");
         }
 
+        /// <summary>The "texts" of a classify or translate request: present, not empty, within the count and length limits.</summary>
+        private List<string> CheckTexts(List<string>? texts)
+        {
+            if (texts is not { Count: > 0 }) throw ServeError.BadRequest("\"texts\" must be a non-empty array of strings");
+            if (texts.Count > options.MaxTexts)
+                throw new ServeError(StatusCodes.Status413PayloadTooLarge, "invalid_request_error", $"{texts.Count} texts, more than the limit {options.MaxTexts} per request");
+            for (int i = 0; i < texts.Count; i++) CheckText(texts[i], $"texts[{i}]");
+            return texts;
+        }
+
         public async Task ClassifyAsync(HttpContext c, CancellationToken cancel)
         {
             var request = await ReadAsync(c, ServeJson.Default.ClassifyRequest, cancel).ConfigureAwait(false);
             var model = Model(request.Model, "classifier");
-            if (request.Texts is not { Count: > 0 } texts) throw ServeError.BadRequest("\"texts\" must be a non-empty array of strings");
-            if (texts.Count > options.MaxTexts)
-                throw new ServeError(StatusCodes.Status413PayloadTooLarge, "invalid_request_error", $"{texts.Count} texts, more than the limit {options.MaxTexts} per request");
-            for (int i = 0; i < texts.Count; i++) CheckText(texts[i], $"texts[{i}]");
+            var texts = CheckTexts(request.Texts);
             int top = request.TopK ?? 1;
             if (top < 1) throw ServeError.BadRequest($"\"top_k\" must be ≥ 1, got {top}");
-            var probabilities = await model.Batcher!.PredictAsync(texts, cancel).ConfigureAwait(false);
+            var probabilities = await model.ClassifyBatcher!.RunAsync(texts, cancel).ConfigureAwait(false);
             var labels = model.Classifier!.Labels.Labels;
             var results = new List<ClassifyResult>(texts.Count);
             foreach (var probs in probabilities)
@@ -166,6 +174,28 @@ public static class ServeApp
                 results.Add(new ClassifyResult(scores[0].Label, scores));
             }
             await Json(c, new ClassifyResponse(model.Name, results), ServeJson.Default.ClassifyResponse).ConfigureAwait(false);
+        }
+
+        public async Task TranslateAsync(HttpContext c, CancellationToken cancel)
+        {
+            var request = await ReadAsync(c, ServeJson.Default.TranslateRequest, cancel).ConfigureAwait(false);
+            var model = Model(request.Model, "seq2seq");
+            var texts = CheckTexts(request.Texts);
+            int beam = request.Beam ?? options.DefaultBeam;
+            if (beam < 1 || beam > options.MaxBeam) throw ServeError.BadRequest($"\"beam\" must be in [1, {options.MaxBeam}], got {beam}");
+            var translator = model.Translator!;
+            var items = new TranslateItem[texts.Count];
+            for (int i = 0; i < texts.Count; i++)
+            {
+                if (string.IsNullOrWhiteSpace(texts[i])) throw ServeError.BadRequest($"texts[{i}] is empty; every text must hold a sentence to translate");
+                var source = translator.EncodeSource(texts[i]);
+                if (source.Length > translator.Config.MaxSourceLength)
+                    throw new ServeError(StatusCodes.Status413PayloadTooLarge, "invalid_request_error",
+                        $"texts[{i}] has {source.Length} tokens, more than the model's limit of {translator.Config.MaxSourceLength}");
+                items[i] = new TranslateItem(source, beam);
+            }
+            var translations = await model.TranslateBatcher!.RunAsync(items, cancel).ConfigureAwait(false);
+            await Json(c, new TranslateResponse(model.Name, beam, [.. translations]), ServeJson.Default.TranslateResponse).ConfigureAwait(false);
         }
 
         public async Task CompletionAsync(HttpContext c, CancellationToken cancel)
@@ -201,15 +231,9 @@ public static class ServeApp
             var r = await ReadAsync(c, ServeJson.Default.ChatRequest, cancel).ConfigureAwait(false);
             var model = Model(r.Model, "causal_lm");
             if (r.Messages is not { Count: > 0 } messages) throw ServeError.BadRequest("\"messages\" must be a non-empty array");
-            // A plain transcript template: TinyLM's models have no chat template of their own.
-            var prompt = new StringBuilder();
-            foreach (var m in messages)
-            {
-                if (m is null || m.Role is null || m.Content is null) throw ServeError.BadRequest("each message needs \"role\" and \"content\" strings");
-                prompt.Append(m.Role).Append(": ").Append(m.Content).Append('\n');
-            }
-            prompt.Append("assistant:");
-            CheckText(prompt.ToString(), "messages");
+            if (messages.Any(m => m is null || m.Role is null || m.Content is null)) throw ServeError.BadRequest("each message needs \"role\" and \"content\" strings");
+            string prompt = ChatTranscript.Prompt(messages.Select(m => new ChatTurn(m.Role!, m.Content!)));
+            CheckText(prompt, "messages");
             var sampling = Sampling(r.MaxCompletionTokens ?? r.MaxTokens ?? 256, r.Temperature, r.TopP, r.TopK, null, null, r.Stop, r.Seed);
             string id = "chatcmpl-" + Guid.NewGuid().ToString("N");
             long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
@@ -217,13 +241,13 @@ public static class ServeApp
             {
                 ChatResponse Chunk(ChatDelta delta, string? reason, Usage? usage) =>
                     new(id, "chat.completion.chunk", created, model.Name, [new ChatChoice(0, null, delta, reason)], usage);
-                await StreamAsync(c, model, prompt.ToString(), sampling, cancel,
+                await StreamAsync(c, model, prompt, sampling, cancel,
                     text => JsonSerializer.Serialize(Chunk(new ChatDelta(null, text), null, null), ServeJson.Default.ChatResponse),
                     (reason, usage) => JsonSerializer.Serialize(Chunk(new ChatDelta(null, null), reason, usage), ServeJson.Default.ChatResponse),
                     JsonSerializer.Serialize(Chunk(new ChatDelta("assistant", ""), null, null), ServeJson.Default.ChatResponse)).ConfigureAwait(false);
                 return;
             }
-            var (result, usage) = await GenerateAsync(model, prompt.ToString(), sampling, null, cancel).ConfigureAwait(false);
+            var (result, usage) = await GenerateAsync(model, prompt, sampling, null, cancel).ConfigureAwait(false);
             await Json(c, new ChatResponse(id, "chat.completion", created, model.Name,
                 [new ChatChoice(0, new ChatDelta("assistant", result.Text), null, Finish(result.StopReason))], usage), ServeJson.Default.ChatResponse).ConfigureAwait(false);
         }

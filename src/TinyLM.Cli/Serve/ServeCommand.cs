@@ -7,9 +7,9 @@ namespace TinyLM.Cli.Serve;
 
 /// <summary>
 /// <c>tinylm serve MODEL… [--host] [--port] …</c>: an HTTP server (ASP.NET Core Kestrel, minimal APIs) for classifiers
-/// (POST /v1/classify, dynamically batched) and causal LMs (OpenAI-compatible /v1/completions and /v1/chat/completions,
-/// streaming as server-sent events), with /v1/models, /health, /ready and /metrics. Runs until SIGTERM/Ctrl+C, then
-/// finishes the requests in flight. Endpoints and limits: docs/serve.md.
+/// (POST /v1/classify) and translation models (POST /v1/translate), both dynamically batched, and causal LMs
+/// (OpenAI-compatible /v1/completions and /v1/chat/completions, streaming as server-sent events), with /v1/models, /health, /ready and /metrics. Runs until SIGTERM/Ctrl+C, then
+/// finishes the requests in flight. Endpoints and limits: docs/shipping.md.
 /// </summary>
 public static class ServeCommand
 {
@@ -25,7 +25,7 @@ public static class ServeCommand
 
     public static Command Create()
     {
-        var command = new Command("serve", "Serve models over HTTP: /v1/classify, OpenAI-compatible /v1/completions and /v1/chat/completions (streaming), /health, /metrics.");
+        var command = new Command("serve", "Serve models over HTTP: /v1/classify, /v1/translate, OpenAI-compatible /v1/completions and /v1/chat/completions (streaming), /health, /metrics.");
         command.Arguments.Add(ModelsArgument);
         command.AddOptions([TokenizerOption, HostOption, PortOption, MaxBatchOption, BatchWaitOption, MaxBodyOption, TimeoutOption, ConcurrencyOption, SharedOptions.Threads]);
         command.SetRunner(Run);
@@ -73,7 +73,7 @@ public static class ServeCommand
         }
         Console.Error.WriteLine($"tinylm serve: {string.Join(", ", models.Select(m => $"{m.Name} ({m.Kind})"))} on {ServeApp.Address(app)}");
         app.WaitForShutdown();
-        foreach (var m in models) m.Batcher?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        foreach (var m in models) m.DisposeAsync().AsTask().GetAwaiter().GetResult();
         return ExitCodes.Ok;
     }
 }

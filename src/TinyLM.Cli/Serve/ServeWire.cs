@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 
 namespace TinyLM.Cli.Serve;
 
-// The JSON wire format of `tinylm serve`: TinyLM's own endpoints (/v1/classify, /v1/models) and the OpenAI
+// The JSON wire format of `tinylm serve`: TinyLM's own endpoints (/v1/classify, /v1/translate, /v1/models) and the OpenAI
 // completions/chat-completions subset. Source-generated (no reflection: NativeAOT).
 
 /// <summary>POST /v1/classify body.</summary>
@@ -17,6 +17,12 @@ public sealed record ClassifyResult(string Label, List<LabelScore> Labels);
 
 /// <summary>POST /v1/classify answer.</summary>
 public sealed record ClassifyResponse(string Model, List<ClassifyResult> Results);
+
+/// <summary>POST /v1/translate body: sentences for a translation (seq2seq) model, beam width optional.</summary>
+public sealed record TranslateRequest(string? Model, List<string>? Texts, int? Beam);
+
+/// <summary>POST /v1/translate answer: one translation per text, in order.</summary>
+public sealed record TranslateResponse(string Model, int Beam, List<string> Translations);
 
 /// <summary>One served model (GET /v1/models, OpenAI list shape plus the TinyLM kind).</summary>
 public sealed record ModelInfo(string Id, string Kind, string Path)
@@ -82,6 +88,8 @@ public sealed record ChatResponse(string Id, string Object, long Created, string
     NumberHandling = JsonNumberHandling.Strict, AllowTrailingCommas = false)]
 [JsonSerializable(typeof(ClassifyRequest))]
 [JsonSerializable(typeof(ClassifyResponse))]
+[JsonSerializable(typeof(TranslateRequest))]
+[JsonSerializable(typeof(TranslateResponse))]
 [JsonSerializable(typeof(ModelList))]
 [JsonSerializable(typeof(ErrorBody))]
 [JsonSerializable(typeof(HealthResponse))]

@@ -37,7 +37,7 @@ public static class Seq2SeqFile
     public static Seq2SeqModel Load(string path) => FromContents(ModelFile.Load(path), path);
 
     /// <summary>The model held by file contents read from <paramref name="path"/>.</summary>
-    internal static Seq2SeqModel FromContents(ModelFileContents contents, string path)
+    public static Seq2SeqModel FromContents(ModelFileContents contents, string path)
     {
         ModelFileParts.RequireKind(contents, path, ModelKind.Seq2Seq, "a translation (seq2seq) model");
         var config = ModelFileParts.ReadConfig(contents, path, Seq2SeqJsonContext.Default.Seq2SeqConfig, c => c.Validate(), "seq2seq");

@@ -5,7 +5,9 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using TinyLM.Cli.Serve;
 using TinyLM.IO;
+using TinyLM.Models;
 using TinyLM.Models.Generation;
+using TinyLM.Text;
 using TinyLM.Tests.Cli;
 using Xunit;
 
@@ -15,10 +17,12 @@ namespace TinyLM.Tests.Serve;
 public sealed class ServeFixture : IAsyncLifetime
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("tinylm-serve-").FullName;
+    private ServedModel[] _models = [];
     public WebApplication App { get; private set; } = null!;
     public HttpClient Client { get; private set; } = null!;
     public string ClassifierPath => Path.Combine(_dir, "topics.tlm");
     public string LmPath => Path.Combine(_dir, "verse.tlm");
+    public string TranslatorPath => Path.Combine(_dir, "reverse.tlm");
     public ServeOptions Options { get; } = new() { Port = 0, MaxBody = 64 * 1024, MaxTexts = 32, MaxTextLength = 2000, MaxBatch = 16 };
 
     public async Task InitializeAsync()
@@ -38,8 +42,13 @@ public sealed class ServeFixture : IAsyncLifetime
         var l = CliRunner.Run("train", "lm", "--data", text, "--layers", "1", "--heads", "2", "--embed", "16", "--context", "32",
             "--steps", "20", "--eval-every", "10", "--eval-batches", "1", "--out", LmPath);
         Assert.True(l.Exit == 0, l.Err);
+        // Untrained weights are enough: the server must give exactly the library's decoding of the same file.
+        Seq2SeqModel.Create(Seq2SeqConfig.Tiny with { EmbedDim = 16, Hidden = 32, Heads = 2, MaxSourceLength = 64 },
+            ByteBpeTokenizer.BytesOnly(), ByteBpeTokenizer.BytesOnly()).Save(TranslatorPath);
         var metrics = new ServeMetrics();
-        var models = new[] { ServedModel.Load(ClassifierPath, null, Options, metrics), ServedModel.Load("poet=" + LmPath, null, Options, metrics) };
+        _models = [ServedModel.Load(ClassifierPath, null, Options, metrics), ServedModel.Load("poet=" + LmPath, null, Options, metrics),
+            ServedModel.Load(TranslatorPath, null, Options, metrics)];
+        var models = _models;
         App = ServeApp.Build(models, Options, metrics);
         await App.StartAsync();
         Client = new HttpClient { BaseAddress = new Uri(ServeApp.Address(App)) };
@@ -50,6 +59,7 @@ public sealed class ServeFixture : IAsyncLifetime
         Client.Dispose();
         await App.StopAsync();
         await App.DisposeAsync();
+        foreach (var m in _models) await m.DisposeAsync();
         Directory.Delete(_dir, recursive: true);
     }
 }
@@ -118,6 +128,15 @@ public sealed class ServeTests(ServeFixture server) : IClassFixture<ServeFixture
     [InlineData("/v1/classify", "{\"model\":\"nope\",\"texts\":[\"a\"]}", HttpStatusCode.NotFound)]
     [InlineData("/v1/classify", "{\"model\":\"poet\",\"texts\":[\"a\"]}", HttpStatusCode.BadRequest)] // an LM is not a classifier
     [InlineData("/v1/classify", "{\"texts\":[\"a\"],\"top_k\":0}", HttpStatusCode.BadRequest)]
+    [InlineData("/v1/translate", "{\"texts\": [\"a\"], \"beam\": 0}", HttpStatusCode.BadRequest)]
+    [InlineData("/v1/translate", "{\"texts\": [\"a\"], \"beam\": 17}", HttpStatusCode.BadRequest)]    // over MaxBeam
+    [InlineData("/v1/translate", "{\"texts\": [\"a\"], \"beam\": \"2\"}", HttpStatusCode.BadRequest)] // wrong type
+    [InlineData("/v1/translate", "{\"texts\": []}", HttpStatusCode.BadRequest)]
+    [InlineData("/v1/translate", "{\"texts\": [\"  \"]}", HttpStatusCode.BadRequest)]
+    [InlineData("/v1/translate", "{\"texts\": [null]}", HttpStatusCode.BadRequest)]
+    [InlineData("/v1/translate", "{\"model\":\"topics\",\"texts\":[\"a\"]}", HttpStatusCode.BadRequest)] // a classifier does not translate
+    [InlineData("/v1/translate", "{\"model\":\"nope\",\"texts\":[\"a\"]}", HttpStatusCode.NotFound)]
+    [InlineData("/v1/translate", "{\"texts\":[\"" + "abcdefghij" + "abcdefghij" + "abcdefghij" + "abcdefghij" + "abcdefghij" + "abcdefghij" + "abcd\"]}", HttpStatusCode.RequestEntityTooLarge)] // 65 tokens > 64
     [InlineData("/v1/completions", "{\"prompt\": 5}", HttpStatusCode.BadRequest)]
     [InlineData("/v1/completions", "{\"prompt\": \"to\", \"max_tokens\": 0}", HttpStatusCode.BadRequest)]
     [InlineData("/v1/completions", "{\"prompt\": \"to\", \"temperature\": -1}", HttpStatusCode.BadRequest)]
@@ -156,7 +175,38 @@ public sealed class ServeTests(ServeFixture server) : IClassFixture<ServeFixture
     {
         var body = JsonDocument.Parse(await Client.GetStringAsync("/v1/models")).RootElement;
         var ids = body.GetProperty("data").EnumerateArray().Select(m => (m.GetProperty("id").GetString(), m.GetProperty("kind").GetString())).ToList();
-        Assert.Equal([("topics", "classifier"), ("poet", "causal_lm")], ids);
+        Assert.Equal([("topics", "classifier"), ("poet", "causal_lm"), ("reverse", "seq2seq")], ids);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public async Task Translate_EqualsTheLibrarysDecoding(int beam)
+    {
+        string[] texts = ["a small cat", "two dogs run", "hello"];
+        var (status, body) = await PostAsync("/v1/translate", JsonSerializer.Serialize(new Dictionary<string, object> { ["texts"] = texts, ["beam"] = beam }));
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("reverse", body.GetProperty("model").GetString());
+        Assert.Equal(beam, body.GetProperty("beam").GetInt32());
+        var expected = Seq2SeqSearch.Translate(Seq2SeqFile.Load(server.TranslatorPath), texts, new SearchOptions { Beam = beam, LengthPenalty = server.Options.LengthPenalty });
+        Assert.Equal(expected, body.GetProperty("translations").EnumerateArray().Select(t => t.GetString()).ToArray());
+    }
+
+    [Fact]
+    public async Task Translate_ConcurrentRequestsAreBatched_MixedBeamsEachGetTheirOwn()
+    {
+        // Texts of one length: however the batcher groups them, every batch pads the same way.
+        var texts = Enumerable.Range(0, 12).Select(i => $"word {i:D2}").ToArray();
+        var answers = await Task.WhenAll(texts.Select((t, i) => PostAsync("/v1/translate",
+            JsonSerializer.Serialize(new Dictionary<string, object> { ["texts"] = new[] { t }, ["beam"] = 1 + i % 2 }))));
+        var model = Seq2SeqFile.Load(server.TranslatorPath);
+        for (int i = 0; i < texts.Length; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, answers[i].Status);
+            var expected = Seq2SeqSearch.Translate(model, [texts[i]], new SearchOptions { Beam = 1 + i % 2, LengthPenalty = server.Options.LengthPenalty });
+            Assert.Equal(expected[0], answers[i].Body.GetProperty("translations")[0].GetString());
+        }
+        Assert.Contains("tinylm_requests_total{path=\"/v1/translate\",status=\"200\"}", await Client.GetStringAsync("/metrics"));
     }
 
     private string Greedy(string prompt, int tokens) =>

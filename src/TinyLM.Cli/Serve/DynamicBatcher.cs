@@ -1,38 +1,39 @@
 using System.Threading.Channels;
-using TinyLM.Models;
 
 namespace TinyLM.Cli.Serve;
 
 /// <summary>
-/// Dynamic batching for one classifier: concurrent requests wait in a queue; one worker takes the first, gathers every
-/// request that arrives within <c>wait</c> (or until <c>maxBatch</c> texts), runs one batched forward, and hands each
-/// request its rows. The worker is the only caller of the model, so the model never runs twice at once.
+/// Dynamic batching for one model: concurrent requests wait in a queue; one worker takes the first, gathers every
+/// request that arrives within <c>wait</c> (or until <c>maxBatch</c> items), runs one batched call of <c>run</c> over all
+/// their items, and hands each request its rows. The worker is the only caller of the model, so the model never runs
+/// twice at once. Used for classify (texts → probabilities) and translate (source ids + beam → translations).
 /// </summary>
-public sealed class ClassifyBatcher : IAsyncDisposable
+public sealed class DynamicBatcher<TItem, TResult> : IAsyncDisposable
 {
-    private readonly record struct Job(IReadOnlyList<string> Texts, TaskCompletionSource<float[][]> Done, CancellationToken Cancel);
+    private readonly record struct Job(IReadOnlyList<TItem> Items, TaskCompletionSource<TResult[]> Done, CancellationToken Cancel);
 
-    private readonly TextClassifier _model;
+    private readonly Func<List<TItem>, TResult[]> _run;
     private readonly int _maxBatch;
     private readonly TimeSpan _wait;
     private readonly ServeMetrics _metrics;
     private readonly Channel<Job> _queue = Channel.CreateUnbounded<Job>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _worker;
 
-    public ClassifyBatcher(TextClassifier model, int maxBatch, TimeSpan wait, ServeMetrics metrics)
+    /// <param name="run">One batched forward: a result per item, in order.</param>
+    public DynamicBatcher(Func<List<TItem>, TResult[]> run, int maxBatch, TimeSpan wait, ServeMetrics metrics)
     {
-        _model = model;
+        _run = run;
         _maxBatch = maxBatch;
         _wait = wait;
         _metrics = metrics;
         _worker = Task.Factory.StartNew(RunAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
     }
 
-    /// <summary>The class probabilities of <paramref name="texts"/>, computed in a batch with other waiting requests.</summary>
-    public Task<float[][]> PredictAsync(IReadOnlyList<string> texts, CancellationToken cancel)
+    /// <summary>The results of <paramref name="items"/>, computed in a batch with other waiting requests.</summary>
+    public Task<TResult[]> RunAsync(IReadOnlyList<TItem> items, CancellationToken cancel)
     {
-        var done = new TaskCompletionSource<float[][]>(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!_queue.Writer.TryWrite(new Job(texts, done, cancel)))
+        var done = new TaskCompletionSource<TResult[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_queue.Writer.TryWrite(new Job(items, done, cancel)))
             done.SetException(new InvalidOperationException("the server is shutting down"));
         return done.Task.WaitAsync(cancel);
     }
@@ -44,15 +45,15 @@ public sealed class ClassifyBatcher : IAsyncDisposable
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
             jobs.Clear();
-            int texts = 0;
+            int items = 0;
             var deadline = DateTime.UtcNow + _wait;
-            while (texts < _maxBatch)
+            while (items < _maxBatch)
             {
                 if (reader.TryRead(out var job))
                 {
                     if (job.Cancel.IsCancellationRequested) { job.Done.TrySetCanceled(job.Cancel); continue; }
                     jobs.Add(job);
-                    texts += job.Texts.Count;
+                    items += job.Items.Count;
                     continue;
                 }
                 var left = deadline - DateTime.UtcNow;
@@ -63,23 +64,24 @@ public sealed class ClassifyBatcher : IAsyncDisposable
                 catch (OperationCanceledException) { break; }
             }
             if (jobs.Count == 0) continue;
-            Run(jobs, texts);
+            Run(jobs, items);
         }
     }
 
     private void Run(List<Job> jobs, int count)
     {
-        var all = new List<string>(count);
-        foreach (var job in jobs) all.AddRange(job.Texts);
+        var all = new List<TItem>(count);
+        foreach (var job in jobs) all.AddRange(job.Items);
         try
         {
-            var probabilities = _model.PredictProbabilities(all, batchSize: Math.Max(1, all.Count));
+            var results = _run(all);
+            if (results.Length != all.Count) throw new InvalidOperationException($"a batch of {all.Count} items gave {results.Length} results");
             _metrics.Batch(all.Count);
             int at = 0;
             foreach (var job in jobs)
             {
-                job.Done.TrySetResult(probabilities[at..(at + job.Texts.Count)]);
-                at += job.Texts.Count;
+                job.Done.TrySetResult(results[at..(at + job.Items.Count)]);
+                at += job.Items.Count;
             }
         }
         catch (Exception e)
