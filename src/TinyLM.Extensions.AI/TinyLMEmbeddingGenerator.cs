@@ -61,8 +61,7 @@ public sealed class TinyLMEmbeddingGenerator : IEmbeddingGenerator<string, Embed
         finally { _gate.Release(); }
     }
 
-    // The classifier's own forward up to the features its output layer reads (TextClassifier.Forward without dropout,
-    // which is the identity in evaluation, and without the output layer).
+    // The classifier's pooled features in evaluation mode, batch by batch.
     private (float[][] Vectors, long Tokens) Features(List<string> texts, CancellationToken cancel)
     {
         var ids = _model.Inputs.EncodeAll(texts);
@@ -78,11 +77,7 @@ public sealed class TinyLMEmbeddingGenerator : IEmbeddingGenerator<string, Embed
                 cancel.ThrowIfCancellationRequested();
                 using var scope = new TensorScope();
                 var batch = Batching.Pad(ids, indices);
-                var embedding = _model.Embedding;
-                var features = _model.Encoder is BagEncoder && embedding.IsQuantized
-                    ? embedding.MeanOfRows(batch.Ids, batch.B, batch.T, batch.Lengths)
-                    : _model.Encoder.Forward(embedding.Forward(new IntTensor(batch.Ids, batch.B, batch.T)), batch.Lengths);
-                var values = features.ToArray();
+                var values = _model.Features(batch).ToArray();
                 for (int i = 0; i < indices.Length; i++) result[indices[i]] = values.AsSpan(i * f, f).ToArray();
             }
         }

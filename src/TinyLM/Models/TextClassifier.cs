@@ -136,14 +136,22 @@ public sealed class TextClassifier : Module
     /// <summary>The network's logits (B, C) for a padded batch of ids, in training and evaluation alike (the heads' mixture is <see cref="Mixture"/>).</summary>
     public Tensor Forward(PaddedBatch batch)
     {
+        var features = _dropout!.Forward(Features(batch));
+        return _output!.Forward(features);               // (B, C)
+    }
+
+    /// <summary>
+    /// The pooled encoder features (B, <see cref="TextEncoder.OutputSize"/>) that the output layer reads, before dropout:
+    /// the text embedding that <see cref="Forward"/> classifies.
+    /// </summary>
+    public Tensor Features(PaddedBatch batch)
+    {
         ArgumentNullException.ThrowIfNull(batch);
         if (_embedding is null || _encoder is null || _dropout is null || _output is null) throw NoNetwork();
         // A bag over a quantized table sums its rows straight into each text's mean (an EmbeddingBag).
-        var features = _encoder is BagEncoder && _embedding.IsQuantized
+        return _encoder is BagEncoder && _embedding.IsQuantized
             ? _embedding.MeanOfRows(batch.Ids, batch.B, batch.T, batch.Lengths)               // (B, E)
             : _encoder.Forward(_embedding.Forward(new IntTensor(batch.Ids, batch.B, batch.T)), batch.Lengths); // (B, F)
-        features = _dropout.Forward(features);
-        return _output.Forward(features);               // (B, C)
     }
 
     /// <summary>Class probabilities of the <see cref="Mixture"/> (softmax, or per-label sigmoid when multi-label) for each text.</summary>
