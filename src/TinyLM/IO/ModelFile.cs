@@ -16,8 +16,9 @@ public static class ModelFile
     /// The layout version this build writes and the newest it reads. Version 2 stores a word tokenizer's
     /// vocabulary as a packed tensor (see <see cref="PackedVocabulary"/>) instead of a JSON array in the header;
     /// saving with <see cref="ModelFileContents.FormatVersion"/> = 1 still writes the version 1 layout.
+    /// Version 3 may hold zlib-deflated tensors (see <see cref="DeflatedTensors"/>); files without them read as before.
     /// </summary>
-    public const int CurrentFormatVersion = 2;
+    public const int CurrentFormatVersion = 3;
 
     /// <summary>Conventional file extension.</summary>
     public const string Extension = ".tlm";
@@ -47,6 +48,11 @@ public static class ModelFile
         }
 
         var written = tensors.ToList();
+        if (contents.DeflateTensors && contents.FormatVersion >= DeflatedTensors.FirstFormatVersion)
+        {
+            (written, string? deflated) = DeflatedTensors.Deflate(written);
+            if (deflated is not null) metadata[DeflatedTensors.MetadataKey] = deflated;
+        }
         metadata[TensorIntegrity.ChecksumsKey] = TensorIntegrity.ChecksumsJson(written);
         SafeTensorsFile.Write(path, written, metadata);
     }
@@ -108,6 +114,9 @@ public static class ModelFile
             tokenizer = unpacked;
             tensors.RemoveAll(t => t.Name == packedName);
         }
+
+        if (version >= DeflatedTensors.FirstFormatVersion && md.TryGetValue(DeflatedTensors.MetadataKey, out string? deflatedJson))
+            tensors = DeflatedTensors.Inflate(tensors, deflatedJson, source);
 
         var extra = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (KeyValuePair<string, string> kv in md)
