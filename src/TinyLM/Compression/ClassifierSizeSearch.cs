@@ -5,7 +5,7 @@ using TinyLM.Training;
 namespace TinyLM.Compression;
 
 /// <summary>How the SVM head's weight table is stored in a candidate: its levels either side of 0 and where its scales sit.</summary>
-/// <param name="Name">As the trade-off table prints it.</param>
+/// <param name="Name">As the trade-off table prints it: int8 or 4-bit, then where the scales sit (one per row or per class).</param>
 /// <param name="Levels">127 (int8) or 7 (a 4-bit code).</param>
 /// <param name="ScalePerClass">One scale per class column (else one per row).</param>
 public sealed record SvmTablePrecision(string Name, int Levels, bool ScalePerClass)
@@ -13,10 +13,10 @@ public sealed record SvmTablePrecision(string Name, int Levels, bool ScalePerCla
     /// <summary>The precisions the search tries, largest first.</summary>
     public static readonly IReadOnlyList<SvmTablePrecision> All =
     [
-        new("int8, scale per row", Int8Table.MaxLevels, false),
-        new("int8, scale per class", Int8Table.MaxLevels, true),
-        new("4-bit, scale per row", 7, false),
-        new("4-bit, scale per class", 7, true),
+        new("int8/row", Int8Table.MaxLevels, false),
+        new("int8/class", Int8Table.MaxLevels, true),
+        new("4-bit/row", 7, false),
+        new("4-bit/class", 7, true),
     ];
 }
 

@@ -9,7 +9,8 @@ namespace TinyLM.IO;
 /// entropy coder stores in a fraction of their bytes; the loader inflates them before any reader sees the tensors, so
 /// every model loader reads them unchanged. Layout: tensor <c>NAME.zlib</c> (U8, the zlib stream of NAME's
 /// little-endian bytes) and, in metadata <see cref="MetadataKey"/>, <c>{"NAME": {"dtype": "F16", "shape": [..]}, …}</c>.
-/// A tensor is stored so only when that saves at least an eighth of its bytes. Format version 3 writes them.
+/// A tensor is stored so only when that saves at least an eighth of its bytes. A file holding any is written as format
+/// version 3 (older builds refuse it as too new instead of missing its tensors).
 /// </summary>
 internal static class DeflatedTensors
 {

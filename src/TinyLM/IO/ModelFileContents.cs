@@ -14,8 +14,9 @@ public sealed class ModelFileContents
     public int FormatVersion { get; init; } = ModelFile.CurrentFormatVersion;
 
     /// <summary>
-    /// Store every tensor that zlib shrinks by at least an eighth deflated (see <see cref="DeflatedTensors"/>; format
-    /// version 3 and later): the smallest file, at the cost of inflating on load. Not a property of the loaded file.
+    /// Store every tensor that zlib shrinks by at least an eighth deflated (see <see cref="DeflatedTensors"/>; the file is
+    /// then format version 3; ignored for version 1): the smallest file, at the cost of inflating on load. Not a property
+    /// of the loaded file.
     /// </summary>
     public bool DeflateTensors { get; init; }
 
