@@ -10,7 +10,7 @@ namespace TinyLM.Cli.Compress;
 
 /// <summary>
 /// <c>tinylm quantize MODEL --out FILE --max-bytes N --data TRAIN [--eval TEST]</c>: the most accurate quantized SVM-alone
-/// classifier whose file fits N bytes (feature selection with refitting × SVM table precision, judged on a held-out slice
+/// classifier (from a model with a tf-idf SVM head, alone or in a mixture) whose file fits N bytes (feature selection with refitting × SVM table precision, judged on a held-out slice
 /// of TRAIN; see <see cref="ClassifierSizeSearch"/>), with the trade-off table of every candidate. No candidate under
 /// the budget: exit 1, nothing written.
 /// </summary>
@@ -28,6 +28,8 @@ internal static class QuantizeToBudget
         var eval = settings.Eval is null ? null : InputData.ReadLabelled(settings.Eval, "test.tsv", settings.DataDir, settings.SkipBad);
         InputData.CheckLabels(model, training);
         InputData.CheckLabels(model, eval); // before the output is written: a failed command leaves no file
+        if (model.HasNetwork)
+            Console.Error.WriteLine($"note: {input} mixes a network with its tf-idf SVM; every candidate is the SVM alone over a pruned vocabulary (the network is dropped).");
 
         string probe = Path.Combine(Path.GetTempPath(), $"tinylm-size-{Environment.ProcessId}.tlm");
         SizeSearchResult result;

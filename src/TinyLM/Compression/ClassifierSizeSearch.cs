@@ -50,7 +50,8 @@ public sealed record SizeSearchResult(QuantizationResult Quantized, IReadOnlyLis
 public sealed class BudgetTooSmallException(string message) : InvalidOperationException(message);
 
 /// <summary>
-/// Finds the most accurate quantized SVM-alone classifier that fits a byte budget: candidates are (features kept ×
+/// Finds the most accurate quantized SVM-alone classifier that fits a byte budget, starting from a classifier with a tf-idf
+/// SVM head (alone or mixed with a network, which every candidate drops): candidates are (features kept ×
 /// SVM table precision). Features are ranked once, by an SVM fitted on the training texts less a stratified held-out
 /// slice (<see cref="SvmFeatureSelection"/>). For each feature count, smallest first, the SVM is refitted on all the
 /// training texts and every precision is quantized and measured by <c>fileBytes</c> (the caller saves it); when one fits
@@ -77,7 +78,7 @@ public static class ClassifierSizeSearch
         var ids = model.Inputs.EncodeAll([.. training.Select(e => e.Text)]);
         var (fitPart, heldOut) = DataSplits.StratifiedSplit(labels, options.HeldOutFraction, model.Config.Seed);
         var all = Enumerable.Range(0, training.Count).ToArray();
-        int rows = model.LinearSvm!.Rows, firstWord = SvmFeatureSelection.FirstWordId(model.Words!);
+        int rows = model.Inputs.EmbeddingRows, firstWord = SvmFeatureSelection.FirstWordId(model.Words!);
 
         // The ranking and the float reference come from an SVM that never saw the held-out slice.
         var identity = Enumerable.Range(0, rows).Select(id => id >= firstWord ? id : -1).ToArray();

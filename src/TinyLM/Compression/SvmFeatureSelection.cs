@@ -15,12 +15,17 @@ namespace TinyLM.Compression;
 /// </summary>
 public static class SvmFeatureSelection
 {
-    /// <summary>Whether <paramref name="model"/> is a float32 SVM-alone classifier over a word vocabulary (what selection applies to).</summary>
+    /// <summary>
+    /// Why selection cannot start from <paramref name="model"/>, or null: it needs a float32 single-label classifier with a
+    /// tf-idf SVM head over a word vocabulary (what the default recipe trains: the SVM alone, or mixed with a network,
+    /// which the pruned models drop, see <see cref="Refit"/>).
+    /// </summary>
     public static string? Unsupported(TextClassifier model)
     {
         ArgumentNullException.ThrowIfNull(model);
         if (model.Quantization is not null) return $"the model is already quantized ({model.Quantization}); start from its float32 original";
-        if (!model.Config.SvmOnly || model.LinearSvm is null) return "feature selection needs an SVM-alone classifier (the default R8 recipe); this one has a network";
+        if (model.LinearSvm is null) return "feature selection needs a classifier with a tf-idf SVM head (the default recipe's); this one has none";
+        if (model.Config.MultiLabel) return "feature selection needs a single-label classifier";
         if (model.Words is null) return $"feature selection needs a word tokenizer, got {model.Tokenizer.Kind}";
         if (model.Config.BigramBuckets > 0) return "feature selection needs exact word bigrams, not hashed buckets";
         return null;
@@ -98,14 +103,17 @@ public static class SvmFeatureSelection
 
     /// <summary>
     /// A float32 SVM-alone model over the kept entries of <paramref name="source"/> (in <paramref name="keptInOrder"/>
-    /// order), its SVM fitted on the remapped training ids with the source's seed and the default penalty.
+    /// order), its SVM fitted on the remapped training ids with the source's seed and the default penalty. A source that
+    /// mixes a network with its SVM loses the network: a pruned vocabulary has no embedding rows to feed it, and the
+    /// candidates are judged on held-out data like any other.
     /// </summary>
     public static TextClassifier Refit(TextClassifier source, IReadOnlyList<int> keptInOrder, int[][] remappedIds, IReadOnlyList<int> labels)
     {
         ArgumentNullException.ThrowIfNull(source);
         var words = source.Words ?? throw new ArgumentException("SvmFeatureSelection.Refit: the model has no word tokenizer.", nameof(source));
         var tokenizer = words.WithWords(keptInOrder.Select(words.IdToWord));
-        var model = new TextClassifier(source.Config with { VocabSize = tokenizer.VocabSize }, tokenizer, source.Labels);
+        var config = source.Config with { VocabSize = tokenizer.VocabSize, SvmOnly = true, LinearSvmWeight = 1f, NaiveBayesWeight = 0f };
+        var model = new TextClassifier(config, tokenizer, source.Labels);
         LinearSvmFitter.Fit(model.LinearSvm!, remappedIds, labels, seed: source.Config.Seed);
         return model;
     }

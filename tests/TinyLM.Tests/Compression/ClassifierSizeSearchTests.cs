@@ -105,10 +105,26 @@ public class ClassifierSizeSearchTests
         var quantized = ClassifierQuantizer.Quantize(Trained(), new QuantizationOptions()).Model;
         var options = new SizeSearchOptions { MaxBytes = 1_000_000 };
         Assert.Contains("already quantized", Assert.Throws<ArgumentException>(() => ClassifierSizeSearch.Search(quantized, training, options, _ => 0)).Message);
-        var network = TextClassifier.Create(SvmAlone with { SvmOnly = false, LinearSvmWeight = 0.5f, EmbedDim = 8 }, training);
-        Assert.Contains("has a network", Assert.Throws<ArgumentException>(() => ClassifierSizeSearch.Search(network, training, options, _ => 0)).Message);
+        var network = TextClassifier.Create(SvmAlone with { SvmOnly = false, LinearSvmWeight = 0f, EmbedDim = 8 }, training);
+        Assert.Contains("has none", Assert.Throws<ArgumentException>(() => ClassifierSizeSearch.Search(network, training, options, _ => 0)).Message);
         var strange = training.Take(10).Append(new TextExample("oil oil", "weather", 11)).ToList();
         Assert.Contains("'weather'", Assert.Throws<ArgumentException>(() => ClassifierSizeSearch.Search(Trained(), strange, options, _ => 0)).Message);
+    }
+
+    [Fact]
+    public void A_mixture_with_an_svm_head_yields_the_svm_alone()
+    {
+        using var dir = new ScratchDir();
+        var data = ToyTopics.Make(240, seed: 1);
+        var mixture = TextClassifier.Create(SvmAlone with { SvmOnly = false, LinearSvmWeight = 0.5f, EmbedDim = 8 }, data.Examples);
+        mixture.Fit(data, options: new TrainOptions { Epochs = 1, BatchSize = 16 });
+        var result = ClassifierSizeSearch.Search(mixture, data.Examples, new SizeSearchOptions { MaxBytes = 1_000_000, MinFeatures = 16 },
+            m => SavedBytes(m, dir.File("probe.tlm")));
+        var chosen = result.Quantized.Model;
+        Assert.False(chosen.HasNetwork);
+        Assert.True(chosen.Config.SvmOnly);
+        Assert.True(mixture.HasNetwork); // the input keeps its network
+        Assert.True(result.Candidates.Single(c => c.Chosen).HeldOutAccuracy > 0.9);
     }
 
     [Theory]
@@ -136,14 +152,13 @@ public class ClassifierSizeSearchTests
     public void Quantize_cli_with_max_bytes_writes_a_file_under_the_budget_and_refuses_what_it_cannot_do()
     {
         using var dir = new ScratchDir();
-        string input = dir.File("svm.tlm"), train = dir.File("train.tsv"), eval = dir.File("eval.tsv"), output = dir.File("small.tlm");
+        string input = dir.File("svm.tlm"), train = dir.File("train.tsv"), output = dir.File("small.tlm");
         Trained().Save(input);
         ToyTopics.WriteTsv(train, ToyTopics.Make(240, seed: 1));
-        ToyTopics.WriteTsv(eval, ToyTopics.Make(30, seed: 9));
         byte[] original = File.ReadAllBytes(input);
         long budget = new FileInfo(input).Length * 2 / 3;
 
-        var (exit, stdout, stderr) = CliRunner.Run("quantize", input, "--out", output, "--max-bytes", $"{budget}", "--data", train, "--eval", eval, "--json");
+        var (exit, stdout, stderr) = CliRunner.Run("quantize", input, "--out", output, "--max-bytes", $"{budget}", "--data", train, "--json");
         Assert.True(exit == 0, stderr);
         Assert.InRange(new FileInfo(output).Length, 1, budget);
         Assert.Contains("chosen", stdout);
