@@ -6,7 +6,10 @@ namespace TinyLM.Cli.Compress;
 /// </summary>
 public sealed record QuantizeOutput(
     string Kind, string Type, string Out, int Threads, MeasurementOutput Before, MeasurementOutput After, double? DecodeSpeedup,
-    IReadOnlyList<QuantizedLayerOutput> Layers);
+    IReadOnlyList<QuantizedLayerOutput> Layers, IReadOnlyList<SizeCandidateOutput>? SizeSearch = null);
+
+/// <summary>One candidate of <c>quantize --max-bytes</c> (<see cref="QuantizeOutput.SizeSearch"/>).</summary>
+public sealed record SizeCandidateOutput(int Features, string Table, long Bytes, double? HeldOutAccuracy, bool Chosen);
 
 /// <summary>One weight of <see cref="QuantizeOutput"/>: its storage and why; error and agreement where measured.</summary>
 public sealed record QuantizedLayerOutput(string Name, string Format, double? Error, double? Agreement, string Reason);

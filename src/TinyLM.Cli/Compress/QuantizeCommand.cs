@@ -8,7 +8,8 @@ using TinyLM.Kernels;
 namespace TinyLM.Cli.Compress;
 
 /// <summary>
-/// <c>tinylm quantize MODEL --out MODEL [--type int8|q8_0|q4_0|q4_k] [--calibrate FILE] [--svm-scales class|row] [--eval FILE] [--json]</c>:
+/// <c>tinylm quantize MODEL --out MODEL [--type int8|q8_0|q4_0|q4_k] [--calibrate FILE] [--svm-scales class|row] [--eval FILE] [--json]</c>
+/// or <c>tinylm quantize MODEL --out MODEL --max-bytes N --data TRAIN [--eval FILE]</c> (<see cref="QuantizeToBudget"/>):
 /// post-training quantization of a classifier with a per-layer report and a before/after comparison
 /// (size, parameters, accuracy, batch-1 latency, batch-64 throughput) measured in the same run.
 /// </summary>
@@ -20,7 +21,8 @@ public static class QuantizeCommand
     private static readonly Option<string?> CalibrateOption = new("--calibrate") { Description = "Sample texts (TSV dataset or one per line) to measure each layer's error on" };
     private static readonly Option<double?> MaxErrorOption = new("--max-error") { Description = "A layer whose error exceeds this stays float32 (default 0.05 logit error calibrated, 0.15 weight error otherwise)" };
     private static readonly Option<string?> EvalOption = new("--eval") { Description = "Data to compare before/after on: a file or a dataset name (classifier: its test.tsv; language model: raw text, all of it)" };
-    private static readonly Option<string?> CausalLMDataOption = new("--data") { Description = "Language model: its training text (file or dataset name); before/after are compared on its validation split (the last 10%)" };
+    private static readonly Option<string?> CausalLMDataOption = new("--data") { Description = "Language model: its training text (file or dataset name); before/after are compared on its validation split (the last 10%). Classifier with --max-bytes: its training data (TSV or dataset name: train.tsv), refitted on and held out from" };
+    private static readonly Option<long?> MaxBytesOption = new("--max-bytes") { Description = "Classifier with a tf-idf SVM head: the most accurate SVM-alone file of at most this many bytes (vocabulary pruned and refitted × int8/4-bit SVM table, judged on a held-out slice of --data); prints every candidate" };
     private static readonly Option<bool> EmbeddingsOption = new("--quantize-embeddings") { Description = "Language model: also quantize an untied token embedding table" };
     private static readonly Option<string> SvmScalesOption = new("--svm-scales") { Description = "Classifier with a linear SVM head: its int8 weight takes one scale per class (default, smaller file) or per row (closer to float32)", DefaultValueFactory = _ => "class" };
 
@@ -28,7 +30,7 @@ public static class QuantizeCommand
     {
         var command = new Command("quantize", "Quantize a classifier (int8 / q8_0 / q4_0) or a language model (q8_0 / q4_0 / q4_k) and report what it costs and saves.");
         command.Arguments.Add(ModelArgument);
-        command.AddOptions([OutOption, TypeOption, CalibrateOption, MaxErrorOption, EvalOption, CausalLMDataOption, EmbeddingsOption, SvmScalesOption,
+        command.AddOptions([OutOption, TypeOption, CalibrateOption, MaxErrorOption, EvalOption, CausalLMDataOption, MaxBytesOption, EmbeddingsOption, SvmScalesOption,
             SharedOptions.DataDir, SharedOptions.SkipBad, SharedOptions.Threads, SharedOptions.Json]);
         command.SetRunner(Run);
         return command;
@@ -49,6 +51,8 @@ public static class QuantizeCommand
         var contents = ModelFile.Load(input);
         if (contents.Kind == ModelKind.CausalLM && parse.GetValue(CalibrateOption) is { } calibrate)
             throw new CliError($"--calibrate {calibrate}: language models are judged by weight error (--max-error); calibration texts apply to classifiers.", ExitCodes.Usage);
+        if (contents.Kind == ModelKind.CausalLM && parse.GetValue(MaxBytesOption) is { } budget)
+            throw new CliError($"--max-bytes {budget}: {input} is a language model; the byte-budget search is for SVM-alone classifiers (use --type q4_0/q4_k).", ExitCodes.Usage);
         if (contents.Kind == ModelKind.CausalLM && parse.GetValue(SharedOptions.SkipBad))
             throw new CliError("--skip-bad applies to labelled data (classifiers); a language model's evaluation text has no lines to skip.", ExitCodes.Usage);
         if (contents.Kind == ModelKind.CausalLM)
@@ -58,6 +62,15 @@ public static class QuantizeCommand
         if (type == QuantizationType.Q4_K)
             throw new CliError($"--type q4_k: {input} is a classifier; q4_k (256-value super-blocks) is for language models. Use int8, q8_0 or q4_0.", ExitCodes.Usage);
         var model = TextClassifierFile.FromContents(contents, input);
+        if (parse.GetValue(MaxBytesOption) is { } maxBytes)
+        {
+            if (maxBytes <= 0) throw new CliError($"--max-bytes must be > 0, got {maxBytes}.", ExitCodes.Usage);
+            foreach (var (option, given) in new (string, bool)[] { ("--type", type != QuantizationType.Int8), ("--calibrate", parse.GetValue(CalibrateOption) is not null),
+                ("--max-error", maxError is not null), ("--svm-scales", parse.GetResult(SvmScalesOption) is { Implicit: false }) })
+                if (given) throw new CliError($"--max-bytes chooses the SVM table's precision and scales itself (judged on held-out data); {option} does not apply.", ExitCodes.Usage);
+            return QuantizeToBudget.Run(model, input, output, new QuantizeToBudget.Settings(maxBytes, parse.GetValue(CausalLMDataOption), parse.GetValue(EvalOption),
+                parse.GetValue(SharedOptions.DataDir), parse.GetValue(SharedOptions.SkipBad), parse.GetValue(SharedOptions.Json)));
+        }
         var calibration = parse.GetValue(CalibrateOption) is { } calibrateFile ? InputData.ReadTexts(calibrateFile, "calibration") : null;
         string? evalArgument = parse.GetValue(EvalOption);
         var eval = evalArgument is null ? null

@@ -22,6 +22,11 @@ public sealed record QuantizationOptions
     /// move by ~1% and one test text in 2,189 changes class) or, when false, one per row (margins ~0.1%, none changed).
     /// </summary>
     public bool SvmScalePerClass { get; init; } = true;
+    /// <summary>
+    /// Levels either side of 0 of the SVM head's quantized weight: <see cref="Int8Table.MaxLevels"/> (int8, default) or
+    /// fewer (7: a 4-bit code, which only a deflated file stores in fewer bytes; see ClassifierSizeSearch).
+    /// </summary>
+    public int SvmLevels { get; init; } = Int8Table.MaxLevels;
     /// <summary>Calibration texts used at most (the first ones).</summary>
     public int MaxCalibrationTexts { get; init; } = 512;
 
@@ -108,7 +113,7 @@ public static class ClassifierQuantizer
         }
 
         // The kept layers run quantized; every float weight holds the values its file form stores, so float code paths agree.
-        var svmWeight = model.LinearSvm is { } svm ? QuantizeSvmWeight(svm, options.SvmScalePerClass, ids, calibrated ? threshold : double.NaN, options.Threshold(false), reports) : null;
+        var svmWeight = model.LinearSvm is { } svm ? QuantizeSvmWeight(svm, options.SvmScalePerClass, options.SvmLevels, ids, calibrated ? threshold : double.NaN, options.Threshold(false), reports) : null;
         foreach (var (name, target) in copy.NamedParameters())
         {
             if (kept.TryGetValue(name, out var q))
@@ -185,10 +190,10 @@ public static class ClassifierQuantizer
     /// <paramref name="calibratedThreshold"/> is a number), else by the relative weight error; null (and a report row
     /// saying so) when the error exceeds the threshold, and the table then stays float16.
     /// </summary>
-    private static Int8Table? QuantizeSvmWeight(LinearSvmHead svm, bool perColumn, int[][] ids, double calibratedThreshold, double weightThreshold, List<LayerReport> reports)
+    private static Int8Table? QuantizeSvmWeight(LinearSvmHead svm, bool perColumn, int levels, int[][] ids, double calibratedThreshold, double weightThreshold, List<LayerReport> reports)
     {
         var weight = svm.Weight.AsSpan();
-        var table = Int8Table.Quantize(weight, svm.Rows, svm.Classes, perColumn);
+        var table = Int8Table.Quantize(weight, svm.Rows, svm.Classes, perColumn, levels);
         var dequantized = new float[weight.Length];
         table.Dequantize(dequantized);
         double error, agreement = double.NaN, threshold = weightThreshold;
@@ -204,7 +209,7 @@ public static class ClassifierQuantizer
         }
         else error = RelativeError(weight, dequantized);
         bool keep = error <= threshold;
-        reports.Add(new LayerReport(SvmWeightName, [svm.Rows, svm.Classes], keep ? "int8" : "f16", error, agreement,
+        reports.Add(new LayerReport(SvmWeightName, [svm.Rows, svm.Classes], keep ? (levels == Int8Table.MaxLevels ? "int8" : $"int8 ±{levels}") : "f16", error, agreement,
             keep ? (perColumn ? "one scale per class" : "") : $"{(calibrated ? "margin" : "weight")} error {error:G3} > {threshold:G3}: kept float16"));
         return keep ? table : null;
     }

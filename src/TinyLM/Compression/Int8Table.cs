@@ -32,10 +32,19 @@ public sealed class Int8Table : IWeightMatrix
     /// <summary>(Cols) or (Rows): value = q · scale of its column or row.</summary>
     public float[] Scales { get; }
 
-    /// <summary>Quantizes a row-major (rows, cols) matrix.</summary>
-    public static Int8Table Quantize(ReadOnlySpan<float> weights, int rows, int cols, bool perColumn)
+    /// <summary>The most levels either side of 0 a value may take: 127 (8 bits).</summary>
+    public const int MaxLevels = 127;
+
+    /// <summary>
+    /// Quantizes a row-major (rows, cols) matrix to integers in [−<paramref name="levels"/>, <paramref name="levels"/>]
+    /// times its scale: 127 for int8, 7 for the 15 values of a 4-bit code (stored in int8 lanes, which a deflated file
+    /// (IO.DeflatedTensors) stores in about their entropy).
+    /// </summary>
+    public static Int8Table Quantize(ReadOnlySpan<float> weights, int rows, int cols, bool perColumn, int levels = MaxLevels)
     {
         Check(weights.Length, rows, cols, "weights");
+        if (levels is < 1 or > MaxLevels)
+            throw new ArgumentOutOfRangeException(nameof(levels), $"Int8Table.Quantize: levels must be in [1, {MaxLevels}], got {levels}.");
         var max = new float[perColumn ? cols : rows];
         for (int i = 0; i < weights.Length; i++)
         {
@@ -50,7 +59,7 @@ public sealed class Int8Table : IWeightMatrix
         bool allHalf = true;
         for (int k = 0; k < max.Length; k++)
         {
-            exact[k] = max[k] / 127f;
+            exact[k] = max[k] / levels;
             allHalf &= HalfScaleInt8.TryRoundUp(exact[k], out half[k]);
         }
         var scales = allHalf ? half : exact;
@@ -58,7 +67,7 @@ public sealed class Int8Table : IWeightMatrix
         for (int i = 0; i < weights.Length; i++)
         {
             float s = scales[perColumn ? i % cols : i / cols];
-            if (s != 0f) values[i] = (sbyte)Math.Clamp(MathF.Round(weights[i] / s), -127f, 127f);
+            if (s != 0f) values[i] = (sbyte)Math.Clamp(MathF.Round(weights[i] / s), -levels, levels);
         }
         return new Int8Table(values, scales, rows, cols, perColumn);
     }

@@ -16,8 +16,15 @@ public static class ModelFile
     /// The layout version this build writes and the newest it reads. Version 2 stores a word tokenizer's
     /// vocabulary as a packed tensor (see <see cref="PackedVocabulary"/>) instead of a JSON array in the header;
     /// saving with <see cref="ModelFileContents.FormatVersion"/> = 1 still writes the version 1 layout.
+    /// Files that hold zlib-deflated tensors are written as version <see cref="NewestFormatVersion"/>.
     /// </summary>
     public const int CurrentFormatVersion = 2;
+
+    /// <summary>
+    /// The newest layout this build reads: version 3 may hold zlib-deflated tensors (see <see cref="DeflatedTensors"/>),
+    /// and only files that do are written as version 3, so that every other file still loads in builds that read version 2.
+    /// </summary>
+    public const int NewestFormatVersion = DeflatedTensors.FirstFormatVersion;
 
     /// <summary>Conventional file extension.</summary>
     public const string Extension = ".tlm";
@@ -47,6 +54,15 @@ public static class ModelFile
         }
 
         var written = tensors.ToList();
+        if (contents.DeflateTensors && contents.FormatVersion >= PackedVocabulary.FirstFormatVersion)
+        {
+            (written, string? deflated) = DeflatedTensors.Deflate(written);
+            if (deflated is not null)
+            {
+                metadata[DeflatedTensors.MetadataKey] = deflated;
+                metadata[VersionKey] = DeflatedTensors.FirstFormatVersion.ToString(CultureInfo.InvariantCulture);
+            }
+        }
         metadata[TensorIntegrity.ChecksumsKey] = TensorIntegrity.ChecksumsJson(written);
         SafeTensorsFile.Write(path, written, metadata);
     }
@@ -83,9 +99,9 @@ public static class ModelFile
             throw new ModelFormatException(source, $"'{VersionKey}' is '{versionText}', not a positive integer");
         }
 
-        if (version > CurrentFormatVersion)
+        if (version > NewestFormatVersion)
         {
-            throw new ModelFormatException(source, $"format version {version} is newer than this TinyLM reads (up to {CurrentFormatVersion}); upgrade TinyLM to load it");
+            throw new ModelFormatException(source, $"format version {version} is newer than this TinyLM reads (up to {NewestFormatVersion}); upgrade TinyLM to load it");
         }
 
         // Before any tensor is interpreted: corrupt bytes and non-finite weights fail here, naming the tensor.
@@ -108,6 +124,9 @@ public static class ModelFile
             tokenizer = unpacked;
             tensors.RemoveAll(t => t.Name == packedName);
         }
+
+        if (version >= DeflatedTensors.FirstFormatVersion && md.TryGetValue(DeflatedTensors.MetadataKey, out string? deflatedJson))
+            tensors = DeflatedTensors.Inflate(tensors, deflatedJson, source);
 
         var extra = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (KeyValuePair<string, string> kv in md)

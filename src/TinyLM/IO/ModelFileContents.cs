@@ -13,6 +13,13 @@ public sealed class ModelFileContents
     /// <summary>Layout version; <see cref="ModelFile.Load"/> reports the file's, <see cref="ModelFile.Save"/> accepts 1..current.</summary>
     public int FormatVersion { get; init; } = ModelFile.CurrentFormatVersion;
 
+    /// <summary>
+    /// Store every tensor that zlib shrinks by at least an eighth deflated (see <see cref="DeflatedTensors"/>; the file is
+    /// then format version 3; ignored for version 1): the smallest file, at the cost of inflating on load. Not a property
+    /// of the loaded file.
+    /// </summary>
+    public bool DeflateTensors { get; init; }
+
     /// <summary>The model config record as JSON (produced by the model's source-generated context).</summary>
     public string ConfigJson { get; init; } = "{}";
 

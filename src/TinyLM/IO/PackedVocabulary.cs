@@ -143,14 +143,16 @@ internal static class PackedVocabulary
         return (name, (int)count, (int)bytes);
     }
 
-    private static byte[] Compress(ReadOnlySpan<byte> raw)
+    /// <summary>zlib at the smallest size (also used for <see cref="DeflatedTensors"/>).</summary>
+    internal static byte[] Compress(ReadOnlySpan<byte> raw)
     {
         using var buffer = new MemoryStream();
         using (var z = new ZLibStream(buffer, CompressionLevel.SmallestSize, leaveOpen: true)) z.Write(raw);
         return buffer.ToArray();
     }
 
-    private static byte[] Decompress(ReadOnlySpan<byte> packed, int bytes, string name, string source)
+    /// <summary>Inflates exactly <paramref name="bytes"/> bytes; a short, long or corrupt stream fails naming <paramref name="name"/>.</summary>
+    internal static byte[] Decompress(ReadOnlySpan<byte> packed, int bytes, string name, string source)
     {
         // Deflate expands at most ~1032:1, so a size claim beyond that is a corrupt header, not a reason to allocate.
         if (bytes > 1032L * packed.Length + 64)

@@ -75,7 +75,7 @@ public static class TensorIntegrity
     }
 
     // Index of the first NaN/infinity, or -1. Works on the exponent bits, so no conversion to float is needed.
-    private static long FirstNonFinite(SafeTensor t)
+    internal static long FirstNonFinite(SafeTensor t)
     {
         ReadOnlySpan<byte> b = t.Data.Span;
         switch (t.DType)

@@ -15,8 +15,17 @@ public static class TextClassifierFile
     /// <summary>Writes the model to <paramref name="path"/> (temporary file, then rename).</summary>
     public static void Save(this TextClassifier model, string path) => ModelFile.Save(path, ToContents(model));
 
+    /// <summary>
+    /// Writes the model with every tensor that zlib shrinks stored deflated (<see cref="ModelFileContents.DeflateTensors"/>):
+    /// the smallest file, for models sized to a byte budget (quantize --max-bytes).
+    /// </summary>
+    public static void SaveDeflated(this TextClassifier model, string path) => ModelFile.Save(path, Contents(model, null, deflate: true));
+
     /// <summary>The file contents of <paramref name="model"/>, with <paramref name="extraMetadata"/> added (e.g. checkpoint keys).</summary>
-    public static ModelFileContents ToContents(TextClassifier model, IReadOnlyDictionary<string, string>? extraMetadata = null)
+    public static ModelFileContents ToContents(TextClassifier model, IReadOnlyDictionary<string, string>? extraMetadata = null) =>
+        Contents(model, extraMetadata, deflate: false);
+
+    private static ModelFileContents Contents(TextClassifier model, IReadOnlyDictionary<string, string>? extraMetadata, bool deflate)
     {
         ArgumentNullException.ThrowIfNull(model);
         var formats = model.NamedWeightFormats().ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
@@ -29,6 +38,7 @@ public static class TextClassifierFile
             TokenizerJson = model.Tokenizer.ToJson(),
             Labels = model.Labels.Labels,
             Metadata = metadata,
+            DeflateTensors = deflate,
         };
         // A parameter's quantized form when it runs from one, else sparse, float16 or float32.
         var stored = QuantizedTensors.AddParameters(contents, model.NamedParameters(), formats, (name, tensor) =>

@@ -114,17 +114,21 @@ public sealed class LinearSvmHead : Module
     {
         ArgumentNullException.ThrowIfNull(batch);
         int c = Classes;
-        var w = Weight.AsSpan();
         var result = new float[batch.B * c];
-        for (int b = 0; b < batch.B; b++)
-        {
-            var row = result.AsSpan(b * c, c);
-            Bias.AsSpan().CopyTo(row);
-            var (ids, values) = Features(batch.Ids.AsSpan(b * batch.T, batch.Lengths[b]));
-            for (int j = 0; j < ids.Length; j++)
-                TensorPrimitives.MultiplyAdd(w.Slice(ids[j] * c, c), values[j], row, row);
-        }
+        for (int b = 0; b < batch.B; b++) Score(batch.Ids.AsSpan(b * batch.T, batch.Lengths[b]), result.AsSpan(b * c, c));
         return result;
+    }
+
+    /// <summary>One text's raw margins (C) into <paramref name="row"/>: bias + Σ feature value · weight row.</summary>
+    public void Score(ReadOnlySpan<int> ids, Span<float> row)
+    {
+        int c = Classes;
+        if (row.Length != c) throw new ArgumentException($"LinearSvmHead.Score: the row holds {row.Length} values, the head has {c} classes.", nameof(row));
+        var w = Weight.AsSpan();
+        Bias.AsSpan().CopyTo(row);
+        var (featureIds, values) = Features(ids);
+        for (int j = 0; j < featureIds.Length; j++)
+            TensorPrimitives.MultiplyAdd(w.Slice(featureIds[j] * c, c), values[j], row, row);
     }
 
     /// <summary>(1 − λ)·log softmax(<paramref name="logits"/>) + λ·scale·margins, (B, C), no gradient.</summary>

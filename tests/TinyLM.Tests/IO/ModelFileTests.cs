@@ -162,9 +162,9 @@ public sealed class ModelFileTests : IDisposable
     public void Newer_or_invalid_format_versions_are_refused()
     {
         string path = Path.Combine(_dir, "future.tlm");
-        WriteWithMetadata(path, ModelFile.VersionKey, "3");
+        WriteWithMetadata(path, ModelFile.VersionKey, "4");
         ModelFormatException ex = Assert.Throws<ModelFormatException>(() => ModelFile.Load(path));
-        Assert.Contains("format version 3 is newer", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("format version 4 is newer", ex.Message, StringComparison.Ordinal);
         Assert.Contains("upgrade", ex.Message, StringComparison.Ordinal);
 
         foreach (string bad in new[] { "0", "-1", "one", "1.0", "" })
