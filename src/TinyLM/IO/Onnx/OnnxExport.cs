@@ -47,6 +47,31 @@ public static class OnnxExport
         return Write(proto, path, opset);
     }
 
+    /// <summary>
+    /// Writes a causal LM (either family) as one graph with past key/value inputs and present outputs
+    /// (<see cref="CausalLMOnnx"/>): a prompt runs with an empty past, each later token with the presents fed back.
+    /// A quantized model is refused: its float32 parameters hold only the dequantized values of what it runs, and the
+    /// file would silently answer like a different (float) model; export the float original instead.
+    /// </summary>
+    public static OnnxExportResult CausalLM(TokenizedCausalLM lm, string path, int opset = DefaultOpset)
+    {
+        ArgumentNullException.ThrowIfNull(lm);
+        CheckOpset(opset);
+        if (lm.Model.HasQuantizedWeights)
+            throw new OnnxExportException("the model is quantized; the ONNX export writes float32 weights only and refuses rather than "
+                + "write a file that answers like a different model. Export its float32 original.");
+        var graph = CausalLMOnnx.Build(lm.Model, opset);
+        var proto = Model(graph, opset, "causal-lm");
+        proto.MetadataProps.Add(Entry("tokenizer", lm.Tokenizer.ToJson()));
+        proto.MetadataProps.Add(Entry("tinylm.config", JsonSerializer.Serialize(lm.Model.Config, CausalLMJsonContext.Default.CausalLMConfig)));
+        if (lm.BosId is { } bos) proto.MetadataProps.Add(Entry("bos_token_id", bos.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        if (lm.EosId is { } eos) proto.MetadataProps.Add(Entry("eos_token_id", eos.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        proto.MetadataProps.Add(Entry("tinylm.inputs", "input_ids: the new tokens (batch, sequence), every row the same length; "
+            + "past_key_values.N.key/value: (batch, kv_heads, past_sequence, head_dim), empty (past_sequence 0) for a prompt, "
+            + "then the previous run's present.N.key/value; the new tokens take positions past_sequence, past_sequence + 1, …"));
+        return Write(proto, path, opset);
+    }
+
     private static void CheckOpset(int opset)
     {
         if (opset is < MinOpset or > MaxOpset)
