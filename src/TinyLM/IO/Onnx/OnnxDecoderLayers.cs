@@ -90,10 +90,20 @@ internal static class OnnxDecoderLayers
         string queries = g.Node("Mul", [g.Node("Transpose", [q], Ints("perm", 0, 2, 1, 3)), g.Scalar(1f / MathF.Sqrt(d))]); // (B, H, T, D)
         string grouped = g.Node("Reshape", [queries, g.Longs(0, hkv, h / hkv, -1, d)]);                      // (B, Hkv, G, T, D)
         string keysT = g.Node("Unsqueeze", [g.Node("Transpose", [keys], Ints("perm", 0, 1, 3, 2)), g.Longs(2)]); // (B, Hkv, 1, D, L)
-        string scores = g.Node("MatMul", [grouped, keysT]);                                                  // (B, Hkv, G, T, L)
-        string probs = g.Node("Softmax", [g.Node("Where", [visible, scores, g.Scalar(MaskValue)])], Int("axis", -1));
-        string context = g.Node("MatMul", [probs, g.Node("Unsqueeze", [values, g.Longs(2)])]);               // (B, Hkv, G, T, D)
+        string context = g.Attend(grouped, keysT, g.Node("Unsqueeze", [values, g.Longs(2)]), visible);     // (B, Hkv, G, T, D)
         string heads = g.Node("Transpose", [g.Node("Reshape", [context, g.Longs(0, h, -1, d)])], Ints("perm", 0, 2, 1, 3)); // (B, T, H, D)
         return g.Node("Reshape", [heads, g.Longs(0, 0, h * d)]);                                            // (B, T, H·D)
+    }
+
+    /// <summary>
+    /// softmax(q·kᵀ masked) · v over the last two axes: <paramref name="queries"/> (…, T, D) already scaled,
+    /// <paramref name="keysT"/> (…, D, L), <paramref name="values"/> (…, L, D); <paramref name="visible"/> (bool,
+    /// broadcast to (…, T, L)) is false where a key is hidden. Returns (…, T, D).
+    /// </summary>
+    public static string Attend(this OnnxGraphBuilder g, string queries, string keysT, string values, string visible)
+    {
+        string scores = g.Node("MatMul", [queries, keysT]);
+        string probs = g.Node("Softmax", [g.Node("Where", [visible, scores, g.Scalar(MaskValue)])], Int("axis", -1));
+        return g.Node("MatMul", [probs, values]);
     }
 }

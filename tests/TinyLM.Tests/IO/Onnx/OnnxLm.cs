@@ -14,13 +14,13 @@ internal static class OnnxLm
     /// Redraws every weight with a larger spread than the initialisation (matrices N(0, 0.3), norm scales 1 ± 0.1,
     /// biases N(0, 0.1)), so next-token distributions are peaked and greedy choices are not decided by rounding.
     /// </summary>
-    public static CausalLM Spread(CausalLM model, ulong seed)
+    public static T Spread<T>(T model, ulong seed) where T : TinyLM.Nn.Module
     {
         var rng = new Rng(seed);
         foreach (var (name, p) in model.NamedParameters())
         {
             rng.Normal(p.AsSpan(), 0f, p.Rank == 2 ? 0.3f : 0.1f);
-            if (p.Rank == 1 && name.EndsWith("norm.weight", StringComparison.Ordinal))
+            if (p.Rank == 1 && name.EndsWith(".weight", StringComparison.Ordinal)) // norm scales (biases end in .bias)
                 foreach (ref float w in p.AsSpan()) w += 1f;
         }
         return model;
