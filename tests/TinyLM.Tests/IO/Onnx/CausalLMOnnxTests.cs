@@ -100,6 +100,26 @@ public class CausalLMOnnxTests(ITestOutputHelper output)
         Assert.True(ourTokens.Distinct().Count() > 1, "a constant continuation would not test the positions");
     }
 
+    [Theory]
+    [InlineData("gpt-learned-tanh-bias")]
+    [InlineData("llama-gqa")]
+    public void A_prompt_prefilled_in_two_chunks_through_the_past_gives_the_whole_sequence_logits(string shape)
+    {
+        using var dir = new ScratchDir();
+        var lm = Make(shape, dir);
+        string path = dir.File("lm.onnx");
+        OnnxExport.CausalLM(lm, path);
+        var config = lm.Model.Config;
+        var rng = new TinyLM.Tensors.Rng(8);
+        long[] ids = [.. Enumerable.Range(0, 20).Select(_ => (long)rng.NextInt(config.VocabSize))];
+        using var session = new InferenceSession(path);
+        var chunked = OnnxLm.LogitsInTwoChunks(session, config, ids[..7], ids[7..]);
+        var whole = OnnxLm.OurLogits(lm.Model, ids, 1, ids.Length)[(7 * config.VocabSize)..];
+        float diff = OnnxParity.MaxAbsDiff(chunked, whole);
+        output.WriteLine($"{shape}: 7 + 13 tokens, max |Δlogit| = {diff:E2}");
+        Assert.InRange(diff, 0f, OnnxParity.Tolerance);
+    }
+
     [Fact]
     public void Metadata_and_io_follow_the_past_key_values_layout()
     {

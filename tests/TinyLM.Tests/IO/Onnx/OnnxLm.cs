@@ -33,6 +33,21 @@ internal static class OnnxLm
         return results.Single(r => r.Name == "logits").AsTensor<float>().ToArray();
     }
 
+    /// <summary>
+    /// ONNX Runtime's logits (1·T₂·V) for <paramref name="second"/> run after <paramref name="first"/>: the first chunk
+    /// with an empty past, the second with the first's presents (a prompt prefilled in two pieces).
+    /// </summary>
+    public static float[] LogitsInTwoChunks(InferenceSession session, CausalLMConfig config, long[] first, long[] second)
+    {
+        using var results = session.Run(Inputs(config, first, 1, first.Length, null));
+        var past = new Dictionary<int, (DenseTensor<float> K, DenseTensor<float> V)>();
+        for (int i = 0; i < config.Layers; i++)
+            past[i] = (results.Single(r => r.Name == $"present.{i}.key").AsTensor<float>().ToDenseTensor(),
+                results.Single(r => r.Name == $"present.{i}.value").AsTensor<float>().ToDenseTensor());
+        using var next = session.Run(Inputs(config, second, 1, second.Length, past));
+        return next.Single(r => r.Name == "logits").AsTensor<float>().ToArray();
+    }
+
     /// <summary>Our logits (B·T·V) for the same ids, in evaluation mode.</summary>
     public static float[] OurLogits(CausalLM model, long[] ids, int b, int t)
     {
