@@ -47,6 +47,62 @@ public static class OnnxExport
         return Write(proto, path, opset);
     }
 
+    /// <summary>
+    /// Writes a causal LM (either family) as one graph with past key/value inputs and present outputs
+    /// (<see cref="CausalLMOnnx"/>): a prompt runs with an empty past, each later token with the presents fed back.
+    /// A quantized model is refused: its float32 parameters hold only the dequantized values of what it runs, and the
+    /// file would silently answer like a different (float) model; export the float original instead.
+    /// </summary>
+    public static OnnxExportResult CausalLM(TokenizedCausalLM lm, string path, int opset = DefaultOpset)
+    {
+        ArgumentNullException.ThrowIfNull(lm);
+        CheckOpset(opset);
+        if (lm.Model.HasQuantizedWeights)
+            throw new OnnxExportException("the model is quantized; the ONNX export writes float32 weights only and refuses rather than "
+                + "write a file that answers like a different model. Export its float32 original.");
+        var graph = CausalLMOnnx.Build(lm.Model, opset);
+        var proto = Model(graph, opset, "causal-lm");
+        proto.MetadataProps.Add(Entry("tokenizer", lm.Tokenizer.ToJson()));
+        proto.MetadataProps.Add(Entry("tinylm.config", JsonSerializer.Serialize(lm.Model.Config, CausalLMJsonContext.Default.CausalLMConfig)));
+        if (lm.BosId is { } bos) proto.MetadataProps.Add(Entry("bos_token_id", bos.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        if (lm.EosId is { } eos) proto.MetadataProps.Add(Entry("eos_token_id", eos.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        proto.MetadataProps.Add(Entry("tinylm.inputs", "input_ids: the new tokens (batch, sequence), every row the same length; "
+            + "past_key_values.N.key/value: (batch, kv_heads, past_sequence, head_dim), empty (past_sequence 0) for a prompt, "
+            + "then the previous run's present.N.key/value; the new tokens take positions past_sequence, past_sequence + 1, …"));
+        return Write(proto, path, opset);
+    }
+
+    /// <summary>
+    /// Writes a Transformer seq2seq model as an encoder graph and a decoder graph (<see cref="Seq2SeqOnnx"/>; the
+    /// decoder re-runs the target prefix, no past cache). Both graphs are built before either file is written.
+    /// </summary>
+    public static (OnnxExportResult Encoder, OnnxExportResult Decoder) Seq2Seq(Seq2SeqModel model, string encoderPath, string decoderPath, int opset = DefaultOpset)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        CheckOpset(opset);
+        if (model is not TransformerSeq2Seq transformer)
+            throw new OnnxExportException($"only Transformer seq2seq models are exported; this one is {model.Config.Arch} (its recurrent decoder has no ONNX form here).");
+        if (model.HasQuantizedWeights)
+            throw new OnnxExportException("the model is quantized; the ONNX export writes float32 weights only. Export its float32 original.");
+        var (encoder, decoder) = Seq2SeqOnnx.Build(transformer, opset);
+        ModelProto Wrap(GraphProto graph, string part)
+        {
+            var proto = Model(graph, opset, $"seq2seq-{part}");
+            proto.MetadataProps.Add(Entry("source_tokenizer", model.SourceTokenizer.ToJson()));
+            proto.MetadataProps.Add(Entry("target_tokenizer", model.TargetTokenizer.ToJson()));
+            proto.MetadataProps.Add(Entry("tinylm.config", JsonSerializer.Serialize(model.Config, Seq2SeqJsonContext.Default.Seq2SeqConfig)));
+            foreach (var (key, id) in new[] { ("bos_token_id", model.BosId), ("eos_token_id", model.EosId), ("pad_token_id", model.PadId), ("source_pad_token_id", model.SourcePadId) })
+                proto.MetadataProps.Add(Entry(key, id.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            proto.MetadataProps.Add(Entry("tinylm.inputs", "encoder: source_ids = the source's ids and <eos>, right-padded, with source_lengths; "
+                + "decoder: target_ids = <bos> and the tokens chosen so far (the whole prefix every step), memory and source_lengths from the encoder; "
+                + "the last row of logits scores the next token"));
+            return proto;
+        }
+        var encoderProto = Wrap(encoder, "encoder");
+        var decoderProto = Wrap(decoder, "decoder");
+        return (Write(encoderProto, encoderPath, opset), Write(decoderProto, decoderPath, opset));
+    }
+
     private static void CheckOpset(int opset)
     {
         if (opset is < MinOpset or > MaxOpset)

@@ -28,7 +28,9 @@ internal static class OnnxLayers
     public static string LayerNorm(this OnnxGraphBuilder g, string x, LayerNorm norm, string name)
     {
         if (norm.Weight is null) throw new OnnxExportException($"{name}: a LayerNorm without a scale is not exported.");
-        string bias = norm.Bias is null ? "" : g.Weight(name + ".bias", norm.Bias);
+        // A bias-free norm gets an explicit zero bias rather than the absent input the spec allows: ONNX Runtime 1.31's
+        // graph optimisations crash the process on a LayerNormalization without one (seen with nanoGPT's bias=False).
+        string bias = norm.Bias is null ? g.Floats(name + ".bias", new float[norm.Dim], norm.Dim) : g.Weight(name + ".bias", norm.Bias);
         return g.Node("LayerNormalization", [x, g.Weight(name + ".weight", norm.Weight), bias], Int("axis", -1), Float("epsilon", norm.Eps));
     }
 

@@ -5,12 +5,10 @@ namespace TinyLM.IO.Onnx;
 
 /// <summary>
 /// The pre-LN encoder block (<see cref="TransformerEncoderBlock"/>) as ONNX operators: multi-head attention with
-/// padded keys filled with the same finite −1e9 our attention uses, then the GELU (tanh) MLP, each with its residual.
+/// padded keys filled with the same finite −1e9 our attention uses (so a fully masked row is uniform, not NaN), then the GELU (tanh) MLP, each with its residual.
 /// </summary>
 internal static class OnnxTransformer
 {
-    private const float MaskValue = -1e9f; // MultiHeadAttention's: finite, so a fully masked row is uniform, not NaN
-
     /// <summary>x (B, T, C) → (B, T, C); <paramref name="keyMask"/> (B, 1, 1, T) bool is true at valid keys.</summary>
     public static string EncoderBlock(this OnnxGraphBuilder g, string x, string keyMask, TransformerEncoderBlock block, string name)
     {
@@ -27,9 +25,8 @@ internal static class OnnxTransformer
         string k = Heads(g.Linear(h, attention.Wk, name + ".attn.wk"), 0, 2, 3, 1);  // (B, H, D, T)
         string v = Heads(g.Linear(h, attention.Wv, name + ".attn.wv"), 0, 2, 1, 3);  // (B, H, T, D)
         // Scaling q before the product, as ours does, keeps the rounding the same.
-        string scores = g.Node("MatMul", [g.Node("Mul", [q, g.Scalar(1f / MathF.Sqrt(d))]), k]); // (B, H, T, T)
-        string probs = g.Node("Softmax", [g.Node("Where", [keyMask, scores, g.Scalar(MaskValue)])], Int("axis", -1));
-        string context = g.Node("Transpose", [g.Node("MatMul", [probs, v])], Ints("perm", 0, 2, 1, 3)); // (B, T, H, D)
+        string attended = g.Attend(g.Node("Mul", [q, g.Scalar(1f / MathF.Sqrt(d))]), k, v, keyMask); // (B, H, T, D)
+        string context = g.Node("Transpose", [attended], Ints("perm", 0, 2, 1, 3));  // (B, T, H, D)
         string merged = g.Node("Reshape", [context, g.Longs(0, 0, heads * d)]);      // (B, T, H·D)
         x = g.Node("Add", [x, g.Linear(merged, attention.Wo, name + ".attn.wo")]);
         string m = g.LayerNorm(x, block.Ln2, name + ".ln_2");

@@ -31,6 +31,7 @@ public class ExportOnnxCliTests
         var json = DocumentedJson.Of("export onnx").Check(JsonDocument.Parse(stdout.TrimEnd().Split('\n')[^1]).RootElement);
         Assert.Equal(new FileInfo(onnx).Length, json.GetProperty("bytes").GetInt64());
         Assert.Equal(17, json.GetProperty("opset").GetInt32());
+        Assert.Equal("classifier", json.GetProperty("kind").GetString());
         Assert.Equal(model.Labels.Labels, json.GetProperty("labels").EnumerateArray().Select(e => e.GetString()!).ToArray());
         var loaded = TextClassifierFile.Load(modelPath);
         var batch = OnnxParity.Batch(loaded, OnnxParity.Texts(3));
@@ -52,13 +53,23 @@ public class ExportOnnxCliTests
         Assert.Contains("does not exist", stderr, StringComparison.Ordinal);
         File.WriteAllBytes(dir.File("broken.tlm"), File.ReadAllBytes(modelPath)[..100]);
         Assert.Equal(1, CliRunner.Run("export", "onnx", dir.File("broken.tlm"), "--out", onnx).Exit);
-        var chars = TinyLM.Text.CharTokenizer.Fit("abcdefghijklmnopqrs");
-        var lm = new CausalLM(new CausalLMConfig { VocabSize = chars.VocabSize, ContextLength = 8, Layers = 1, Heads = 2, EmbedDim = 8 });
-        string lmPath = dir.File("lm.tlm");
-        CausalLMFile.Save(new TokenizedCausalLM(lm, chars), lmPath);
-        (exit, _, stderr) = CliRunner.Run("export", "onnx", lmPath, "--out", onnx);
+        // A model kind the exporter does not take: refused by name, nothing written.
+        var image = new ImageClassifier(new ImageClassifierConfig { Height = 8, Width = 8, Classes = 2, Width1 = 2, Width2 = 2 }, ["a", "b"]);
+        image.Save(dir.File("image.tlm"));
+        (exit, _, stderr) = CliRunner.Run("export", "onnx", dir.File("image.tlm"), "--out", onnx);
         Assert.Equal(1, exit);
-        Assert.Contains("causal-lm", stderr, StringComparison.Ordinal);
+        Assert.Contains("image-classifier", stderr, StringComparison.Ordinal);
+        // A quantized LM is refused rather than exported as a different (float) model.
+        var lm = LlamaFixtures.TinyWeights(LlamaFixtures.Tokenizer().VocabSize);
+        var quantized = TinyLM.Compression.CausalLMQuantizer.Quantize(new TokenizedCausalLM(LlamaConversion.ToModel(lm), LlamaFixtures.Tokenizer()),
+            new TinyLM.Compression.CausalLMQuantizationOptions { MaxLayerError = double.PositiveInfinity }).Model;
+        quantized.Save(dir.File("q8.tlm"));
+        (exit, _, stderr) = CliRunner.Run("export", "onnx", dir.File("q8.tlm"), "--out", onnx);
+        Assert.Equal(1, exit);
+        Assert.Contains("quantized", stderr, StringComparison.Ordinal);
+        // --tokenizer belongs to llama2.c checkpoints; with a .tlm it is an error, as for generate.
+        (exit, _, stderr) = CliRunner.Run("export", "onnx", modelPath, "--out", onnx, "--tokenizer", dir.File("image.tlm"));
+        Assert.NotEqual(0, exit);
         Assert.False(File.Exists(onnx));
         Assert.Empty(Directory.GetFiles(dir.Path, "*.tmp"));
         // --out equal to the model would overwrite the only copy: refused before anything is read or written.
@@ -67,5 +78,30 @@ public class ExportOnnxCliTests
         Assert.Equal(2, exit);
         Assert.Contains("input model", stderr, StringComparison.Ordinal);
         Assert.Equal(before, File.ReadAllBytes(modelPath));
+    }
+
+    [Fact]
+    public void Export_onnx_writes_a_causal_lm_that_greedy_decodes_as_ours()
+    {
+        using var dir = new ScratchDir();
+        var tokenizer = LlamaFixtures.Tokenizer();
+        string modelPath = dir.File("lm.tlm"), onnx = dir.File("lm.onnx");
+        var model = OnnxLm.Spread(LlamaConversion.ToModel(LlamaFixtures.TinyWeights(tokenizer.VocabSize)), 4);
+        new TokenizedCausalLM(model, tokenizer).Save(modelPath);
+        var (exit, stdout, stderr) = CliRunner.Run("export", "onnx", modelPath, "--out", onnx, "--json");
+        Assert.True(exit == 0, stderr);
+        var json = DocumentedJson.Of("export onnx").Check(JsonDocument.Parse(stdout.TrimEnd().Split('\n')[^1]).RootElement);
+        Assert.Equal("causal-lm", json.GetProperty("kind").GetString());
+        Assert.Equal("present.1.value", json.GetProperty("outputs").EnumerateArray().Last().GetString());
+        Assert.Equal(0, json.GetProperty("labels").GetArrayLength());
+        var loaded = CausalLMFile.Load(modelPath).Model;
+        int[] prompt = [1, .. tokenizer.Encode("the cat")];
+        using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(onnx);
+        Assert.Equal(OnnxLm.GreedyOurs(loaded, prompt, 16).Tokens, OnnxLm.GreedyOnnx(session, loaded.Config, prompt, 16).Tokens);
+        // A GGUF goes through the same loader as `generate`.
+        LlamaModelFiles.ExportGguf(new TokenizedCausalLM(loaded, tokenizer), dir.File("lm.gguf"));
+        (exit, _, stderr) = CliRunner.Run("export", "onnx", dir.File("lm.gguf"), "--out", dir.File("gguf.onnx"));
+        Assert.True(exit == 0, stderr);
+        Assert.True(new FileInfo(dir.File("gguf.onnx")).Length > 4 * model.Parameters().Sum(p => (long)p.Length));
     }
 }
