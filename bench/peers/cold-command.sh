@@ -29,12 +29,12 @@ for r in $(seq 1 "$rounds"); do
     printf '%-5s %-18s %-10s %8.2f %8.1f\n' "$r" "$name" generate "$(echo "$end - $start" | bc)" "$toks"
     # predict: one text with a small classifier (start-up dominated)
     start=$(date +%s.%N)
-    env $envs $cli predict "$work/mr.tlm" "a gripping and beautifully acted film" > /dev/null
+    env $envs $cli predict "$work/mr.tlm" "a gripping and beautifully acted film" > /dev/null 2>&1
     end=$(date +%s.%N)
     printf '%-5s %-18s %-10s %8.2f %8s\n' "$r" "$name" predict "$(echo "$end - $start" | bc)" "-"
     # train classify on MR with the default recipe (a medium run)
     start=$(date +%s.%N)
-    env $envs $cli train classify --train mr --test mr --out "$work/mr-$name.tlm" > /dev/null
+    env $envs $cli train classify --train mr --test mr --out "$work/mr-$name.tlm" > /dev/null 2>&1
     end=$(date +%s.%N)
     printf '%-5s %-18s %-10s %8.2f %8s\n' "$r" "$name" train-mr "$(echo "$end - $start" | bc)" "-"
   done
