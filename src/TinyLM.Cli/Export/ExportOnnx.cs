@@ -83,7 +83,7 @@ public static class ExportOnnx
                 case ModelKind.CausalLM:
                     return CausalLM(CausalLMFile.FromContents(contents, modelPath), outPath, opset);
                 case ModelKind.Seq2Seq:
-                    var seq2seq = Seq2SeqFile.Load(modelPath); // its FromContents is internal; a second read is cheap next to the export
+                    var seq2seq = Seq2SeqFile.FromContents(contents, modelPath);
                     string[] parts = Seq2SeqPaths(outPath);
                     var (encoder, decoder) = OnnxExport.Seq2Seq(seq2seq, parts[0], parts[1], opset);
                     return ([encoder, decoder], ModelKind.Seq2Seq.ToFileName(), seq2seq.Parameters().Sum(p => (long)p.Length), []);

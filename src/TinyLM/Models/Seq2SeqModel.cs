@@ -150,8 +150,8 @@ public abstract class Seq2SeqModel : Module
         return new PaddedBatch(ids, lengths, t);
     }
 
-    /// <summary>Sinusoidal positions (n, C): sin at even features, cos at odd ones (Vaswani et al.).</summary>
-    protected static Tensor SinusoidalTable(int n, int dim)
+    /// <summary>Sinusoidal positions (n, C): sin at even features, cos at odd ones (Vaswani et al.); exporters read it too.</summary>
+    public static Tensor SinusoidalTable(int n, int dim)
     {
         var table = new float[n * dim];
         for (int p = 0; p < n; p++)

@@ -74,14 +74,7 @@ internal static class Seq2SeqOnnx
         int c = model.Config.EmbedDim;
         string x = g.Node("Mul", [g.Node("Gather", [table, ids], Int("axis", 0)), g.Scalar(MathF.Sqrt(c))]);
         int rows = Math.Max(model.Config.MaxSourceLength, model.Config.MaxTargetLength) + 2;
-        var sinusoid = new float[rows * c];
-        for (int p = 0; p < rows; p++)
-            for (int i = 0; i < c; i += 2)
-            {
-                double angle = p / Math.Pow(10000.0, (double)i / c);
-                sinusoid[p * c + i] = (float)Math.Sin(angle);
-                if (i + 1 < c) sinusoid[p * c + i + 1] = (float)Math.Cos(angle);
-            }
+        var sinusoid = Seq2SeqModel.SinusoidalTable(rows, c).ToArray();
         string positions = g.Node("Slice", [g.Floats("positions", sinusoid, rows, c), g.Longs(0), g.AxisSize(ids, 1), g.Longs(0)]);
         return g.Node("Add", [x, positions]);                                                    // (B, T, C)
     }
