@@ -13,8 +13,8 @@ mkdir -p "$work"
 variants=(
   "default|"
   "no-tiering|DOTNET_TieredCompilation=0"
+  "quickjit-loops|DOTNET_TC_QuickJitForLoops=1"
   "no-quickjit-loops|DOTNET_TC_QuickJitForLoops=0"
-  "no-pgo|DOTNET_TieredPGO=0"
 )
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg)  simd: ${TINYLM_SIMD:-default}"
 printf '%-5s %-18s %-10s %8s %8s\n' round variant command wall_s tok_s
