@@ -62,7 +62,8 @@ public static class PredictCommand
         return command;
     }
 
-    private static List<string> ReadTexts(string[] arguments, string? file)
+    /// <summary>Texts from arguments, else a file (a labelled TSV's text column, or one text per non-empty line), else standard input.</summary>
+    internal static List<string> ReadTexts(string[] arguments, string? file)
     {
         if (arguments.Length > 0) return [.. arguments];
         if (file is not null)

@@ -14,12 +14,13 @@ internal static class AttributionView
     public static void Write(Explanation why, IReadOnlyList<string> labels, int top, double seconds)
     {
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+        console.Profile.Width = int.MaxValue / 2; // one line per text: the terminal wraps it, a file keeps it whole
         string method = why.Method == AttributionMethod.Occlusion
             ? "occlusion (drop in the label's probability)"
             : $"integrated gradients ({why.Steps} steps, completeness gap {why.CompletenessGap!.Value:P2}{(why.NetworkOnly ? ", the network alone: the saved model also mixes naive Bayes/SVM" : "")})";
         console.WriteLine($"label: {labels[why.Label]}   p = {why.Probability.ToString("F4", CultureInfo.InvariantCulture)}" +
                           (why.Label == why.Predicted ? "" : $"   (predicted: {labels[why.Predicted]})"));
-        console.WriteLine($"method: {method}   {seconds * 1000:F1} ms");
+        console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"method: {method}   {seconds * 1000:F1} ms"));
         float scale = why.Tokens.Count == 0 ? 0 : why.Tokens.Max(t => Math.Abs(t.Score));
         var line = new List<string>(why.Tokens.Count);
         foreach (var token in why.Tokens)
@@ -28,8 +29,10 @@ internal static class AttributionView
         console.WriteLine("top: " + string.Join(", ", why.Top(top).Select(t => $"{TokenizeCommand.Visible(t.Piece)} {Signed(t.Score)}")));
     }
 
-    /// <summary>A score with its sign, 4 significant digits: "+0.4120", "-0.0031".</summary>
-    public static string Signed(float score) => score.ToString("+0.0000;-0.0000;0.0000", CultureInfo.InvariantCulture);
+    /// <summary>A score with its sign, 4 decimals ("+0.4120", "-0.0031"); one too small for them in 3 significant digits ("+1.90e-06").</summary>
+    public static string Signed(float score) => score != 0 && Math.Abs(score) < 5e-5f
+        ? score.ToString("+0.00e+00;-0.00e+00", CultureInfo.InvariantCulture)
+        : score.ToString("+0.0000;-0.0000;0.0000", CultureInfo.InvariantCulture);
 
     // Black on a background whose saturation grows with |score| / the largest |score| of the text.
     private static string Shade(float score, float scale)

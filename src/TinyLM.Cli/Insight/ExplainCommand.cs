@@ -14,7 +14,8 @@ namespace TinyLM.Cli.Insight;
 public static class ExplainCommand
 {
     private static readonly Argument<string> ModelArgument = new("MODEL") { Description = "A .tlm classifier" };
-    private static readonly Argument<string> TextArgument = new("TEXT") { Description = "The text to explain" };
+    private static readonly Argument<string?> TextArgument = new("TEXT") { Description = "The text to explain (else --file)", Arity = ArgumentArity.ZeroOrOne };
+    private static readonly Option<string?> FileOption = new("--file") { Description = "Explain every text of a file instead: TSV label<TAB>text, or one text per line (one result each)" };
     private static readonly Option<AttributionMethod?> MethodOption = new("--method")
     {
         Description = "integrated-gradients (through the embeddings; float networks) or occlusion (drop each token; any model). Default: integrated gradients where the network decides alone, else occlusion",
@@ -40,6 +41,7 @@ public static class ExplainCommand
         var command = new Command("explain", "Show how much each token of a text contributed to a classifier's label.");
         command.Arguments.Add(ModelArgument);
         command.Arguments.Add(TextArgument);
+        command.Options.Add(FileOption);
         command.Options.Add(MethodOption);
         command.Options.Add(LabelOption);
         command.Options.Add(StepsOption);
@@ -51,8 +53,9 @@ public static class ExplainCommand
 
     private static int Run(ParseResult parse)
     {
-        string text = parse.GetValue(TextArgument)!;
-        if (string.IsNullOrWhiteSpace(text)) throw new CliError("explain: the text is empty; give the text to explain.", ExitCodes.Usage);
+        string? text = parse.GetValue(TextArgument), file = parse.GetValue(FileOption);
+        if ((text is null) == (file is null)) throw new CliError("explain: give the text to explain, or --file FILE (not both).", ExitCodes.Usage);
+        if (text is not null && string.IsNullOrWhiteSpace(text)) throw new CliError("explain: the text is empty; give the text to explain.", ExitCodes.Usage);
         int steps = parse.GetValue(StepsOption), top = parse.GetValue(TopOption);
         if (steps < 1) throw new CliError($"--steps must be ≥ 1, got {steps}.", ExitCodes.Usage);
         if (top < 1) throw new CliError($"--top must be ≥ 1, got {top}.", ExitCodes.Usage);
@@ -62,16 +65,22 @@ public static class ExplainCommand
         var method = parse.GetValue(MethodOption);
         if (method == AttributionMethod.IntegratedGradients && IntegratedGradients.Unsupported(model) is { } why)
             throw new CliError($"{path}: --method integrated-gradients: {why}; use --method occlusion.", ExitCodes.Usage);
-        var clock = Stopwatch.StartNew();
-        var explanation = ClassifierExplainer.Explain(model, text, method, label, steps);
-        double seconds = clock.Elapsed.TotalSeconds;
+        List<string> texts = text is not null ? [text] : Classify.PredictCommand.ReadTexts([], file);
+        if (texts.Count == 0) throw new CliError($"{file}: no text to explain.");
+        bool json = parse.GetValue(SharedOptions.Json);
         var labels = model.Labels.Labels;
-        if (parse.GetValue(SharedOptions.Json))
-            JsonLine.Print(new ExplainOutput(labels[explanation.Label], labels[explanation.Predicted], explanation.Probability, MethodName(explanation.Method),
-                [.. explanation.Tokens.Select(t => new ExplainTokenOutput(t.Id, t.Piece, t.Score))], explanation.Method == AttributionMethod.Occlusion ? null : explanation.Steps,
-                explanation.Logit, explanation.BaselineLogit, explanation.CompletenessGap, explanation.NetworkOnly, seconds), CliJson.Default.ExplainOutput);
-        else
-            AttributionView.Write(explanation, labels, top, seconds);
+        foreach (string one in texts)
+        {
+            var clock = Stopwatch.StartNew();
+            var explanation = ClassifierExplainer.Explain(model, one, method, label, steps);
+            double seconds = clock.Elapsed.TotalSeconds;
+            if (json)
+                JsonLine.Print(new ExplainOutput(labels[explanation.Label], labels[explanation.Predicted], explanation.Probability, MethodName(explanation.Method),
+                    [.. explanation.Tokens.Select(t => new ExplainTokenOutput(t.Id, t.Piece, t.Score))], explanation.Method == AttributionMethod.Occlusion ? null : explanation.Steps,
+                    explanation.Logit, explanation.BaselineLogit, explanation.CompletenessGap, explanation.NetworkOnly, seconds), CliJson.Default.ExplainOutput);
+            else
+                AttributionView.Write(explanation, labels, top, seconds);
+        }
         return ExitCodes.Ok;
     }
 

@@ -76,8 +76,19 @@ public sealed class InsightCliTests(JsonSchemaModels models) : IClassFixture<Jso
         Assert.Contains("integrated gradients (32 steps", text, StringComparison.Ordinal);
         Assert.Contains("wheat(", text, StringComparison.Ordinal);
         Assert.Contains("said(", text, StringComparison.Ordinal);
-        Assert.Matches(@"top: \w+ [+-]\d\.\d{4}, \w+ [+-]\d\.\d{4}\n", text);
+        Assert.Matches(@"top: \w+ [+-][0-9.e+-]+, \w+ [+-][0-9.e+-]+\n", text);
         Assert.DoesNotContain("\u001b[", text, StringComparison.Ordinal); // captured output is not a terminal: no escape codes
+    }
+
+    [Fact]
+    public void Explain_file_gives_one_result_per_text()
+    {
+        File.WriteAllLines(models.PathOf("explain.txt"), ["oil barrel crude", "", "wheat grain harvest"]);
+        var lines = Ok(CliRunner.Run("explain", models.Classifier, "--file", models.PathOf("explain.txt"), "--json")).TrimEnd('\n').Split('\n');
+        Assert.Equal(["crude", "grain"], lines.Select(l => DocumentedJson.Of("explain").Check(JsonDocument.Parse(l).RootElement).GetProperty("label").GetString()));
+        var both = CliRunner.Run("explain", models.Classifier, "oil", "--file", models.PathOf("explain.txt"));
+        Assert.Equal(2, both.Exit);
+        Assert.Contains("not both", both.Err, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -89,7 +100,7 @@ public sealed class InsightCliTests(JsonSchemaModels models) : IClassFixture<Jso
         Assert.True(top[0].GetProperty("score").GetDouble() >= top[1].GetProperty("score").GetDouble());
         Assert.Contains(top[0].GetProperty("token").GetString(), new[] { "wheat", "grain", "harvest" });
         var line = Ok(CliRunner.Run("predict", models.Classifier, "wheat grain harvest said", "--explain"));
-        Assert.Matches(@"^__label__grain \d\.\d{4}  \(\w+ \+\d\.\d{4}, \w+ [+-]\d\.\d{4}, \w+ [+-]\d\.\d{4}\)\n$", line);
+        Assert.Matches(@"^__label__grain \d\.\d{4}  \(\w+ \+[0-9.e+-]+, \w+ [+-][0-9.e+-]+, \w+ [+-][0-9.e+-]+\)\n$", line);
         Assert.False(Last(Ok(CliRunner.Run("predict", models.Classifier, "wheat", "--json"))).TryGetProperty("top_tokens", out _));
     }
 
