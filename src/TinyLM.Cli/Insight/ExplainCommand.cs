@@ -24,6 +24,10 @@ public static class ExplainCommand
     };
     private static readonly Option<string?> LabelOption = new("--label") { Description = "Explain this label instead of the predicted one" };
     private static readonly Option<int> StepsOption = new("--steps") { Description = "Integrated gradients: gradient evaluations along the path", DefaultValueFactory = _ => ClassifierExplainer.DefaultSteps };
+    private static readonly Option<int?> MaxStepsOption = new("--max-steps")
+    {
+        Description = "Integrated gradients: nodes the path may be refined to while the completeness gap is over 0.5 % (default 16 × --steps; = --steps: no refinement)",
+    };
     private static readonly Option<int> TopOption = new("--top") { Description = "Strongest tokens listed after the text", DefaultValueFactory = _ => 5 };
 
     // A parse error (not an exception) so a bad value is a usage error, exit code 2.
@@ -45,6 +49,7 @@ public static class ExplainCommand
         command.Options.Add(MethodOption);
         command.Options.Add(LabelOption);
         command.Options.Add(StepsOption);
+        command.Options.Add(MaxStepsOption);
         command.Options.Add(TopOption);
         command.AddOptions([SharedOptions.Json, SharedOptions.Threads]);
         command.SetRunner(Run);
@@ -59,6 +64,8 @@ public static class ExplainCommand
         int steps = parse.GetValue(StepsOption), top = parse.GetValue(TopOption);
         if (steps < 1) throw new CliError($"--steps must be ≥ 1, got {steps}.", ExitCodes.Usage);
         if (top < 1) throw new CliError($"--top must be ≥ 1, got {top}.", ExitCodes.Usage);
+        int? maxSteps = parse.GetValue(MaxStepsOption);
+        if (maxSteps < steps) throw new CliError($"--max-steps ({maxSteps}) must be ≥ --steps ({steps}).", ExitCodes.Usage);
         string path = parse.GetValue(ModelArgument)!;
         var model = TextClassifierFile.Load(path);
         int? label = parse.GetValue(LabelOption) is { } name ? LabelIndex(model, name) : null;
@@ -72,7 +79,7 @@ public static class ExplainCommand
         foreach (string one in texts)
         {
             var clock = Stopwatch.StartNew();
-            var explanation = ClassifierExplainer.Explain(model, one, method, label, steps);
+            var explanation = ClassifierExplainer.Explain(model, one, method, label, steps, maxSteps);
             double seconds = clock.Elapsed.TotalSeconds;
             if (json)
                 JsonLine.Print(new ExplainOutput(labels[explanation.Label], labels[explanation.Predicted], explanation.Probability, MethodName(explanation.Method),

@@ -127,6 +127,7 @@ public sealed class InsightCliTests(JsonSchemaModels models) : IClassFixture<Jso
     [InlineData(2, "the text is empty", "explain", "{classifier}", " ")]
     [InlineData(2, "--method: expected integrated-gradients or occlusion", "explain", "{classifier}", "oil", "--method", "shap")]
     [InlineData(2, "--steps must be ≥ 1", "explain", "{classifier}", "oil", "--steps", "0")]
+    [InlineData(2, "--max-steps (16) must be ≥ --steps (32)", "explain", "{classifier}", "oil", "--max-steps", "16")]
     [InlineData(1, "not a text classifier", "explain", "{lm}", "oil")]
     [InlineData(2, "the text is empty", "tokenize", "{classifier}", "")]
     [InlineData(2, "exactly one of --text", "score", "{lm}")]

@@ -27,9 +27,10 @@ public static class ClassifierExplainer
 
     /// <summary>
     /// Explains <paramref name="text"/>: the scores of every input position for <paramref name="label"/> (default: the
-    /// saved model's prediction) by <paramref name="method"/> (default: <see cref="DefaultMethod"/>).
+    /// saved model's prediction) by <paramref name="method"/> (default: <see cref="DefaultMethod"/>). Integrated gradients
+    /// start from <paramref name="steps"/> nodes and refine up to <paramref name="maxSteps"/> (default 16 × steps).
     /// </summary>
-    public static Explanation Explain(TextClassifier model, string text, AttributionMethod? method = null, int? label = null, int steps = DefaultSteps)
+    public static Explanation Explain(TextClassifier model, string text, AttributionMethod? method = null, int? label = null, int steps = DefaultSteps, int? maxSteps = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(text);
@@ -37,6 +38,7 @@ public static class ClassifierExplainer
         if (label is int asked && (uint)asked >= (uint)model.Labels.Count)
             throw new ArgumentOutOfRangeException(nameof(label), asked, $"explain: label index {asked} is outside [0, {model.Labels.Count}).");
         if (steps < 1) throw new ArgumentOutOfRangeException(nameof(steps), steps, $"explain: steps must be ≥ 1, got {steps}.");
+        if (maxSteps < steps) throw new ArgumentOutOfRangeException(nameof(maxSteps), maxSteps, $"explain: max steps ({maxSteps}) must be ≥ steps ({steps}).");
         var how = method ?? DefaultMethod(model);
         var ids = model.Inputs.Encode(text);
         var pieces = ClassifierPieces.Of(model, ids);
@@ -55,7 +57,7 @@ public static class ClassifierExplainer
             for (int i = 0; i < ids.Length; i++) scores[i] = new TokenAttribution(ids[i], pieces[i], whole[target] - probabilities[i + 1][target]);
             return explanation with { Tokens = scores };
         }
-        var (ig, logit, baseline, used) = IntegratedGradients.Run(model, ids, target, steps);
+        var (ig, logit, baseline, used) = IntegratedGradients.Run(model, ids, target, steps, maxSteps ?? IntegratedGradients.DefaultRefinement * steps);
         double sum = 0;
         foreach (float s in ig) sum += s;
         double difference = (double)logit - baseline;

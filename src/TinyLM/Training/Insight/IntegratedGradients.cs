@@ -12,7 +12,8 @@ namespace TinyLM.Training.Insight;
 /// in all. Completeness holds on every panel too — ∫ₐᵇ ∇logit(αx)·x dα = logit(bx) − logit(ax) — and the panel ends are
 /// run with the nodes, so each panel's quadrature error is known exactly. Recurrent and attention networks can turn
 /// sharply somewhere on the path (a saturating gate), which a fixed grid misses by tens of percent; so while the
-/// whole gap exceeds <see cref="TargetGap"/>, the panels that carry it are halved (up to 16 × <c>steps</c> nodes).
+/// whole gap exceeds <see cref="TargetGap"/>, the panels that carry it are halved (up to <c>maxSteps</c> nodes, by default
+/// 16 × <c>steps</c>; <c>maxSteps</c> = <c>steps</c> turns refinement off).
 /// Every round is one batch through the encoder: one forward and one backward.
 /// </para>
 /// </summary>
@@ -22,7 +23,8 @@ public static class IntegratedGradients
     public const double TargetGap = 0.005;
 
     private const int NodesPerPanel = 8;
-    private const int MaxRefinement = 16;
+    /// <summary>How far refinement may go unless told: 16 × the steps asked for.</summary>
+    public const int DefaultRefinement = 16;
 
     /// <summary>Why integrated gradients cannot run on <paramref name="model"/>, or null when they can.</summary>
     public static string? Unsupported(TextClassifier model)
@@ -44,7 +46,7 @@ public static class IntegratedGradients
     /// Scores of each input position of <paramref name="ids"/> for the network's logit of <paramref name="label"/>, the
     /// logits at the text and at the baseline, and the quadrature nodes finally used.
     /// </summary>
-    internal static (float[] Scores, float Logit, float Baseline, int Steps) Run(TextClassifier model, int[] ids, int label, int steps)
+    internal static (float[] Scores, float Logit, float Baseline, int Steps) Run(TextClassifier model, int[] ids, int label, int steps, int maxSteps)
     {
         if (Unsupported(model) is { } why) throw new InvalidOperationException($"integrated gradients: {why}; use occlusion.");
         ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
@@ -62,7 +64,7 @@ public static class IntegratedGradients
             var path = new Path(model, x, ids.Length, label, nodesPerPanel);
             var panels = path.Evaluate([.. Enumerable.Range(0, panelCount).Select(i => ((double)i / panelCount, (double)(i + 1) / panelCount))]);
             float baseline = panels[0].LogitA, logit = panels[^1].LogitB;
-            double difference = Math.Abs((double)logit - baseline), budget = MaxRefinement * panelCount * nodesPerPanel;
+            double difference = Math.Abs((double)logit - baseline), budget = Math.Max(maxSteps, panelCount * nodesPerPanel);
             while (true)
             {
                 double gap = Math.Abs(panels.Sum(p => p.Scores.Sum()) - ((double)logit - baseline));
