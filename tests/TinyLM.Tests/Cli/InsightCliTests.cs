@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using TinyLM.IO;
 using TinyLM.Models;
 using TinyLM.Text;
@@ -120,6 +121,44 @@ public sealed class InsightCliTests(JsonSchemaModels models) : IClassFixture<Jso
         var fromFile = Last(Ok(CliRunner.Run("score", models.Lm, "--file", models.PathOf("score.txt"), "--json")));
         Assert.Equal(json.GetProperty("total_nats").GetDouble(), fromFile.GetProperty("total_nats").GetDouble());
         Assert.Contains("perplexity", Ok(CliRunner.Run("score", models.Lm, "--text", "the cat")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Eval_report_is_one_self_contained_page_whose_every_chart_has_its_data()
+    {
+        // Three test lines with the wrong label, so the worst-texts table has rows.
+        var lines = File.ReadAllLines(models.Test);
+        lines[0] = "grain\t" + lines[0].Split('\t')[1];
+        lines[1] = "acq\t" + lines[1].Split('\t')[1];
+        lines[2] = "crude\t" + lines[2].Split('\t')[1];
+        File.WriteAllLines(models.PathOf("flipped.tsv"), lines);
+        string page = models.PathOf("report.html");
+        var run = CliRunner.Run("eval", models.Classifier, models.PathOf("flipped.tsv"), "--report", page);
+        Assert.True(run.Exit == 0, run.Err);
+        Assert.Contains($"wrote {page}", run.Err, StringComparison.Ordinal);
+        string html = File.ReadAllText(page);
+        Assert.StartsWith("<!DOCTYPE html>", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("http://", html.Replace("http://www.w3.org/2000/svg", "", StringComparison.Ordinal), StringComparison.Ordinal); // nothing fetched
+        Assert.DoesNotContain("<script", html, StringComparison.Ordinal);
+        Assert.Equal(9, Regex.Matches(html, "<rect class=\"cell\"").Count);   // 3 × 3 confusion cells
+        Assert.Equal(9, Regex.Matches(html, "<rect class=\"bar\"").Count);    // P, R, F1 × 3 labels
+        // The heat map holds the report's counts: the diagonal cell of crude is its true positives.
+        var report = TinyLM.Training.ClassifierEvaluation.Evaluate(TextClassifierFile.Load(models.Classifier), TinyLM.Text.TextDatasetReader.Read(models.PathOf("flipped.tsv")));
+        int crude = report.Labels.ToList().IndexOf("crude");
+        Assert.Contains($"true crude, predicted crude: {report.Confusion(crude, crude)}</title>", html, StringComparison.Ordinal);
+        Assert.True(Regex.Matches(html, "<span class=\"tok\"").Count >= 3, "the worst texts carry their token attributions");
+        Assert.Contains("<th>p(true)</th>", html, StringComparison.Ordinal);
+        Assert.Matches(@"<th>bytes</th><td>[\d,]+</td>", html);
+
+        // A report where no file can be written (under a file), or over the model: refused before any work, nothing written.
+        // (A missing folder is created, as for every --out: AtomicFile makes the parents.)
+        var under = CliRunner.Run("eval", models.Classifier, models.Test, "--report", models.PathOf("flipped.tsv/r.html"));
+        Assert.Equal(2, under.Exit);
+        Assert.Contains("is a file, not a folder", under.Err, StringComparison.Ordinal);
+        Assert.Equal(File.ReadAllLines(models.PathOf("flipped.tsv")), lines);
+        var over = CliRunner.Run("eval", models.Classifier, models.Test, "--report", models.Classifier);
+        Assert.Equal(2, over.Exit);
+        Assert.Contains("--report", over.Err, StringComparison.Ordinal);
     }
 
     [Theory]
