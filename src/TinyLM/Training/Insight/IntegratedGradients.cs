@@ -71,10 +71,11 @@ public static class IntegratedGradients
                 int nodes = panels.Sum(p => p.Nodes);
                 // A logit that hardly moves is held to an absolute 1e-4 rather than to a share of nothing.
                 double allowed = Math.Max(TargetGap * difference, 1e-4);
-                if (gap <= allowed || nodes + 2 * nodesPerPanel > budget) break;
-                // Halve every panel whose own gap is over its share; at least the worst one.
-                double share = allowed / panels.Count;
-                var split = panels.Where(p => p.Gap > share).OrderByDescending(p => p.Gap).ToList();
+                if (gap <= allowed || nodes + nodesPerPanel > budget) break;
+                // Halve the panels that carry most of the error (a gap at least half the worst one's, and over its share of
+                // what is allowed): a sharp turn is then chased down in a few rounds instead of spending the budget evenly.
+                double worst = panels.Max(p => p.Gap), share = allowed / panels.Count;
+                var split = panels.Where(p => p.Gap >= worst / 2 && p.Gap > share).ToList();
                 if (split.Count == 0) split.Add(panels.MaxBy(p => p.Gap)!);
                 int room = (int)(budget - nodes) / nodesPerPanel; // each halving adds one panel's nodes
                 split = [.. split.Take(Math.Max(1, room))];
