@@ -28,10 +28,13 @@ public static class Program
         root.Subcommands.Add(Train.TrainCommand.Create());
         root.Subcommands.Add(Classify.EvalCommand.Create());
         root.Subcommands.Add(Classify.PredictCommand.Create());
+        root.Subcommands.Add(Insight.ExplainCommand.Create());
+        root.Subcommands.Add(Insight.TokenizeCommand.Create());
         root.Subcommands.Add(Classify.DemoCommand.Create());
         root.Subcommands.Add(Classify.TuneClassifyCommand.Create());
         root.Subcommands.Add(Bench.BenchCommand.Create());
         root.Subcommands.Add(Generate.GenerateCommand.Create());
+        root.Subcommands.Add(Insight.ScoreCommand.Create());
         root.Subcommands.Add(Export.ExportCommand.Create());
         root.Subcommands.Add(Compress.QuantizeCommand.Create());
         root.Subcommands.Add(Compress.PruneCommand.Create());

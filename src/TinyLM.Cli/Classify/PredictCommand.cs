@@ -1,7 +1,9 @@
 using System.CommandLine;
 using TinyLM.Cli.Common;
+using TinyLM.Cli.Insight;
 using TinyLM.IO;
 using TinyLM.Text;
+using TinyLM.Training.Insight;
 
 namespace TinyLM.Cli.Classify;
 
@@ -15,6 +17,13 @@ public static class PredictCommand
     private static readonly Argument<string[]> TextsArgument = new("TEXT") { Description = "Texts to classify (else --file, else standard input)", Arity = ArgumentArity.ZeroOrMore };
     private static readonly Option<string?> FileOption = new("--file") { Description = "A file of texts: TSV label<TAB>text, or one text per line" };
     private static readonly Option<int> TopOption = new("--top") { Description = "Labels shown per text", DefaultValueFactory = _ => 1 };
+    private static readonly Option<bool> ExplainOption = new("--explain")
+    {
+        Description = $"Also show the {ExplainedTokens} tokens that pushed most towards the predicted label (tinylm explain's default method)",
+    };
+
+    /// <summary>Tokens --explain shows per text.</summary>
+    private const int ExplainedTokens = 3;
 
     public static Command Create()
     {
@@ -23,6 +32,7 @@ public static class PredictCommand
         command.Arguments.Add(TextsArgument);
         command.Options.Add(FileOption);
         command.Options.Add(TopOption);
+        command.Options.Add(ExplainOption);
         command.AddOptions([SharedOptions.Json, SharedOptions.Threads]);
         command.SetRunner(parse =>
         {
@@ -32,22 +42,28 @@ public static class PredictCommand
             var texts = ReadTexts(parse.GetValue(TextsArgument) ?? [], parse.GetValue(FileOption));
             var probabilities = model.PredictProbabilities(texts);
             var labels = model.Labels.Labels;
-            bool json = parse.GetValue(SharedOptions.Json);
+            bool json = parse.GetValue(SharedOptions.Json), explain = parse.GetValue(ExplainOption);
             var output = Console.Out;
-            foreach (var probs in probabilities)
+            for (int n = 0; n < texts.Count; n++)
             {
+                var probs = probabilities[n];
                 var order = Enumerable.Range(0, probs.Length).OrderByDescending(i => probs[i]).ThenBy(i => i).Take(Math.Min(top, probs.Length)).ToArray();
+                // An empty line of a file has nothing to explain; its prediction is still printed.
+                var why = explain && !string.IsNullOrWhiteSpace(texts[n]) ? ClassifierExplainer.Explain(model, texts[n], label: order[0]).Top(ExplainedTokens) : null;
                 if (json)
-                    output.WriteLine(JsonLine.Render(new PredictOutput(labels[order[0]], labels.Zip(probs).ToDictionary()), CliJson.Default.PredictOutput));
+                    output.WriteLine(JsonLine.Render(new PredictOutput(labels[order[0]], labels.Zip(probs).ToDictionary(),
+                        why?.Select(t => new ExplainTokenOutput(t.Id, t.Piece, t.Score)).ToList()), CliJson.Default.PredictOutput));
                 else
-                    output.WriteLine(string.Join(' ', order.Select(i => $"__label__{labels[i]} {probs[i]:F4}")));
+                    output.WriteLine(string.Join(' ', order.Select(i => $"__label__{labels[i]} {probs[i]:F4}")) +
+                                     (why is null ? "" : "  (" + string.Join(", ", why.Select(t => $"{TokenizeCommand.Visible(t.Piece)} {AttributionView.Signed(t.Score)}")) + ")"));
             }
             return ExitCodes.Ok;
         });
         return command;
     }
 
-    private static List<string> ReadTexts(string[] arguments, string? file)
+    /// <summary>Texts from arguments, else a file (a labelled TSV's text column, or one text per non-empty line), else standard input.</summary>
+    internal static List<string> ReadTexts(string[] arguments, string? file)
     {
         if (arguments.Length > 0) return [.. arguments];
         if (file is not null)

@@ -3,6 +3,7 @@ using TinyLM.Cli.Classify;
 using TinyLM.Cli.Compress;
 using TinyLM.Cli.Export;
 using TinyLM.Cli.Generate;
+using TinyLM.Cli.Insight;
 using TinyLM.Cli.Translate;
 
 namespace TinyLM.Cli.Common;
@@ -26,4 +27,7 @@ namespace TinyLM.Cli.Common;
 [JsonSerializable(typeof(QuantizeOutput))]
 [JsonSerializable(typeof(PruneOutput))]
 [JsonSerializable(typeof(DistillOutput))]
+[JsonSerializable(typeof(TokenizeOutput))]
+[JsonSerializable(typeof(ExplainOutput))]
+[JsonSerializable(typeof(ScoreOutput))]
 public sealed partial class CliJson : JsonSerializerContext;

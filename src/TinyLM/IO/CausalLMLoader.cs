@@ -27,8 +27,11 @@ public static class CausalLMLoader
             ?? throw new ModelFormatException(path, "is not a TinyLM .tlm, GGUF or llama2.c (.bin) language model (unknown file type).");
     }
 
-    // A .tlm is a safetensors file: an 8-byte little-endian header length, then a JSON header starting with '{'.
-    private static bool IsTinyLMFile(string path)
+    /// <summary>
+    /// Whether <paramref name="path"/> is a TinyLM model file (a .tlm, of any kind) rather than a GGUF or llama2.c file:
+    /// a safetensors file, an 8-byte little-endian header length, then a JSON header starting with '{'.
+    /// </summary>
+    public static bool IsTinyLMFile(string path)
     {
         if (path.EndsWith(ModelFile.Extension, StringComparison.OrdinalIgnoreCase)) return true;
         using var stream = File.OpenRead(path);
