@@ -33,10 +33,11 @@ public static class LlamaModelFiles
             return Pair(weights, tokenizer, path);
         }
         if (tokenizerPath is null && !path.EndsWith(".bin", StringComparison.OrdinalIgnoreCase)) return null;
+        // Streamed into the model: one copy of the weights in memory, not the file's arrays and the model's.
+        // Read first: a file that is not a checkpoint at all is reported as that, before the missing tokenizer.
+        CausalLM model = Llama2cCheckpoint.ReadModel(path);
         if (tokenizerPath is null)
             throw new ArgumentException($"{path}: a llama2.c checkpoint carries no tokenizer; pass --tokenizer tokenizer.bin.");
-        // Streamed into the model: one copy of the weights in memory, not the file's arrays and the model's.
-        CausalLM model = Llama2cCheckpoint.ReadModel(path);
         return Pair(model, Llama2cTokenizerFile.Read(tokenizerPath, model.Config.VocabSize), path);
     }
 
