@@ -85,7 +85,7 @@ public static class TrainClassifyCommand
         command.AddOptions([TrainOption, ValidOption, TestOption, OutOption, EncoderOption, VectorsOption]);
         command.AddOptions(ConfigOverrides.Options());
         command.AddOptions(TrainingOverrides.Options());
-        command.AddOptions([ValidFractionOption, .. CheckpointOptions.All, SeedOption, SharedOptions.Threads,
+        command.AddOptions([ValidFractionOption, .. CheckpointOptions.All, SharedOptions.SkipNonFinite, SeedOption, SharedOptions.Threads,
             SharedOptions.SkipBad, SharedOptions.DataDir, SharedOptions.Json]);
         command.SetRunner(Run);
         return command;
@@ -103,6 +103,7 @@ public static class TrainClassifyCommand
         options = TrainingOverrides.Apply(parse, options) with
         {
             Seed = seed,
+            SkipNonFinite = parse.GetValue(SharedOptions.SkipNonFinite),
             CheckpointEvery = parse.GetValue(CheckpointOptions.File) is null ? 0 : parse.GetValue(CheckpointOptions.Every),
         };
         CliError.Check(config.Validate);
@@ -184,11 +185,11 @@ public static class TrainClassifyCommand
         }
         Console.Error.WriteLine($"{train.Count} training texts, {model.Labels.Count} labels, vocabulary {model.Tokenizer.VocabSize}, " +
                                 $"{model.ParameterCount():N0} parameters, encoder {config.Encoder.ToString().ToLowerInvariant()}, {Threading.MaxThreads} threads");
-        var result = TrainingView.Run("train", progress => new ClassifierTrainer(model, options)
+        var result = StopSignals.Run(checkpointPath, stop => TrainingView.Run("train", progress => new ClassifierTrainer(model, options)
         {
             Progress = progress, ResumeFrom = resume,
             Checkpoint = checkpointPath is null ? null : c => ClassifierCheckpointFile.Save(model, c, checkpointPath),
-        }.Fit(train, valid));
+        }.Fit(train, valid, stop)));
 
         model.Save(outPath);
         long modelBytes = new FileInfo(outPath).Length;

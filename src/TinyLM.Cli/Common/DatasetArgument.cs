@@ -22,7 +22,9 @@ public static class DatasetArgument
         }
         var resolver = new DatasetResolver { DataDir = dataDir };
         if (resolver.Catalog.Find(name) is null)
-            throw new CliError($"{value}: no such file, and not a known dataset ({string.Join(", ", resolver.Catalog.Names)}).");
+            throw new CliError(Directory.Exists(value)
+                ? $"{value}: is a folder, not a data file; give a file in it, or a known dataset ({string.Join(", ", resolver.Catalog.Names)})."
+                : $"{value}: no such file, and not a known dataset ({string.Join(", ", resolver.Catalog.Names)}).");
         ResolvedDataset dataset;
         try
         {

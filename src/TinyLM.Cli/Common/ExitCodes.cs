@@ -8,6 +8,8 @@ public static class ExitCodes
     public const int BadInput = 1;
     /// <summary>Bad command-line usage: an unknown flag, a missing argument, a value out of range.</summary>
     public const int Usage = 2;
+    /// <summary>Training stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells report an interrupted command).</summary>
+    public const int Interrupted = 130;
     /// <summary>An unexpected internal error (a bug): reported with its stack trace.</summary>
     public const int Internal = 70;
 

@@ -49,6 +49,12 @@ public static class SharedOptions
         new Option<int>("--checkpoint-every") { Description = "Optimizer steps between checkpoints", DefaultValueFactory = _ => defaultEvery },
         new Option<string?>("--resume") { Description = "Continue from a --checkpoint file written with the same data and options" });
 
+    /// <summary><c>--skip-nonfinite</c> of the training verbs.</summary>
+    public static readonly Option<bool> SkipNonFinite = new("--skip-nonfinite")
+    {
+        Description = "Skip a batch whose loss or gradients are NaN or infinite (its step changes no weight) instead of stopping the run",
+    };
+
     /// <summary>The three checkpoint options of one verb, in the order they are listed.</summary>
     public sealed record Checkpointing(Option<string?> File, Option<int> Every, Option<string?> Resume)
     {

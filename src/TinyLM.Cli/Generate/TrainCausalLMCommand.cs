@@ -59,7 +59,7 @@ public static class TrainCausalLMCommand
             DataOption, OutOption, TokenizerOption, VocabOption, ArchOption, LayersOption, HeadsOption, KvHeadsOption, EmbedOption,
             ContextOption, BatchOption, AccumOption, StepsOption, LrOption, MinLrOption, DecayOption, WarmupOption, Beta1Option, Beta2Option,
             WeightDecayOption, EmbedDecayOption, TieOption, ZeroInitOption, PositionsOption, BiasOption, DropoutOption, EvalEveryOption,
-            EvalBatchesOption, EvalFullOption, SeedOption, SharedOptions.Threads, .. CheckpointOptions.All,
+            EvalBatchesOption, EvalFullOption, SeedOption, SharedOptions.Threads, .. CheckpointOptions.All, SharedOptions.SkipNonFinite,
             SharedOptions.DataDir, SharedOptions.Json,
         ]);
         command.SetRunner(Run);
@@ -84,6 +84,7 @@ public static class TrainCausalLMCommand
             LearningRate = parse.GetValue(LrOption), MinLearningRate = parse.GetValue(MinLrOption) ?? parse.GetValue(LrOption) / 10,
             Schedule = decay, WarmupSteps = parse.GetValue(WarmupOption), Beta1 = parse.GetValue(Beta1Option), Beta2 = parse.GetValue(Beta2Option),
             WeightDecay = parse.GetValue(WeightDecayOption), Seed = seed,
+            SkipNonFinite = parse.GetValue(SharedOptions.SkipNonFinite),
             CheckpointEvery = checkpointPath is null ? 0 : parse.GetValue(CheckpointOptions.Every),
             CausalLM = new()
             {
@@ -156,7 +157,7 @@ public static class TrainCausalLMCommand
             Progress = progress, ResumeFrom = resume,
             Checkpoint = checkpointPath is null ? null : c => CausalLMCheckpointFile.Save(lm, c, checkpointPath),
         });
-        var result = TrainingView.Run("train", (IProgress<TrainProgress> progress) => trainer(progress).Fit(data));
+        var result = StopSignals.Run(checkpointPath, stop => TrainingView.Run("train", (IProgress<TrainProgress> progress) => trainer(progress).Fit(data, stop)));
         lm.Save(outPath);
 
         double flopsPerToken = model.ForwardFlopsPerToken();

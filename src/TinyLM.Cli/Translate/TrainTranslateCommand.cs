@@ -70,7 +70,7 @@ public static class TrainTranslateCommand
         command.AddOptions([SrcOption, TgtOption, ValidSrcOption, ValidTgtOption, OutOption, ArchOption, InputFeedingOption, SeparateVocabOption]);
         command.AddOptions(ConfigOverrides.Options());
         command.AddOptions(TrainingOverrides.Options());
-        command.AddOptions([.. CheckpointOptions.All, BeamOption, SeedOption, SharedOptions.Threads, SharedOptions.SkipBad, SharedOptions.DataDir, SharedOptions.Json]);
+        command.AddOptions([.. CheckpointOptions.All, SharedOptions.SkipNonFinite, BeamOption, SeedOption, SharedOptions.Threads, SharedOptions.SkipBad, SharedOptions.DataDir, SharedOptions.Json]);
         command.SetRunner(Run);
         return command;
     }
@@ -89,7 +89,7 @@ public static class TrainTranslateCommand
         string? checkpointPath = parse.GetValue(CheckpointOptions.File);
         var options = TrainingOverrides.Apply(parse, TrainOptions.ForSeq2Seq) with
         {
-            Seed = seed, CheckpointEvery = checkpointPath is null ? 0 : parse.GetValue(CheckpointOptions.Every),
+            Seed = seed, SkipNonFinite = parse.GetValue(SharedOptions.SkipNonFinite), CheckpointEvery = checkpointPath is null ? 0 : parse.GetValue(CheckpointOptions.Every),
         };
         // Neither --epochs nor --minutes: a time budget, so the first run ends in minutes, not hours (--epochs N runs exactly N).
         bool defaultBudget = !Minutes.IsGiven(parse) && !TrainingOverrides.Single(o => o.Option.Name == "--epochs").IsGiven(parse);
@@ -127,11 +127,11 @@ public static class TrainTranslateCommand
                                     (defaultBudget ? " (the default; --minutes M or --epochs N to change)" : ""));
         var process = Process.GetCurrentProcess();
         var cpuStart = process.TotalProcessorTime;
-        var result = TrainingView.Run("train", progress => new Seq2SeqTrainer(model, options)
+        var result = StopSignals.Run(checkpointPath, stop => TrainingView.Run("train", progress => new Seq2SeqTrainer(model, options)
         {
             Progress = progress, ResumeFrom = resume,
             Checkpoint = checkpointPath is null ? null : c => Seq2SeqCheckpointFile.Save(model, c, checkpointPath),
-        }.Fit(train, valid));
+        }.Fit(train, valid, stop)));
         process.Refresh();
         double trainCpuSeconds = (process.TotalProcessorTime - cpuStart).TotalSeconds; // less than threads × wall on a shared machine
         if (result.Filtered > 0) Console.Error.WriteLine($"left out {result.Filtered} training pairs longer than {options.Seq2Seq.MaxTrainLength} tokens");

@@ -18,7 +18,22 @@ public static class AtomicFile
     /// <paramref name="path"/>. The parent folder is created if missing. If <paramref name="write"/>
     /// throws, the temporary file is deleted, the exception propagates and the target is untouched.
     /// </summary>
-    public static void Write(string path, Action<Stream> write)
+    public static void Write(string path, Action<Stream> write) => Write(path, write, FileSystem.Default);
+
+    /// <summary>
+    /// The file operations a write makes, replaceable so tests can make them fail the way a full disk (ENOSPC while
+    /// writing or flushing) or a read-only folder (EACCES on create) does, on any machine and without root.
+    /// </summary>
+    internal class FileSystem
+    {
+        public static readonly FileSystem Default = new();
+
+        public virtual Stream CreateTemp(string path) => new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
+
+        public virtual void Move(string from, string to) => File.Move(from, to, overwrite: true);
+    }
+
+    internal static void Write(string path, Action<Stream> write, FileSystem fs)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(write);
@@ -34,12 +49,13 @@ public static class AtomicFile
         string temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{RandomTag()}{TempSuffix}");
         try
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            using (var stream = fs.CreateTemp(temp))
             {
                 write(stream);
                 if (stream.CanWrite)
                 {
-                    stream.Flush(flushToDisk: true);
+                    if (stream is FileStream file) file.Flush(flushToDisk: true);
+                    else stream.Flush();
                 }
                 else
                 {
@@ -50,7 +66,7 @@ public static class AtomicFile
                 }
             }
 
-            File.Move(temp, full, overwrite: true);
+            fs.Move(temp, full);
         }
         catch
         {

@@ -128,7 +128,8 @@ public sealed class SafeTensorsFile
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var info = new FileInfo(path);
-        if (!info.Exists) throw new FileNotFoundException($"{path}: file not found", path);
+        if (!info.Exists)
+            throw Directory.Exists(path) ? new IOException($"{path}: is a folder, not a model file") : new FileNotFoundException($"{path}: file not found", path);
         if (info.Length > Array.MaxLength)
         {
             throw Fail(path, $"file is {info.Length} bytes; files above {Array.MaxLength} bytes are not supported");

@@ -162,6 +162,25 @@ public abstract class Optimizer
     }
 
     /// <summary>
+    /// Where the gradients the next <see cref="Step"/> reads first hold a NaN or an infinity — "gradient of 'name' is NaN
+    /// at element i" — or null when all are finite. Of the <see cref="UpdateRowsOnly"/> table only the rows set are read,
+    /// so a sparse step stays as cheap as the step itself.
+    /// </summary>
+    public string? FindNonFiniteGradient()
+    {
+        string? found = null;
+        ForEachGradientSlice((name, s) =>
+        {
+            // MaxMagnitude is NaN when any element is, infinite when any is: one vectorised pass per tensor.
+            if (found is not null || s.Length == 0 || float.IsFinite(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(s))) return;
+            int i = 0;
+            while (float.IsFinite(s[i])) i++;
+            found = $"gradient of '{name}' is {s[i]} at element {i}";
+        });
+        return found;
+    }
+
+    /// <summary>
     /// Clips the gradients of the registered parameters to a global L2 norm of <paramref name="maxNorm"/>
     /// (<see cref="GradClip.ClipGlobalNorm(IEnumerable{KeyValuePair{string, Tensor}}, float)"/>); of the
     /// <see cref="UpdateRowsOnly"/> table only the rows set are read and scaled. Returns the norm before clipping.

@@ -15,7 +15,7 @@ public static class TextFile
     internal static ReadOnlyMemory<byte> ReadBytesWithoutBom(string path)
     {
         if (!System.IO.File.Exists(path))
-            throw new FileNotFoundException($"{path}: file not found.", path);
+            throw Directory.Exists(path) ? new IOException($"{path}: is a folder, not a text file.") : new FileNotFoundException($"{path}: file not found.", path);
         byte[] bytes = System.IO.File.ReadAllBytes(path);
         int start = bytes.Length >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0;
         return bytes.AsMemory(start);

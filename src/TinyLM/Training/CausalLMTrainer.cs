@@ -48,7 +48,7 @@ public sealed class CausalLMTrainer(CausalLM model, TrainOptions options)
         double? fullValidLoss = options.CausalLM.FullValidation ? WholeSplitLoss(model, data.Valid, data.Context, options.BatchSize) : null;
         return new TrainResult
         {
-            Steps = (int)outcome.Steps, FinalTrainLoss = task.TrainLoss, ValidationLoss = task.ValidationLoss, FullValidationLoss = fullValidLoss,
+            Steps = (int)outcome.Steps, SkippedNonFinite = outcome.SkippedNonFinite, FinalTrainLoss = task.TrainLoss, ValidationLoss = task.ValidationLoss, FullValidationLoss = fullValidLoss,
             TrainSeconds = task.TrainingTime.TotalSeconds, TotalSeconds = outcome.Seconds, Tokens = task.Tokens, BudgetReached = outcome.BudgetReached,
         };
     }

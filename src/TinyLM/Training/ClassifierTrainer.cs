@@ -75,7 +75,7 @@ public sealed class ClassifierTrainer(TextClassifier model, TrainOptions options
         return new TrainResult
         {
             EpochsRun = outcome.RoundsRun,
-            Steps = (int)outcome.Steps,
+            Steps = (int)outcome.Steps, SkippedNonFinite = outcome.SkippedNonFinite,
             BestEpoch = outcome.BestRound,
             BestValidationAccuracy = outcome.BestScore,
             FinalTrainLoss = task.EpochLoss,

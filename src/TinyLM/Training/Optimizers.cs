@@ -61,6 +61,7 @@ public static class Optimizers
             RestoreBest = options.RestoreBestWeights,
             BudgetSeconds = options.Minutes * 60.0,
             CheckpointEvery = options.CheckpointEvery,
+            SkipNonFinite = options.SkipNonFinite,
         };
     }
 }

@@ -41,7 +41,7 @@ public sealed class Seq2SeqTrainer(Seq2SeqModel model, TrainOptions options)
         model.Eval();
         return new TrainResult
         {
-            EpochsRun = outcome.RoundsRun, Steps = (int)outcome.Steps, TrainSeconds = outcome.Seconds, TotalSeconds = outcome.Seconds, Tokens = task.Tokens,
+            EpochsRun = outcome.RoundsRun, Steps = (int)outcome.Steps, SkippedNonFinite = outcome.SkippedNonFinite, TrainSeconds = outcome.Seconds, TotalSeconds = outcome.Seconds, Tokens = task.Tokens,
             FinalTrainLoss = task.EpochLoss, ValidationLoss = -outcome.BestScore, BestEpoch = outcome.BestRound, Filtered = data.Filtered,
             BudgetReached = outcome.BudgetReached,
         };

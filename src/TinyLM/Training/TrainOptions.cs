@@ -75,6 +75,8 @@ public sealed record TrainOptions
     public bool RestoreBestWeights { get; init; } = true;
     /// <summary>Seed of the batching order and of dropout (weights take the model config's seed).</summary>
     public ulong Seed { get; init; } = 1;
+    /// <summary>Skip a batch whose loss or gradients are NaN/infinite (no weight changes) instead of stopping the run.</summary>
+    public bool SkipNonFinite { get; init; }
     /// <summary>Call the checkpoint callback every N steps (0 = never).</summary>
     public int CheckpointEvery { get; init; }
 

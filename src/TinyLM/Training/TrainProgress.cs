@@ -80,4 +80,6 @@ public sealed record TrainResult
     public bool BudgetReached { get; init; }
     /// <summary>Translation: training pairs left out for length.</summary>
     public int Filtered { get; init; }
+    /// <summary>Batches skipped for a non-finite loss or gradient (<see cref="TrainOptions.SkipNonFinite"/>), in this process.</summary>
+    public int SkippedNonFinite { get; init; }
 }

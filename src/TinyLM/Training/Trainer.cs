@@ -41,6 +41,12 @@ public sealed record TrainerSettings(Module Model, Optimizer Optimizer, LrSchedu
 
     /// <summary>Called after every optimizer step with its 0-based index (e.g. pruning re-applies its masks).</summary>
     public Action<long>? AfterStep { get; init; }
+
+    /// <summary>
+    /// A batch whose loss or gradients are not finite is skipped (no optimizer step, the step still counts) instead of
+    /// ending the run with a <see cref="NonFiniteTrainingException"/>.
+    /// </summary>
+    public bool SkipNonFinite { get; init; }
 }
 
 /// <summary>What the loop did, for the task to turn into its result.</summary>
@@ -57,6 +63,8 @@ public sealed record TrainerOutcome
     public bool StoppedEarly { get; init; }
     public bool BudgetReached { get; init; }
     public double Seconds { get; init; }
+    /// <summary>Batches skipped in this process for a non-finite loss or gradient (<see cref="TrainerSettings.SkipNonFinite"/>).</summary>
+    public int SkippedNonFinite { get; init; }
 }
 
 /// <summary>
@@ -76,13 +84,14 @@ public sealed class Trainer<TBatch>(ITrainingTask<TBatch> task, TrainerSettings 
         if (model.HasQuantizedWeights)
             throw new InvalidOperationException($"{task.Name}: the model runs quantized weights, which cannot be trained; train its float32 original.");
         var average = settings.Average;
-        long step = 0;
+        long step = 0, checkpointed = -1;
         if (settings.ResumeFrom is { } resume)
         {
             resume.RestoreInto(model, optimizer);
             if (average is not null) resume.RestoreAverage(model, average);
-            step = resume.Step;
+            step = checkpointed = resume.Step;
         }
+        int skipped = 0;
         var clock = new TrainerClock(step, task.TotalSteps);
         var best = new BestWeights([.. model.Parameters()]);
         int roundsRun = 0, bestRound = 0, roundsWithoutImprovement = 0;
@@ -101,7 +110,7 @@ public sealed class Trainer<TBatch>(ITrainingTask<TBatch> task, TrainerSettings 
             int ran = 0;
             for (int bi = (int)skip; bi < batches.Count; bi++)
             {
-                cancel.ThrowIfCancellationRequested();
+                if (cancel.IsCancellationRequested) throw Interrupted(step, ref checkpointed, average);
                 if (settings.BudgetSeconds > 0 && clock.Elapsed.TotalSeconds >= settings.BudgetSeconds)
                 {
                     outOfTime = true;
@@ -109,14 +118,17 @@ public sealed class Trainer<TBatch>(ITrainingTask<TBatch> task, TrainerSettings 
                 }
                 lr = schedule.LearningRate(step);
                 optimizer.LearningRate = lr;
-                RunStep(batches[bi], step, round, optimizer, average);
+                if (!RunStep(batches[bi], step, round, optimizer, average)) skipped++;
                 step++;
                 ran++;
                 // The task's step ends before the checkpoint is written, so writing it is not counted as training time.
                 task.EndStep(batches[bi], step, lr, clock);
                 if (settings.Checkpoint is not null
                     && ((settings.CheckpointEvery > 0 && step % settings.CheckpointEvery == 0) || (settings.CheckpointAtEnd && step == task.TotalSteps)))
+                {
                     settings.Checkpoint(TrainCheckpoint.Capture(model, optimizer, (int)step, average));
+                    checkpointed = step;
+                }
             }
             if (ran == 0) break;
             roundsRun++;
@@ -141,11 +153,26 @@ public sealed class Trainer<TBatch>(ITrainingTask<TBatch> task, TrainerSettings 
         return new TrainerOutcome
         {
             Steps = step, RoundsRun = roundsRun, BestRound = bestRound, BestScore = best.HasWeights ? best.Score : null,
-            StoppedEarly = stoppedEarly, BudgetReached = outOfTime, Seconds = clock.Elapsed.TotalSeconds,
+            StoppedEarly = stoppedEarly, BudgetReached = outOfTime, Seconds = clock.Elapsed.TotalSeconds, SkippedNonFinite = skipped,
         };
     }
 
-    private void RunStep(TBatch batch, long step, int round, Optimizer optimizer, WeightAverage? average)
+    // A stop request (Ctrl-C, SIGTERM) is honoured between steps, where the state is exactly a checkpoint's: one is
+    // written then (unless the last one already holds this step), so the run resumes as if never stopped.
+    private TrainingInterruptedException Interrupted(long step, ref long checkpointed, WeightAverage? average)
+    {
+        bool saved = false;
+        if (settings.Checkpoint is not null && step > 0)
+        {
+            if (checkpointed != step) settings.Checkpoint(TrainCheckpoint.Capture(settings.Model, settings.Optimizer, (int)step, average));
+            checkpointed = step;
+            saved = true;
+        }
+        return new TrainingInterruptedException(task.Name, step, saved);
+    }
+
+    // One optimizer step; false when the batch was skipped for a non-finite loss or gradient (SkipNonFinite).
+    private bool RunStep(TBatch batch, long step, int round, Optimizer optimizer, WeightAverage? average)
     {
         if (settings.DropoutSeed is { } seed) settings.Model.ReseedForStep(seed, step);
         task.BeginStep(batch, step);
@@ -156,15 +183,26 @@ public sealed class Trainer<TBatch>(ITrainingTask<TBatch> task, TrainerSettings 
             var loss = task.Loss(batch, micro);                             // ()
             float value = loss.Item();
             if (!float.IsFinite(value))
-                throw new InvalidOperationException($"{task.Name}: loss became {value} at step {step} (round {round + 1}); lower the learning rate.");
+                return SkipOrThrow(new NonFiniteTrainingException(task.Name, step, round, $"the loss is {value}"), optimizer);
             task.Observe(batch, micro, value);
             (micros == 1 ? loss : loss.Mul(1f / micros)).Backward();
         }
+        // Checked before clipping (which would spread one NaN over every weight) and before the step writes any weight.
+        if (optimizer.FindNonFiniteGradient() is { } bad)
+            return SkipOrThrow(new NonFiniteTrainingException(task.Name, step, round, bad), optimizer);
         if (settings.ClipNorm > 0) optimizer.ClipGradients(settings.ClipNorm);
         optimizer.Step();
         settings.AfterStep?.Invoke(step);
         average?.Update();
         optimizer.ZeroGrad();
+        return true;
+    }
+
+    private bool SkipOrThrow(NonFiniteTrainingException fault, Optimizer optimizer)
+    {
+        if (!settings.SkipNonFinite) throw fault;
+        optimizer.ZeroGrad(); // the skipped batch's partial gradients must not leak into the next step
+        return false;
     }
 
     private double? EvaluateAndKeepBest(int round, long step, float lr, TrainerClock clock, BestWeights best)

@@ -55,6 +55,32 @@ public static class LlamaConversion
         return weights;
     }
 
+    /// <summary>
+    /// The model's parameters in the order llama2.c stores them — each with the name of its llama array (a per-layer
+    /// array yields one parameter per layer, layer 0 first) — so a reader can stream a file straight into the model
+    /// without holding a second copy. Same layout as <see cref="ToModel"/> copies.
+    /// </summary>
+    public static IEnumerable<(string Array, Tensor Parameter)> ParametersInFileOrder(CausalLM model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var p = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var kv in model.NamedParameters()) p[kv.Key] = kv.Value;
+        Tensor Get(string name) => p.TryGetValue(name, out Tensor? t) ? t : throw new InvalidOperationException($"LlamaConversion: the model has no parameter '{name}'.");
+        yield return ("token_embedding_table", Get("tok_embeddings.weight"));
+        foreach (var (array, suffix) in PerLayer)
+            for (int l = 0; l < model.Config.Layers; l++) yield return (array, Get($"layers.{l}.{suffix}"));
+        yield return ("rms_final_weight", Get("norm.weight"));
+        if (!model.Config.TieWeights) yield return ("wcls", Get("output.weight"));
+    }
+
+    // The per-layer llama arrays in file order, with the model's parameter name under layers.{l}.
+    private static readonly (string Array, string Suffix)[] PerLayer =
+    [
+        ("rms_att_weight", "attention_norm.weight"), ("wq", "attention.wq.weight"), ("wk", "attention.wk.weight"), ("wv", "attention.wv.weight"),
+        ("wo", "attention.wo.weight"), ("rms_ffn_weight", "ffn_norm.weight"), ("w1", "feed_forward.w1.weight"), ("w2", "feed_forward.w2.weight"),
+        ("w3", "feed_forward.w3.weight"),
+    ];
+
     private static void Copy(CausalLM model, LlamaWeights w, bool toModel)
     {
         var p = new Dictionary<string, Tensor>(StringComparer.Ordinal);

@@ -33,19 +33,24 @@ public static class LlamaModelFiles
             return Pair(weights, tokenizer, path);
         }
         if (tokenizerPath is null && !path.EndsWith(".bin", StringComparison.OrdinalIgnoreCase)) return null;
-        LlamaWeights w = Llama2cCheckpoint.Read(path);
+        // Streamed into the model: one copy of the weights in memory, not the file's arrays and the model's.
+        // Read first: a file that is not a checkpoint at all is reported as that, before the missing tokenizer.
+        CausalLM model = Llama2cCheckpoint.ReadModel(path);
         if (tokenizerPath is null)
             throw new ArgumentException($"{path}: a llama2.c checkpoint carries no tokenizer; pass --tokenizer tokenizer.bin.");
-        return Pair(w, Llama2cTokenizerFile.Read(tokenizerPath, w.Shape.VocabSize), path);
+        return Pair(model, Llama2cTokenizerFile.Read(tokenizerPath, model.Config.VocabSize), path);
     }
 
-    private static TokenizedCausalLM Pair(LlamaWeights weights, ITokenizer tokenizer, string source)
+    private static TokenizedCausalLM Pair(LlamaWeights weights, ITokenizer tokenizer, string source) =>
+        Pair(LlamaConversion.ToModel(weights), tokenizer, source);
+
+    private static TokenizedCausalLM Pair(CausalLM model, ITokenizer tokenizer, string source)
     {
-        if (tokenizer.VocabSize != weights.Shape.VocabSize)
-            throw new ModelFormatException(source, $"vocabulary mismatch: the tokenizer has {tokenizer.VocabSize} tokens, the model {weights.Shape.VocabSize}.");
+        if (tokenizer.VocabSize != model.Config.VocabSize)
+            throw new ModelFormatException(source, $"vocabulary mismatch: the tokenizer has {tokenizer.VocabSize} tokens, the model {model.Config.VocabSize}.");
         // llama models expect BOS before a prompt and stop at EOS (llama2.c's generate).
         var llama = tokenizer as LlamaTokenizer;
-        return new TokenizedCausalLM(LlamaConversion.ToModel(weights), tokenizer, source) { BosId = llama?.BosId, EosId = llama?.EosId };
+        return new TokenizedCausalLM(model, tokenizer, source) { BosId = llama?.BosId, EosId = llama?.EosId };
     }
 
     /// <summary>

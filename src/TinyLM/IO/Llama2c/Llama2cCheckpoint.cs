@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
+using TinyLM.Models;
+using TinyLM.Tensors;
 
 namespace TinyLM.IO;
 
@@ -27,6 +29,42 @@ public static class Llama2cCheckpoint
 
     /// <summary>Reads from a seekable <paramref name="stream"/>; <paramref name="source"/> names it in errors.</summary>
     public static LlamaWeights Read(Stream stream, string source)
+    {
+        LlamaShape shape = ReadHeader(stream, source);
+        var w = new LlamaWeights(shape);
+        foreach ((string name, float[] values) in w.Arrays())
+        {
+            if (name == "wcls") SkipRopeTables(stream, shape);
+            stream.ReadExactly(MemoryMarshal.AsBytes(values.AsSpan()));
+        }
+        if (shape.SharedClassifier) SkipRopeTables(stream, shape);
+        return w;
+    }
+
+    /// <summary>
+    /// Reads a checkpoint straight into a new <see cref="CausalLM"/>: each array is read from the file into the model's
+    /// parameter, so loading holds one copy of the weights (peak memory about the file's size) instead of the file's
+    /// arrays and the model's side by side. The header is validated against the file length first, as in <see cref="Read(string)"/>.
+    /// </summary>
+    public static CausalLM ReadModel(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        LlamaShape shape = ReadHeader(stream, path);
+        var model = new CausalLM(LlamaConversion.ToConfig(shape));
+        foreach ((string array, Tensor parameter) in LlamaConversion.ParametersInFileOrder(model))
+        {
+            if (array == "wcls") SkipRopeTables(stream, shape);
+            stream.ReadExactly(MemoryMarshal.AsBytes(parameter.AsSpan()));
+        }
+        if (shape.SharedClassifier) SkipRopeTables(stream, shape);
+        if (stream.Position != stream.Length) // the model's parameters and the header's arrays must agree to the byte
+            throw new InvalidOperationException($"{path}: read {stream.Position} of {stream.Length} bytes into the model; the llama2.c layout and the model disagree.");
+        return model;
+    }
+
+    // The validated shape; the stream is left at the first weight. Every size is checked against the length first.
+    private static LlamaShape ReadHeader(Stream stream, string source)
     {
         ArgumentNullException.ThrowIfNull(stream);
         LlamaEndianness.Check(source);
@@ -64,14 +102,7 @@ public static class Llama2cCheckpoint
             throw new ModelFormatException(source, length < expected
                 ? $"llama2.c checkpoint is truncated: {length} bytes, the header ({shape}) needs {expected}."
                 : $"llama2.c checkpoint has {length - expected} unexpected trailing bytes after the {expected} that the header ({shape}) describes.");
-        var w = new LlamaWeights(shape);
-        foreach ((string name, float[] values) in w.Arrays())
-        {
-            if (name == "wcls") SkipRopeTables(stream, shape);
-            stream.ReadExactly(MemoryMarshal.AsBytes(values.AsSpan()));
-        }
-        if (shape.SharedClassifier) SkipRopeTables(stream, shape);
-        return w;
+        return shape;
     }
 
     /// <summary>Writes <paramref name="weights"/> atomically in the legacy format (RoPE tables included, as run.c expects).</summary>

@@ -44,10 +44,17 @@ public sealed record GenerationResult
 /// var result = new Generator(lm).Generate("ROMEO:", SamplingOptions.Greedy with { MaxTokens = 100 }, Console.Write);
 /// </code>
 /// </summary>
+/// <remarks>
+/// Threads: the model is read-only while generating, so any number of generators over one <see cref="TokenizedCausalLM"/>
+/// run at once, each on its own thread. One generator holds one run state (its KV cache), so it serves one call at a
+/// time: a second concurrent call on the same generator fails with <see cref="InvalidOperationException"/> instead of
+/// corrupting the first's cache.
+/// </remarks>
 public sealed class Generator
 {
     private readonly TokenizedCausalLM _lm;
     private readonly CausalLMRunState _state;
+    private int _busy; // 1 while a call uses _state
 
     /// <summary>A generator with its own run state (reused across calls).</summary>
     public Generator(TokenizedCausalLM lm)
@@ -77,6 +84,20 @@ public sealed class Generator
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        if (Interlocked.Exchange(ref _busy, 1) != 0)
+            throw new InvalidOperationException("Generator: already generating on another thread; a generator holds one run state, so create one generator per thread (they can share the model).");
+        try
+        {
+            return GenerateCore(prompt, options, onText, cancel);
+        }
+        finally
+        {
+            Volatile.Write(ref _busy, 0);
+        }
+    }
+
+    private GenerationResult GenerateCore(string prompt, SamplingOptions options, Action<string>? onText, CancellationToken cancel)
+    {
         var promptIds = EncodePrompt(prompt);
         int context = _state.ContextLength;
         if (promptIds.Length > context)
