@@ -33,7 +33,7 @@ public static unsafe class QuantizedRecurrentKernel
         if (weightIh.Rows != g || weightIh.Cols != shape.InputSize || weightHh.Rows != g || weightHh.Cols != hidden)
             throw new ArgumentException($"{Op}: {(lstm ? "LSTM" : "GRU")} weights are ({weightIh.Rows}, {weightIh.Cols}) and ({weightHh.Rows}, {weightHh.Cols}), expected ({g}, {shape.InputSize}) and ({g}, {hidden}) for {shape}.");
         RecurrentCommon.Required(Op, "x", x.Length, rows * shape.InputSize, shape);
-        bool hasBiasIh = RecurrentCommon.Optional(Op, "bias_ih", biasIh.Length, g, shape);
+        RecurrentCommon.Optional(Op, "bias_ih", biasIh.Length, g, shape);
         bool hasBiasHh = RecurrentCommon.Optional(Op, "bias_hh", biasHh.Length, g, shape);
         bool hasY = RecurrentCommon.Strided(Op, "y", y.Length, ldy, shape, optional: true);
         bool hasHN = RecurrentCommon.Optional(Op, "hN", hN.Length, bh, shape);
@@ -41,15 +41,10 @@ public static unsafe class QuantizedRecurrentKernel
         Span<int> lens = batch <= 256 ? stackalloc int[batch] : new int[batch];
         RecurrentCommon.FillLengths(lengths, shape, lens);
 
-        // The LSTM adds both biases to the input projection; the GRU keeps b_hh inside r ⊙ (W_hn h + b_hn).
-        float[] inputBias = [];
-        if (lstm && (hasBiasIh || hasBiasHh))
-        {
-            inputBias = new float[g];
-            if (hasBiasIh) biasIh.CopyTo(inputBias);
-            if (hasBiasHh) System.Numerics.Tensors.TensorPrimitives.Add(inputBias, biasHh, inputBias);
-        }
-        else if (!lstm && hasBiasIh) inputBias = biasIh.ToArray();
+        // The LSTM adds both biases to the input projection; the GRU keeps b_hh inside r ⊙ (W_hn h + b_hn), so it goes
+        // with each step's recurrent product.
+        ReadOnlySpan<float> inputBias = lstm && hasBiasHh ? SumOf(biasIh, biasHh) : biasIh;
+        ReadOnlySpan<float> recurrentBias = lstm ? default : biasHh;
 
         using var xproj = PinnedScratch.Rent(Math.Max(rows, 1) * g, clear: false);
         // h (and c) double buffers, the step's recurrent product, and the GRU cell's saved values (unused here).
@@ -65,7 +60,6 @@ public static unsafe class QuantizedRecurrentKernel
             for (int s = 0; s < maxLen; s++)
             {
                 float* hCur = hHist + ((s + 1) & 1) * bh, cCur = cHist + ((s + 1) & 1) * bh;
-                var recurrentBias = lstm || !hasBiasHh ? default : biasHh;
                 if (s > 0) weightHh.Multiply(batch, new ReadOnlySpan<float>(hPrev, (int)bh), recurrentBias, gatesSpan);
                 else if (recurrentBias.IsEmpty) gatesSpan.Clear();
                 else for (int b = 0; b < batch; b++) recurrentBias.CopyTo(gatesSpan.Slice(b * g, g));
@@ -89,5 +83,13 @@ public static unsafe class QuantizedRecurrentKernel
             }
             if (hasHN) new Span<float>(hPrev, (int)bh).CopyTo(hN);
         }
+    }
+
+    // bias_ih + bias_hh (bias_ih may be empty).
+    private static float[] SumOf(ReadOnlySpan<float> biasIh, ReadOnlySpan<float> biasHh)
+    {
+        var sum = biasHh.ToArray();
+        if (!biasIh.IsEmpty) System.Numerics.Tensors.TensorPrimitives.Add(biasIh, sum, sum);
+        return sum;
     }
 }
